@@ -9,6 +9,7 @@ deterministically from a seed (``POST /_sandbox/reset``).
 from __future__ import annotations
 
 import os
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -40,7 +41,7 @@ DEFAULTS: dict[str, Any] = {
 
 
 def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the sandbox app; ``config`` overrides defaults and ``SANDBOX_*`` environment variables."""
+    """Build the sandbox app; ``config`` overrides the defaults and ``SANDBOX_*`` variables."""
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     for key, default in DEFAULTS.items():
@@ -49,6 +50,11 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     app.config["SANDBOX_BASE_URL"] = str(app.config["SANDBOX_BASE_URL"]).rstrip("/")
+    # Its own cookie name: browsers share cookies across ports of one host, and the plugin's
+    # session must survive a visit to the sandbox's sign-in pages.
+    app.config["SESSION_COOKIE_NAME"] = "sandbox_session"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
 
     sandbox = Sandbox(app.config)
     app.extensions["sandbox"] = sandbox

@@ -1,0 +1,40 @@
+# Two commands for a fresh machine (Python 3.11+ and a C compiler):
+#   make demo   run the product: app + worker + local sandbox of Xero and Amazon Business
+#   make test   lint, format check and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: demo test install lint format clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	@set -a && . ./demo.env && set +a && $(BIN)/flask --app wsgi db-upgrade
+	@echo ""
+	@echo "  Amazon Business for Xero demo: open http://127.0.0.1:5000"
+	@echo "  Sandbox (Xero + Amazon Business stand-ins, documents viewer): http://localhost:5001/viewer"
+	@echo "  Sign in to the sandbox as alice@example.com / sandbox"
+	@echo ""
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env demo.env start web worker sandbox
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

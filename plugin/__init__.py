@@ -1,0 +1,95 @@
+"""Amazon Business for Xero: the Flask app factory.
+
+``create_app(config)`` reads settings from the environment (see ``plugin.config``), attaches the
+database, Redis + RQ, login, CSRF, HTMX and security headers, registers the blueprints and the
+``flask`` commands. The only module-level app is in ``wsgi.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from plugin.config import ROOT
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` (used by tests) overrides settings from the environment."""
+    from plugin import cli
+    from plugin import db
+    from plugin import errors
+    from plugin import queues
+    from plugin import security
+    from plugin import users
+    from plugin.config import load_settings
+    from plugin.htmx import htmx
+    from plugin.redis_server import resolve_redis_url
+
+    settings = load_settings()
+    settings.update(config or {})
+    instance_path = Path(settings.get("INSTANCE_PATH") or ROOT / "instance")
+    instance_path.mkdir(parents=True, exist_ok=True)
+
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings)
+    app.config.setdefault("JOB_TIMEOUT", 30 * 60)
+    app.config.setdefault("REQUIRE_CURRENT_SCHEMA", True)
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024
+    _configure_logging(app)
+
+    app.config["SECRET_KEY"] = security.resolve_secret_key(app.config, instance_path)
+    security.init_app(app)
+    db.init_app(app)
+    if app.config["REQUIRE_CURRENT_SCHEMA"]:
+        _check_schema(app)
+    app.config["REDIS_URL"] = resolve_redis_url(app.config.get("REDIS_URL"), instance_path)
+    queues.init_app(app)
+    users.init_app(app)
+    htmx.init_app(app)
+    errors.init_app(app)
+
+    from plugin.views import health
+    from plugin.views import main
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(main.bp)
+
+    cli.init_app(app)
+    return app
+
+
+def _check_schema(app: Flask) -> None:
+    """Refuse to start against a schema that is behind (CLI commands decide for themselves)."""
+    import click
+
+    from plugin.db import SchemaBehindError
+    from plugin.db import get_engine
+    from plugin.db import require_current_schema
+
+    try:
+        require_current_schema(get_engine(app))
+    except SchemaBehindError:
+        if click.get_current_context(silent=True) is not None:
+            # Loaded by the `flask` command: db-upgrade must still run; the other commands
+            # check again themselves (plugin.cli.needs_current_schema).
+            app.logger.warning("The database schema is behind; run: flask --app wsgi db-upgrade")
+            return
+        get_engine(app).dispose()
+        raise
+
+
+def _configure_logging(app: Flask) -> None:
+    """Log to stderr at LOG_LEVEL (once per process)."""
+    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("plugin").setLevel(level)

@@ -1,0 +1,1 @@
+"""Blueprints, one per area. Views are thin: read the request, call a service, render."""

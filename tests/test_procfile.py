@@ -1,0 +1,44 @@
+"""The Procfile runs under honcho: web answers /healthz, the worker runs, the sandbox answers."""
+
+from __future__ import annotations
+
+import subprocess
+
+import requests
+
+from tests.helpers import ROOT
+from tests.helpers import clean_env
+from tests.helpers import free_port
+from tests.helpers import run
+from tests.helpers import stop
+from tests.helpers import wait_for_http
+
+
+def test_honcho_starts_web_worker_and_sandbox(tmp_path, redis_url):
+    web_port, sandbox_port = free_port(), free_port()
+    env = clean_env(
+        INSTANCE_PATH=str(tmp_path / "instance"),
+        REDIS_URL=redis_url,
+        SANDBOX_PORT=str(sandbox_port),
+        WEB_CONCURRENCY="1",
+    )
+    assert run(["flask", "--app", "wsgi", "db-upgrade"], env).returncode == 0
+    process = subprocess.Popen(
+        ["honcho", "-f", "Procfile", "start", "-p", str(web_port), "web", "worker", "sandbox"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=process) == 200
+        sandbox_url = f"http://127.0.0.1:{sandbox_port}/_sandbox/faults"
+        assert wait_for_http(sandbox_url, process=process) == 200
+        health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=5).json()
+        assert health["redis"]["ok"]
+        assert health["database"]["ok"]
+    finally:
+        output = stop(process)
+    assert "Listening on high, default, low" in output  # the RQ worker came up

@@ -56,11 +56,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     errors.init_app(app)
 
+    from plugin.views import amazon
     from plugin.views import health
     from plugin.views import main
+    from plugin.views import webhooks
+    from plugin.views import xero
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(main.bp)
+    for blueprint in (health.bp, main.bp, xero.bp, amazon.bp, webhooks.bp):
+        app.register_blueprint(blueprint)
 
     cli.init_app(app)
     return app

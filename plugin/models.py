@@ -156,6 +156,9 @@ class Organisation(SQLModel, table=True):
     end_of_year_lock_date: date | None = None
     xero_token_encrypted: str | None = _text()
     xero_token_expires_at: datetime | None = _ts()
+    # Orgs authorised in one consent share one token set (one rotating refresh token): they
+    # carry the same group (the consent's authentication_event_id) and refresh together.
+    xero_token_group: str | None = Field(default=None, max_length=64, index=True)
     xero_scopes: str = Field(default="", max_length=1000)
     status: str = Field(default=OrgStatus.ACTIVE, max_length=32, index=True)
     status_reason: str | None = _text()

@@ -58,3 +58,19 @@ def init_app(app: Flask) -> None:
 def enqueue(name: str, func: str, *args: Any, **options: Any) -> Any:
     """Enqueue ``func`` (a dotted path) on queue ``name``; RQ options go in ``options``."""
     return get_queue(name).enqueue_call(func, args=args, **options)
+
+
+def enqueue_once(name: str, func: str, job_id: str, *args: Any, app: Flask | None = None) -> bool:
+    """Enqueue unless a job with ``job_id`` is already waiting or running; True when queued.
+
+    Finished jobs are not kept (``result_ttl=0``), so the next request can queue again at once.
+    """
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        get_queue(name, app).enqueue_call(
+            func, args=args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=3600
+        )
+    except DuplicateJobError:
+        return False
+    return True

@@ -205,3 +205,52 @@ def shared_tool(name: str) -> Path | None:
     """A file from ../shared/tools, or None when this clone has no ../shared."""
     path = SHARED_DIR / "tools" / name
     return path if path.exists() else None
+
+
+# --- People and organisations ------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_member(db_session):
+    """Create a user who is a member of a new organisation: ``make_member(name=..., ...)``."""
+    from plugin.models import Membership
+    from plugin.models import Organisation
+    from plugin.models import User
+
+    def make(
+        xero_user_id: str = "user-1",
+        tenant_id: str = "tenant-1",
+        org_name: str = "Thames Stationery Ltd",
+        **org_fields: Any,
+    ) -> tuple[Any, Any]:
+        user = db_session.exec(
+            __import__("sqlmodel").select(User).where(User.xero_user_id == xero_user_id)
+        ).first()
+        if user is None:
+            user = User(xero_user_id=xero_user_id, email=f"{xero_user_id}@example.com", name="Al")
+            db_session.add(user)
+        org = Organisation(xero_tenant_id=tenant_id, name=org_name, **org_fields)
+        db_session.add(org)
+        db_session.commit()
+        db_session.add(Membership(user_id=user.id, organisation_id=org.id))
+        db_session.commit()
+        return user, org
+
+    return make
+
+
+@pytest.fixture
+def sign_in(app):
+    """Sign a user in on a test client, as flask-login's strong session protection expects."""
+    from flask_login.utils import _create_identifier
+
+    def sign(client: Any, user: Any) -> Any:
+        with app.test_request_context(environ_base=client.environ_base):
+            identifier = _create_identifier()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+            session["_id"] = identifier
+        return client
+
+    return sign

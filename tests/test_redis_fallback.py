@@ -23,7 +23,9 @@ def nothing_on_localhost(monkeypatch):
 
 
 def test_configured_url_wins(tmp_path):
-    assert resolve_redis_url("redis://example.invalid:1/2", tmp_path) == "redis://example.invalid:1/2"
+    assert (
+        resolve_redis_url("redis://example.invalid:1/2", tmp_path) == "redis://example.invalid:1/2"
+    )
 
 
 def test_private_redis_starts_when_nothing_answers_and_is_shared(tmp_path, nothing_on_localhost):

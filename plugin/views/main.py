@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import session
 from flask import url_for
+from flask_login import current_user
 from flask_login import logout_user
+
+from plugin.access import user_organisations
+from plugin.db import get_session
+from plugin.onboarding import next_step_url
 
 bp = Blueprint("main", __name__)
 
@@ -19,8 +23,12 @@ bp = Blueprint("main", __name__)
 @bp.get("/")
 def index() -> Any:
     """What the app does, and how to start."""
-    can_sign_in = "xero.connect" in current_app.view_functions
-    return render_template("main/index.html", can_sign_in=can_sign_in)
+    organisations = []
+    if current_user.is_authenticated:
+        organisations = user_organisations(get_session(), int(current_user.id))
+    return render_template(
+        "main/index.html", organisations=organisations, next_step_url=next_step_url
+    )
 
 
 @bp.post("/logout")

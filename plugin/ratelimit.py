@@ -1,0 +1,274 @@
+"""Rate limits shared by every process, kept in Redis.
+
+``XeroRateLimiter`` enforces Xero's limits per organisation (tenant) — calls in flight, calls
+per rolling minute, the daily budget — and app-wide calls per minute, learns from Xero's
+``X-*-Remaining`` headers and honours 429 ``Retry-After`` for every worker at once.
+``TokenBucket`` enforces Amazon's per-operation rate and burst per connection.
+
+Short waits are slept; a wait longer than the caller accepts raises ``RateLimitWait`` so a job
+can re-queue itself for later instead of holding a worker.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import redis
+
+PREFIX = "ratelimit"
+
+# Sliding-window log: KEYS[1] zset; ARGV now, window, limit, member.
+# Returns 0 when admitted, else milliseconds until a slot frees.
+_WINDOW_ADMIT = """
+local key, now, window, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3]), ARGV[4]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local count = redis.call('ZCARD', key)
+if count < limit then
+  redis.call('ZADD', key, now, member)
+  redis.call('PEXPIRE', key, math.ceil(window * 1000) + 1000)
+  return 0
+end
+local oldest = redis.call('ZRANGE', key, 0, count - limit, 'WITHSCORES')
+return math.max(1, math.ceil((tonumber(oldest[#oldest]) + window - now) * 1000))
+"""
+
+# Leases with expiry (a crashed holder's slot frees itself): KEYS[1] zset of lease -> expiry.
+_LEASE_ACQUIRE = """
+local key, now, ttl, limit, member = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]),
+  tonumber(ARGV[3]), ARGV[4]
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+if redis.call('ZCARD', key) < limit then
+  redis.call('ZADD', key, now + ttl, member)
+  redis.call('PEXPIRE', key, math.ceil(ttl * 1000) + 1000)
+  return 1
+end
+return 0
+"""
+
+# Token bucket: KEYS[1] hash {tokens, ts}; ARGV now, rate (tokens/s), burst.
+# Returns 0 when a token was taken, else milliseconds until one is available.
+_BUCKET_TAKE = """
+local key, now, rate, burst = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local state = redis.call('HMGET', key, 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+else
+  wait = math.max(1, math.ceil((1 - tokens) / rate * 1000))
+end
+redis.call('HSET', key, 'tokens', tokens, 'ts', now)
+redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 60000)
+return wait
+"""
+
+
+class RateLimitWait(Exception):
+    """A limit is reached and the wait is longer than the caller accepts."""
+
+    def __init__(self, retry_after: float, limit: str) -> None:
+        super().__init__(f"rate limit '{limit}' reached; retry in {retry_after:.1f} s")
+        self.retry_after = retry_after
+        self.limit = limit
+
+
+@dataclass(frozen=True)
+class XeroLimits:
+    """Xero's published limits (configurable: the Starter tier has a 1,000 daily budget)."""
+
+    concurrent: int = 5
+    per_minute: int = 60
+    per_day: int = 5000
+    app_per_minute: int = 10000
+    lease_seconds: float = 120.0  # a call in flight longer than this is presumed dead
+
+
+@dataclass
+class Lease:
+    """Permission for one call in flight; release it when the response is in."""
+
+    tenant_id: str
+    token: str
+
+
+class XeroRateLimiter:
+    """Xero's per-organisation and app-wide limits, shared through Redis."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        limits: XeroLimits | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.redis = client
+        self.limits = limits or XeroLimits()
+        self.clock = clock
+        self.sleep = sleep
+        self._window = client.register_script(_WINDOW_ADMIT)
+        self._lease = client.register_script(_LEASE_ACQUIRE)
+
+    # Keys ----------------------------------------------------------------------------------
+    def _key(self, *parts: str) -> str:
+        return ":".join((PREFIX, "xero", *parts))
+
+    # Admission -----------------------------------------------------------------------------
+    def wait_needed(self, tenant_id: str) -> tuple[float, str]:
+        """Seconds to wait before the next call for this tenant could go, and which limit."""
+        now = self.clock()
+        blocked = self.redis.get(self._key("blocked", tenant_id))
+        if blocked:
+            until, _, limit = blocked.decode().partition("|")
+            if float(until) > now:
+                return float(until) - now, limit or "retry-after"
+        app_blocked = self.redis.get(self._key("blocked", "app"))
+        if app_blocked and float(app_blocked.decode()) > now:
+            return float(app_blocked.decode()) - now, "appminute"
+        used_today = int(self.redis.get(self._key("day", tenant_id)) or 0)
+        if used_today >= self.limits.per_day:
+            ttl = self.redis.pttl(self._key("day", tenant_id))
+            return max(ttl, 1000) / 1000, "day"
+        return 0.0, ""
+
+    def acquire(self, tenant_id: str, max_wait: float = 10.0) -> Lease:
+        """Wait (up to ``max_wait`` seconds) for a slot; raise RateLimitWait beyond that."""
+        deadline = self.clock() + max_wait
+        member = uuid.uuid4().hex
+        while True:
+            wait, limit = self.wait_needed(tenant_id)
+            if wait <= 0:
+                wait, limit = self._try_admit(tenant_id, member)
+                if wait <= 0:
+                    return Lease(tenant_id, member)
+            if self.clock() + wait > deadline:
+                raise RateLimitWait(wait, limit)
+            self.sleep(min(wait, 1.0) if limit == "concurrent" else wait)
+
+    def _try_admit(self, tenant_id: str, member: str) -> tuple[float, str]:
+        """Take a concurrency lease, then minute, app-minute and day slots (all or nothing)."""
+        now = self.clock()
+        leases = self._key("inflight", tenant_id)
+        if not self._lease(
+            keys=[leases], args=[now, self.limits.lease_seconds, self.limits.concurrent, member]
+        ):
+            return 0.25, "concurrent"
+        wait_ms = self._window(
+            keys=[self._key("minute", tenant_id)], args=[now, 60, self.limits.per_minute, member]
+        )
+        if wait_ms:
+            self.redis.zrem(leases, member)
+            return wait_ms / 1000, "minute"
+        wait_ms = self._window(
+            keys=[self._key("appminute")], args=[now, 60, self.limits.app_per_minute, member]
+        )
+        if wait_ms:
+            self.redis.zrem(leases, member)
+            self.redis.zrem(self._key("minute", tenant_id), member)
+            return wait_ms / 1000, "appminute"
+        day_key = self._key("day", tenant_id)
+        pipe = self.redis.pipeline()
+        pipe.incr(day_key)
+        pipe.expire(day_key, 86400, nx=True)
+        pipe.execute()
+        return 0.0, ""
+
+    def release(self, lease: Lease) -> None:
+        """The call is over: free its concurrency slot."""
+        self.redis.zrem(self._key("inflight", lease.tenant_id), lease.token)
+
+    @contextmanager
+    def slot(self, tenant_id: str, max_wait: float = 10.0) -> Iterator[Lease]:
+        """``with limiter.slot(tenant): call()`` — acquire, then always release."""
+        lease = self.acquire(tenant_id, max_wait=max_wait)
+        try:
+            yield lease
+        finally:
+            self.release(lease)
+
+    # Learning from Xero ------------------------------------------------------------------------
+    def observe(self, tenant_id: str, headers: Mapping[str, str]) -> None:
+        """Align our counters with what Xero says remains (another app instance may share them)."""
+        day_left = _int_header(headers, "X-DayLimit-Remaining")
+        if day_left is not None:
+            used = max(0, self.limits.per_day - day_left)
+            day_key = self._key("day", tenant_id)
+            current = int(self.redis.get(day_key) or 0)
+            if used > current:
+                self.redis.set(day_key, used, keepttl=True)
+                self.redis.expire(day_key, 86400, nx=True)
+        minute_left = _int_header(headers, "X-MinLimit-Remaining")
+        if minute_left is not None and minute_left <= 0:
+            self.block(tenant_id, 60.0, "minute")
+        app_left = _int_header(headers, "X-AppMinLimit-Remaining")
+        if app_left is not None and app_left <= 0:
+            self.block_app(60.0)
+
+    def block(self, tenant_id: str, seconds: float, limit: str) -> None:
+        """No calls for this tenant for ``seconds`` (Xero said Retry-After)."""
+        until = self.clock() + seconds
+        self.redis.set(
+            self._key("blocked", tenant_id), f"{until}|{limit}", px=int(seconds * 1000) + 1000
+        )
+
+    def block_app(self, seconds: float) -> None:
+        """No calls for any tenant for ``seconds`` (the app-wide limit was hit)."""
+        until = self.clock() + seconds
+        self.redis.set(self._key("blocked", "app"), str(until), px=int(seconds * 1000) + 1000)
+
+    def on_rate_limited(self, tenant_id: str, retry_after: float, problem: str) -> None:
+        """Record a 429 so that every worker waits, not just the one that saw it."""
+        if "app" in problem.lower():
+            self.block_app(retry_after)
+        else:
+            self.block(tenant_id, retry_after, problem.lower() or "minute")
+
+    def remaining_today(self, tenant_id: str) -> int:
+        """Calls left in the tenant's daily budget, as far as we know."""
+        return max(0, self.limits.per_day - int(self.redis.get(self._key("day", tenant_id)) or 0))
+
+
+class TokenBucket:
+    """A token bucket per key (e.g. Amazon connection and operation), shared through Redis."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.redis = client
+        self.clock = clock
+        self.sleep = sleep
+        self._take = client.register_script(_BUCKET_TAKE)
+
+    def take(self, key: str, rate: float, burst: int, max_wait: float = 30.0) -> None:
+        """Take one token, sleeping while the bucket refills; RateLimitWait beyond ``max_wait``."""
+        deadline = self.clock() + max_wait
+        bucket = f"{PREFIX}:bucket:{key}"
+        while True:
+            wait_ms = self._take(keys=[bucket], args=[self.clock(), rate, burst])
+            if not wait_ms:
+                return
+            wait = wait_ms / 1000
+            if self.clock() + wait > deadline:
+                raise RateLimitWait(wait, key)
+            self.sleep(wait)
+
+
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = headers.get(name)
+    if value is None:
+        value = next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

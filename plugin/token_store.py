@@ -31,9 +31,11 @@ def save_xero_token(cipher: TokenCipher, org: Organisation, token: dict[str, Any
     """Store a Xero token set on the organisation (encrypted); the caller commits."""
     org.xero_token_encrypted = cipher.encrypt_json(token)
     org.xero_token_expires_at = expiry_from(token)
-    org.xero_scopes = " ".join(token.get("scope") or []) if isinstance(
-        token.get("scope"), list
-    ) else str(token.get("scope") or org.xero_scopes)
+    org.xero_scopes = (
+        " ".join(token.get("scope") or [])
+        if isinstance(token.get("scope"), list)
+        else str(token.get("scope") or org.xero_scopes)
+    )
     org.updated_at = utcnow()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -14,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask import request
 
 FAULT_KINDS = ("500", "503", "429", "slow", "drop_after_write")
 
@@ -103,7 +106,7 @@ class Faults:
             plan.rng = random.Random(seed)
 
     def queue(self, service: str, kind: str, count: int = 1, path_contains: str = "") -> None:
-        """Make the next ``count`` requests whose path contains ``path_contains`` fail with ``kind``."""
+        """Make the next ``count`` requests whose path has ``path_contains`` fail with ``kind``."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind: {kind}")
         with self._lock:
@@ -181,3 +184,15 @@ class Sandbox:
 def current_sandbox() -> Sandbox:
     """The sandbox of the app handling this request."""
     return current_app.extensions["sandbox"]  # type: ignore[no-any-return]
+
+
+def drop_client_connection() -> bool:
+    """Shut down the TCP connection of the request being handled, so the client gets no
+    response at all (the "drop_after_write" fault). False when there is no real socket
+    (Flask's test client)."""
+    sock = request.environ.get("werkzeug.socket")
+    if sock is None:
+        return False
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    return True

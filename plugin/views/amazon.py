@@ -1,7 +1,223 @@
-"""Connecting an organisation to Amazon Business, store by store (filled in by the Amazon issue)."""
+"""Connecting an organisation to Amazon Business, store by store (design §1 step 3).
+
+Routes (members of the organisation only; everyone else gets 404):
+
+- ``GET /orgs/<org_id>/amazon``: the region picker and the org's store connections.
+- ``POST /orgs/<org_id>/amazon``: start consent for the chosen store (redirect to Amazon).
+- ``GET /amazon/callback``: Amazon's redirect back; verify state, exchange the code at once.
+- ``POST /orgs/<org_id>/amazon/<connection_id>/name``: rename a connection (form or HTMX).
+
+Views stay thin: state handling is ``plugin.oauth_state``, everything else
+``plugin.amazon.auth``. The callback answers with ``Referrer-Policy: no-referrer`` whatever
+happens (the URL carries the authorization code). The picker page widens CSP ``form-action``
+to the stores' consent origins, because the POST that starts consent ends in a redirect there.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from plugin import oauth_state
+from plugin.access import organisation_or_404
+from plugin.access import user_organisations
+from plugin.amazon.auth import AmazonSettings
+from plugin.amazon.auth import ConsentProblem
+from plugin.amazon.auth import InvalidName
+from plugin.amazon.auth import complete_consent
+from plugin.amazon.auth import connection_of
+from plugin.amazon.auth import connections_of
+from plugin.amazon.auth import consent_redirect
+from plugin.amazon.auth import explain_consent_error
+from plugin.amazon.auth import explain_exchange_failure
+from plugin.amazon.auth import next_step_after_amazon
+from plugin.amazon.auth import rename_connection
+from plugin.amazon.errors import AmazonError
+from plugin.amazon.regions import Store
+from plugin.amazon.regions import UnknownStore
+from plugin.amazon.regions import consent_origins
+from plugin.amazon.regions import picker_stores
+from plugin.amazon.regions import store_for
+from plugin.db import get_session
+from plugin.htmx import is_htmx_request
+from plugin.htmx import render
+from plugin.models import Organisation
+from plugin.oauth_state import StateError
+from plugin.security import set_security_headers
+from plugin.security import token_cipher
 
 bp = Blueprint("amazon", __name__)
+
+FLOW = "amazon"
+
+
+def _settings() -> AmazonSettings:
+    return AmazonSettings.from_config(current_app.config)
+
+
+@bp.after_request
+def _no_referrer_on_callback(response: Response) -> Response:
+    """The callback URL holds the authorization code: never let it leak as a Referer."""
+    if request.endpoint == "amazon.callback":
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _connect_page(org: Organisation, status: int = 200, error: str = "") -> Response:
+    settings = _settings()
+    connections = connections_of(get_session(), int(org.id or 0))
+    connected = {c.store for c in connections}
+    html = render_template(
+        "amazon/connect.html",
+        org=org,
+        connections=connections,
+        stores=picker_stores(),
+        connected=connected,
+        configured=bool(settings.client_id and settings.application_id),
+        error=error,
+    )
+    response = Response(html, status=status)
+    targets = " " + " ".join(consent_origins(settings.consent_url_template))
+    return set_security_headers(response, form_targets=targets)
+
+
+@bp.get("/orgs/<int:org_id>/amazon")
+@login_required
+def connect_page(org_id: int) -> Response:
+    """Pick an Amazon Business store to connect; list the stores already connected."""
+    return _connect_page(organisation_or_404(org_id))
+
+
+@bp.post("/orgs/<int:org_id>/amazon")
+@login_required
+def start(org_id: int) -> Any:
+    """Send the browser to the chosen store's consent page with a fresh single-use state."""
+    org = organisation_or_404(org_id)
+    settings = _settings()
+    if not (settings.client_id and settings.application_id):
+        return _connect_page(
+            org,
+            503,
+            "Amazon Business is not configured on this server yet (AMAZON_CLIENT_ID, "
+            "AMAZON_CLIENT_SECRET and AMAZON_APPLICATION_ID). Ask the person who runs it.",
+        )
+    try:
+        store = store_for(request.form.get("store", ""))
+    except UnknownStore as exc:
+        return _connect_page(org, 400, str(exc))
+    state = oauth_state.issue(FLOW, org_id=org.id, store=store.code)
+    return redirect(consent_redirect(settings, store, state), code=303)
+
+
+def _problem_page(
+    problem: ConsentProblem, org: Organisation | None, store: Store | None, status: int
+) -> Response:
+    if org is None:
+        orgs = user_organisations(get_session(), int(current_user.id))
+        org = orgs[0] if len(orgs) == 1 else None
+    html = render_template("amazon/problem.html", problem=problem, org=org, store=store)
+    response = Response(html, status=status)
+    if org is not None:
+        settings = _settings()
+        targets = " " + " ".join(consent_origins(settings.consent_url_template))
+        set_security_headers(response, form_targets=targets)
+    return response
+
+
+@bp.get("/amazon/callback")
+@login_required
+def callback() -> Any:
+    """Amazon's redirect back: check state, explain errors, or exchange the code at once."""
+    try:
+        data = oauth_state.consume(FLOW, request.args.get("state"))
+    except StateError as exc:
+        problem = ConsentProblem(
+            "This Amazon sign-in cannot be used",
+            str(exc),
+            "Nothing was connected. Start connecting the store again from this app.",
+        )
+        return _problem_page(problem, None, None, 400)
+    org = organisation_or_404(int(data.get("org_id") or 0))
+    try:
+        store = store_for(str(data.get("store") or ""))
+    except UnknownStore:
+        return _problem_page(
+            ConsentProblem(
+                "This Amazon sign-in cannot be used",
+                "The sign-in was started for a store this app no longer offers.",
+                "Pick the store again and start over.",
+            ),
+            org,
+            None,
+            400,
+        )
+    if request.args.get("error"):
+        problem = explain_consent_error(
+            request.args.get("error", ""), request.args.get("error_description", "")
+        )
+        return _problem_page(problem, org, store, 400)
+    code = request.args.get("code", "")
+    if not code:
+        problem = ConsentProblem(
+            "Amazon sent no sign-in code",
+            "Amazon came back without the code this app needs, so nothing was connected.",
+            "Start again and choose Allow on Amazon's page.",
+        )
+        return _problem_page(problem, org, store, 400)
+    try:
+        result = complete_consent(
+            get_session(),
+            _settings(),
+            token_cipher(current_app),
+            org,
+            store,
+            code,
+            actor=f"user:{current_user.id}",
+        )
+    except AmazonError as exc:
+        current_app.logger.warning("Amazon code exchange failed for org %s: %s", org.id, exc)
+        return _problem_page(explain_exchange_failure(exc), org, store, 502)
+    name = result.connection.name
+    if result.reconnected:
+        flash(f"{name} is connected again. Imports carry on from where they stopped.", "success")
+    else:
+        flash(f"{name} is connected.", "success")
+    return redirect(next_step_after_amazon(org))
+
+
+@bp.post("/orgs/<int:org_id>/amazon/<int:connection_id>/name")
+@login_required
+def rename(org_id: int, connection_id: int) -> Any:
+    """Rename a store connection; HTMX gets the updated row, a plain form a redirect."""
+    org = organisation_or_404(org_id)
+    session = get_session()
+    connection = connection_of(session, int(org.id or 0), connection_id)
+    if connection is None:
+        abort(404)
+    error = ""
+    try:
+        rename_connection(session, connection, request.form.get("name", ""))
+    except InvalidName as exc:
+        error = str(exc)
+    if not is_htmx_request():
+        flash(error or f"Renamed to {connection.name}.", "error" if error else "success")
+        return redirect(url_for("amazon.connect_page", org_id=org.id))
+    return render(
+        "amazon/connect.html",
+        "partials/_amazon_connection.html",
+        status=400 if error else 200,
+        org=org,
+        connection=connection,
+        rename_error=error,
+    )

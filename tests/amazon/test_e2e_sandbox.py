@@ -1,0 +1,211 @@
+"""End to end against the local sandbox over real HTTP: pick a store, sign in on the sandbox's
+consent page, come back to our callback, store tokens, and read transactions with the client."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import pytest
+import requests
+from sqlmodel import select
+
+from plugin.amazon.accounts import claim_account
+from plugin.amazon.accounts import identify_account
+from plugin.amazon.auth import AmazonSettings
+from plugin.amazon.client import AmazonBusinessClient
+from plugin.amazon.invoices import LineItemKey
+from plugin.db import session_scope
+from plugin.models import AmazonConnection
+from plugin.models import ConnectionStatus
+from plugin.models import utcnow
+from plugin.token_store import read_amazon_refresh_token
+from sandbox import DEFAULTS
+from tests.amazon.conftest import query_of
+from tests.amazon.conftest import text_of
+from tests.sandbox.conftest import LiveSandbox
+
+TIMEOUT = 10
+
+
+@pytest.fixture
+def live() -> Iterator[LiveSandbox]:
+    server = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 40})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox_app(live, app_config, make_app):
+    """Our app configured to talk to the live sandbox for everything Amazon."""
+    app_config.update(
+        {
+            "AMAZON_CLIENT_ID": DEFAULTS["SANDBOX_AMAZON_CLIENT_ID"],
+            "AMAZON_CLIENT_SECRET": DEFAULTS["SANDBOX_AMAZON_CLIENT_SECRET"],
+            "AMAZON_APPLICATION_ID": DEFAULTS["SANDBOX_AMAZON_APPLICATION_ID"],
+            "AMAZON_LWA_TOKEN_URL": f"{live.url}/auth/o2/token",
+            "AMAZON_CONSENT_URL_TEMPLATE": f"{live.url}/amazon/{{store}}",
+            "AMAZON_API_URL_TEMPLATE": f"{live.url}/amazon-api/{{region}}",
+        }
+    )
+    return make_app(app_config)
+
+
+@pytest.fixture
+def browser(sandbox_app, make_member, sign_in):
+    """(our test client signed in as a member, their org)."""
+    user, org = make_member("eleanor", "tenant-thames", "Thames Stationery Ltd")
+    client = sandbox_app.test_client()
+    sign_in(client, user)
+    return client, org
+
+
+def form_of(page: str) -> tuple[str, dict[str, str]]:
+    """The first form's action and hidden fields (the sandbox's pages are simple)."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert action, page
+    fields = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    }
+    return html.unescape(action.group(1)), fields
+
+
+def sign_in_on_amazon(consent_url: str, email: str, allow: bool = True) -> str:
+    """Walk the sandbox consent page like a browser; the redirect back to our callback."""
+    with requests.Session() as amazon:
+        page = amazon.get(consent_url, timeout=TIMEOUT)
+        assert page.status_code == 200, page.text
+        action, fields = form_of(page.text)
+        fields.update({"email": email, "password": "sandbox"})
+        answer = amazon.post(
+            urljoin(page.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
+        )
+        if answer.status_code == 302:  # refused straight away (e.g. not an administrator)
+            return answer.headers["Location"]
+        assert answer.status_code == 200, answer.text
+        action, fields = form_of(answer.text)
+        fields["decision"] = "allow" if allow else "cancel"
+        decision = amazon.post(
+            urljoin(answer.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
+        )
+        assert decision.status_code == 302, decision.text
+        return decision.headers["Location"]
+
+
+def consent_location(client: Any, org_id: int, store: str) -> str:
+    response = client.post(f"/orgs/{org_id}/amazon", data={"store": store})
+    assert response.status_code == 303
+    return response.headers["Location"]
+
+
+def test_connect_a_store_and_read_its_transactions(sandbox_app, browser, live, redis_client):
+    client, org = browser
+    location = consent_location(client, org.id, "UK")
+    assert location.startswith(f"{live.url}/amazon/UK/b2b/abws/oauth?")
+    back = sign_in_on_amazon(location, "buyer-admin-uk@example.com")
+    assert back.startswith("http://localhost/amazon/callback?")
+    assert set(query_of(back)) == {"code", "state"}
+
+    callback = client.get(back)
+    assert callback.status_code == 302, text_of(callback)
+    assert callback.headers["Referrer-Policy"] == "no-referrer"
+    assert "Amazon Business UK is connected." in text_of(client.get(callback.headers["Location"]))
+
+    cipher = sandbox_app.extensions["token_cipher"]
+    with session_scope(sandbox_app) as session:
+        connection = session.exec(select(AmazonConnection)).one()
+        assert connection.status == ConnectionStatus.ACTIVE
+        assert read_amazon_refresh_token(cipher, connection).startswith("Atzr|")
+
+        settings = AmazonSettings.from_config(sandbox_app.config)
+        now = utcnow()
+        with AmazonBusinessClient.for_connection(
+            connection, settings, lambda: session_scope(sandbox_app), cipher, redis_client
+        ) as amazon:
+            pages = list(amazon.iter_transaction_pages(now - timedelta(days=91), now))
+        transactions = [t for p in pages for t in p.transactions]
+        assert transactions, "the sandbox's UK store has purchases in the last 90 days"
+        assert all(t.marketplace_id == "A1F83G8C2ARO7P" for t in transactions)
+        assert [f for p in pages for f in p.failures] == []
+
+        identity = claim_account(session, connection, identify_account(pages[0].transactions))
+        session.commit()
+    accounts = requests.get(f"{live.url}/_sandbox/amazon/accounts", timeout=TIMEOUT).json()
+    thames = next(a for a in accounts["accounts"] if a["key"] == "thames")
+    payer = next(u for u in thames["users"] if u["email"] == "buyer-admin-uk@example.com")
+    assert identity.key == f"payer:{payer['id']}"
+    assert identity.legal_entities <= set(thames["legal_entities"])
+    stats = requests.get(f"{live.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
+    assert stats["token_calls"] == {"authorization_code": 1}  # the cached access token was used
+
+
+def connect_uk(client: Any, org_id: int) -> None:
+    """The consent walk for the UK store as its administrator."""
+    back = sign_in_on_amazon(consent_location(client, org_id, "UK"), "buyer-admin-uk@example.com")
+    assert client.get(back).status_code == 302
+
+
+def test_invoices_payment_details_and_a_pdf_from_the_sandbox(
+    sandbox_app, browser, live, redis_client
+):
+    client, org = browser
+    connect_uk(client, org.id)
+    cipher = sandbox_app.extensions["token_cipher"]
+    settings = AmazonSettings.from_config(sandbox_app.config)
+    with session_scope(sandbox_app) as session:
+        connection = session.exec(select(AmazonConnection)).one()
+        now = utcnow()
+        with AmazonBusinessClient.for_connection(
+            connection,
+            settings,
+            lambda: session_scope(sandbox_app),
+            cipher,
+            redis_client,
+            sleep=live.sandbox.clock.advance,  # report polling moves sandbox time, not ours
+        ) as amazon:
+            transactions = [
+                t
+                for p in amazon.iter_transaction_pages(now - timedelta(days=91), now)
+                for t in p.transactions
+                if t.transaction_type == "CHARGE"
+            ]
+            keys = [
+                LineItemKey(line.order_id, line.order_line_item_id, line.shipment_id)
+                for t in transactions
+                for line in t.line_items
+                if line.order_id and line.order_line_item_id and line.shipment_id
+            ]
+            unique = list(dict.fromkeys(keys))[:30]
+            details = amazon.invoice_details(unique)
+            numbers = [i.invoice_number for d in details for i in d.invoices]
+            payments = amazon.invoice_payment_details([*numbers, "NO-SUCH-INVOICE"])
+            pdf = amazon.fetch_invoice_pdf(line_item=details[0].key)
+    assert [d.key for d in details] == unique
+    assert numbers, "charged lines have invoices"
+    assert [p.invoice_id for p in payments] == list(dict.fromkeys([*numbers, "NO-SUCH-INVOICE"]))
+    assert payments[-1].result_type == "ERROR"
+    assert pdf.startswith(b"%PDF")
+    stats = requests.get(f"{live.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
+    calls = stats["api_calls"]["getInvoiceDetailsByOrderLineItems"]
+    assert calls == -(-len(unique) // 25)  # batches of 25
+    assert stats["api_calls"]["createReport"] == 1
+
+
+def test_a_user_who_is_not_admin_of_every_entity_gets_a_clear_page(sandbox_app, browser):
+    client, org = browser
+    location = consent_location(client, org.id, "UK")
+    back = sign_in_on_amazon(location, "buyer-user-uk@example.com")
+    assert query_of(back)["error"] == "access_denied"
+    page = client.get(back)
+    assert page.status_code == 400
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    text = text_of(page)
+    assert "Sign in as an Amazon Business administrator of every legal entity" in text
+    assert "Start again with Amazon Business UK" in text
+    with session_scope(sandbox_app) as session:
+        assert session.exec(select(AmazonConnection)).all() == []

@@ -33,6 +33,7 @@ from plugin.onboarding import next_step_url
 from plugin.security import token_cipher
 from plugin.token_store import read_xero_token
 from plugin.users import SignedInUser
+from plugin.xero import contact
 from plugin.xero import organisations
 from plugin.xero.errors import IdTokenError
 from plugin.xero.errors import XeroError
@@ -131,12 +132,15 @@ def callback() -> Any:
 
 def _refresh_details(org: Organisation) -> None:
     """Read the organisation's country, currency and lock dates (best effort at sign-up)."""
+    client = xero_client(org, max_wait=5)
     try:
-        details = xero_client(org, max_wait=5).organisation()
+        details = client.organisation()
+        actions = client.organisation_actions()
     except XeroError as exc:
         log.warning("Could not read details of %s: %s", org.xero_tenant_id, exc.message)
         return
     organisations.apply_organisation_details(org, details)
+    org.settings = {**(org.settings or {}), "xero_actions": actions}
     db = get_session()
     db.add(org)
     db.commit()
@@ -169,6 +173,20 @@ def disconnect(org_id: int) -> Any:
     )
     flash(f"{org.name} is disconnected from Xero. Its history is kept.", "success")
     return redirect(url_for("main.index"))
+
+
+@bp.post("/orgs/<int:org_id>/contact/repair")
+@login_required
+def repair_contact(org_id: int) -> Any:
+    """One-click repair of the Amazon Business contact (renamed, archived, merged, deleted)."""
+    org = organisation_or_404(org_id)
+    try:
+        contact.repair_and_record(get_session(), org, xero_client(org))
+    except XeroError as exc:
+        flash(f"Xero did not let us repair the contact: {exc.message}", "error")
+    else:
+        flash("The Amazon Business contact is repaired; posting resumes.", "success")
+    return redirect(next_step_url(org))
 
 
 @bp.post("/account/delete")

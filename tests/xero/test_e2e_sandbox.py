@@ -162,3 +162,28 @@ def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app,
         repaired = repair_and_record(db, stored, xero_client(stored, e2e_app))
     assert repaired == contact_id
     assert xero_client(org, e2e_app).get_contact(contact_id)["Name"] == "Amazon Business"
+
+
+def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
+    client, _ = install(e2e_app, sandbox)
+    org = the_org(e2e_app)
+    from plugin.queues import get_queue
+
+    get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
+    run_jobs()
+    contact_id = the_org(e2e_app).amazon_contact_id
+    requests.post(
+        f"{sandbox.url}/_sandbox/xero/contacts/{contact_id}",
+        json={"tenant": org.xero_tenant_id, "status": "ARCHIVED"},
+        timeout=5,
+    )
+    get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
+    run_jobs()
+    assert the_org(e2e_app).settings["contact_problem"]["kind"] == "archived"
+    assert client.post(f"/xero/orgs/{org.id}/contact/repair").status_code == 302
+    repaired = the_org(e2e_app)
+    assert "contact_problem" not in repaired.settings
+    assert repaired.amazon_contact_id != contact_id
+    fresh = xero_client(repaired, e2e_app).get_contact(repaired.amazon_contact_id)
+    assert fresh["ContactStatus"] == "ACTIVE"
+    assert repaired.settings["xero_actions"]["CreateApprovedBill"] is True

@@ -8,6 +8,7 @@ database, Redis + RQ, login, CSRF, HTMX and security headers, registers the blue
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from plugin.config import ROOT
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (used by tests) overrides settings from the environment."""
     from plugin import cli
+    from plugin import cli_mapping
     from plugin import db
     from plugin import errors
     from plugin import queues
@@ -66,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
 
     cli.init_app(app)
+    cli_mapping.init_app(app)
     return app
 
 
@@ -90,9 +93,22 @@ def _check_schema(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Log to stderr at LOG_LEVEL (once per process)."""
-    level = getattr(logging, str(app.config.get("LOG_LEVEL", "INFO")).upper(), logging.INFO)
+    """Log to stderr at LOG_LEVEL (once per process).
+
+    Under the ``flask`` command the default is WARNING, so a command's own output (the preview's
+    one-line errors, say) is not buried; long-running commands (worker, cron) raise it to INFO.
+    """
+    import click
+
+    context = click.get_current_context(silent=True)
+    quiet_command = context is not None and context.info_name != "run"  # `flask run` serves
+    name = os.environ.get("LOG_LEVEL") or (
+        "WARNING" if quiet_command else str(app.config.get("LOG_LEVEL") or "INFO")
+    )
+    name = name.upper()
+    level = getattr(logging, name, logging.INFO)
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("plugin").setLevel(level)
+    logging.getLogger("alembic").setLevel(max(level, logging.WARNING))

@@ -58,6 +58,7 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     # Jobs
     "SYNC_INTERVAL_MINUTES": (60, int),
     "SYNC_OVERLAP_DAYS": (3, int),
+    "ORG_LOCK_SECONDS": (300, int),
 }
 
 

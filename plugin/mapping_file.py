@@ -140,7 +140,8 @@ class _Reader:
         self, data: dict, key: str, path: str, read: Callable[[object, str], T]
     ) -> T | None:
         value = data.get(key)
-        return None if value is None else read(value, f"{path}.{key}")
+        # Xero sends "" for optional fields that are not set (e.g. BankAccountType).
+        return None if value is None or value == "" else read(value, f"{path}.{key}")
 
     def required(self, data: dict, key: str, path: str) -> object:
         if key not in data or data[key] is None:
@@ -313,7 +314,9 @@ def dump_mapping(mapping: Mapping) -> dict[str, Any]:
         "payment_methods": [_dump_payment_method(pm) for pm in mapping.payment_methods],
         "expense_default_account_code": mapping.expense_default_account_code,
         "expense_rules": [_dump_rule(rule) for rule in mapping.expense_rules],
-        "tax_rates": [{"rate": str(t.rate), "tax_type": t.tax_type} for t in mapping.tax_rates],
+        "tax_rates": [
+            {"rate": format(t.rate, "f"), "tax_type": t.tax_type} for t in mapping.tax_rates
+        ],
         "unreclaimable_tax": mapping.unreclaimable_tax,
         "line_types": {
             "shipping": mapping.line_types.shipping,

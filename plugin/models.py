@@ -269,6 +269,8 @@ class LedgerEntry(SQLModel, table=True):
         UniqueConstraint("organisation_id", "amazon_transaction_id"),
         Index("ix_ledger_entry_org_state", "organisation_id", "state"),
         Index("ix_ledger_entry_org_date", "organisation_id", "transaction_date"),
+        Index("ix_ledger_entry_org_order", "organisation_id", "order_id"),
+        Index("ix_ledger_entry_org_invoice", "organisation_id", "invoice_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -283,6 +285,8 @@ class LedgerEntry(SQLModel, table=True):
     amount: Decimal = _money()
     currency: str = Field(default="", max_length=3)
     payment_method_key: str | None = Field(default=None, max_length=255)
+    order_id: str | None = Field(default=None, max_length=64)  # the first line item's order
+    invoice_number: str | None = Field(default=None, max_length=64)  # Amazon's invoice number
     raw_payload: dict[str, Any] | None = _json(dict)
     payload_hash: str = Field(default="", max_length=64)
     state: str = Field(default=EntryState.FETCHED, max_length=16)
@@ -293,6 +297,11 @@ class LedgerEntry(SQLModel, table=True):
     xero_document_id: str | None = Field(default=None, max_length=64)
     xero_reference: str | None = Field(default=None, max_length=255)
     batch_id: int | None = Field(default=None, foreign_key="posting_batch.id", ondelete="SET NULL")
+    # After posting: Pay by Invoice settlement (payment / allocation) and the PDF attachment.
+    bill_due_date: date | None = None  # from Amazon's payment details, for Pay by Invoice bills
+    settlement_state: str | None = Field(default=None, max_length=16)
+    xero_payment_id: str | None = Field(default=None, max_length=64)
+    attachment_state: str | None = Field(default=None, max_length=16)
     attempts: int = 0
     posted_at: datetime | None = _ts()
     created_at: datetime = _created()

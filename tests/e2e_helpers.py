@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
 import requests
+
+TIMEOUT = 10
 
 SANDBOX_DEFAULTS = {
     "XERO_CLIENT_ID": "sandbox-xero-client-id",
@@ -80,3 +83,54 @@ def tenant_ids_by_name(sandbox_url: str) -> dict[str, str]:
     body = requests.get(f"{sandbox_url}/_sandbox/xero/orgs", timeout=10).json()
     orgs = body["orgs"] if isinstance(body, dict) else body
     return {org["tenantName"]: org["tenantId"] for org in orgs}
+
+
+def form_of(page: str) -> tuple[str, dict[str, str]]:
+    """The first form's action and hidden fields (the sandbox's pages are simple)."""
+    action = re.search(r'<form[^>]*action="([^"]+)"', page)
+    assert action, page
+    fields = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
+    }
+    return html.unescape(action.group(1)), fields
+
+
+def sign_in_on_amazon(consent_url: str, email: str, allow: bool = True) -> str:
+    """Walk the sandbox consent page like a browser; the redirect back to our callback."""
+    with requests.Session() as amazon:
+        page = amazon.get(consent_url, timeout=TIMEOUT)
+        assert page.status_code == 200, page.text
+        action, fields = form_of(page.text)
+        fields.update({"email": email, "password": "sandbox"})
+        answer = amazon.post(
+            urljoin(page.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
+        )
+        if answer.status_code == 302:  # refused straight away (e.g. not an administrator)
+            return answer.headers["Location"]
+        assert answer.status_code == 200, answer.text
+        action, fields = form_of(answer.text)
+        fields["decision"] = "allow" if allow else "cancel"
+        decision = amazon.post(
+            urljoin(answer.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
+        )
+        assert decision.status_code == 302, decision.text
+        return decision.headers["Location"]
+
+
+def xero_install(app: Any, sandbox_url: str, email: str, tenant_names: list[str]) -> Any:
+    """Sign up through the sandbox's Xero with our app; returns our signed-in test client."""
+    client = app.test_client()
+    authorize = client.get("/xero/connect").headers["Location"]
+    ids = tenant_ids_by_name(sandbox_url)
+    back = xero_consent(authorize, email, [ids[name] for name in tenant_names])
+    response = client.get(path_and_query(back))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def amazon_connect(client: Any, org_id: int, store: str, email: str) -> Any:
+    """Connect an Amazon Business store through the sandbox's consent page."""
+    location = client.post(f"/orgs/{org_id}/amazon", data={"store": store}).headers["Location"]
+    back = sign_in_on_amazon(location, email)
+    return client.get(path_and_query(back))

@@ -44,6 +44,7 @@ def test_worker_command_runs_queued_jobs(app, app_config):
         REDIS_URL=app_config["REDIS_URL"],
         TOKEN_ENCRYPTION_KEY=app_config["TOKEN_ENCRYPTION_KEY"],
     )
+    assert Job.exists(job.id, connection=get_redis(app)), "enqueued"
     result = run(["flask", "--app", "wsgi", "worker", "--burst"], env)
     assert result.returncode == 0, result.stderr
     finished = Job.fetch(job.id, connection=get_redis(app))

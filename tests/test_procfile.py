@@ -1,4 +1,4 @@
-"""The Procfile runs under honcho: web answers /healthz, the worker runs, the sandbox answers."""
+"""The Procfile runs under honcho: web answers /healthz, worker and cron run, sandbox answers."""
 
 from __future__ import annotations
 
@@ -24,7 +24,18 @@ def test_honcho_starts_web_worker_and_sandbox(tmp_path, redis_url):
     )
     assert run(["flask", "--app", "wsgi", "db-upgrade"], env).returncode == 0
     process = subprocess.Popen(
-        ["honcho", "-f", "Procfile", "start", "-p", str(web_port), "web", "worker", "sandbox"],
+        [
+            "honcho",
+            "-f",
+            "Procfile",
+            "start",
+            "-p",
+            str(web_port),
+            "web",
+            "worker",
+            "cron",
+            "sandbox",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -42,3 +53,4 @@ def test_honcho_starts_web_worker_and_sandbox(tmp_path, redis_url):
     finally:
         output = stop(process)
     assert "Listening on high, default, low" in output  # the RQ worker came up
+    assert "jobs.schedule" in output  # the cron scheduler loaded our schedule

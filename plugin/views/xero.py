@@ -134,13 +134,10 @@ def _refresh_details(org: Organisation) -> None:
     """Read the organisation's country, currency and lock dates (best effort at sign-up)."""
     client = xero_client(org, max_wait=5)
     try:
-        details = client.organisation()
-        actions = client.organisation_actions()
+        organisations.apply_organisation_details(org, client.organisation())
+        org.settings = {**(org.settings or {}), "xero_actions": client.organisation_actions()}
     except XeroError as exc:
         log.warning("Could not read details of %s: %s", org.xero_tenant_id, exc.message)
-        return
-    organisations.apply_organisation_details(org, details)
-    org.settings = {**(org.settings or {}), "xero_actions": actions}
     db = get_session()
     db.add(org)
     db.commit()

@@ -3,12 +3,9 @@ consent page, come back to our callback, store tokens, and read transactions wit
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -27,6 +24,7 @@ from plugin.token_store import read_amazon_refresh_token
 from sandbox import DEFAULTS
 from tests.amazon.conftest import query_of
 from tests.amazon.conftest import text_of
+from tests.e2e_helpers import sign_in_on_amazon
 from tests.sandbox.conftest import LiveSandbox
 
 TIMEOUT = 10
@@ -62,39 +60,6 @@ def browser(sandbox_app, make_member, sign_in):
     client = sandbox_app.test_client()
     sign_in(client, user)
     return client, org
-
-
-def form_of(page: str) -> tuple[str, dict[str, str]]:
-    """The first form's action and hidden fields (the sandbox's pages are simple)."""
-    action = re.search(r'<form[^>]*action="([^"]+)"', page)
-    assert action, page
-    fields = {
-        html.unescape(name): html.unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page)
-    }
-    return html.unescape(action.group(1)), fields
-
-
-def sign_in_on_amazon(consent_url: str, email: str, allow: bool = True) -> str:
-    """Walk the sandbox consent page like a browser; the redirect back to our callback."""
-    with requests.Session() as amazon:
-        page = amazon.get(consent_url, timeout=TIMEOUT)
-        assert page.status_code == 200, page.text
-        action, fields = form_of(page.text)
-        fields.update({"email": email, "password": "sandbox"})
-        answer = amazon.post(
-            urljoin(page.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
-        )
-        if answer.status_code == 302:  # refused straight away (e.g. not an administrator)
-            return answer.headers["Location"]
-        assert answer.status_code == 200, answer.text
-        action, fields = form_of(answer.text)
-        fields["decision"] = "allow" if allow else "cancel"
-        decision = amazon.post(
-            urljoin(answer.url, action), data=fields, timeout=TIMEOUT, allow_redirects=False
-        )
-        assert decision.status_code == 302, decision.text
-        return decision.headers["Location"]
 
 
 def consent_location(client: Any, org_id: int, store: str) -> str:

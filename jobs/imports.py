@@ -1,0 +1,37 @@
+"""The import job: fetch an ImportRun's range from Amazon Business into the ledger."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from rq import get_current_job
+
+from jobs.context import job_app
+from jobs.context import job_context
+from plugin import sync
+
+
+def import_range(run_id: int) -> dict[str, Any]:
+    """Run one import (progress in the job's meta and on the ImportRun), then queue posting."""
+    job = get_current_job()
+    holder = job.id if job is not None else f"import-{run_id}"
+
+    def report(progress: sync.Progress) -> None:
+        if job is not None:
+            job.meta["progress"] = asdict(progress)
+            job.save_meta()
+
+    with job_context() as session:
+        app = job_app()
+        run = sync.run_import(session, app, run_id, holder, report)
+        org = session.get(sync.Organisation, run.organisation_id)
+        if (
+            run.state == sync.RunState.SUCCEEDED
+            and org is not None
+            and sync.ready_to_post(org) is None
+        ):
+            from plugin.queues import enqueue_once
+
+            enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+        return {"run": run_id, "state": run.state, "fetched": run.fetched, "new": run.new}

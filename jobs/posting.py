@@ -1,0 +1,64 @@
+"""Posting jobs: post what is ready for an organisation; re-queue after a Xero rate limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from rq import get_current_job
+
+from jobs.context import job_app
+from jobs.context import job_context
+from plugin import sync
+from plugin.queues import get_queue
+from plugin.xero import organisations
+from plugin.xero.errors import XeroConnectionRevoked
+from plugin.xero.errors import XeroNeedsReconnect
+from plugin.xero.errors import XeroRateLimited
+from plugin.xero.errors import XeroUnavailable
+from plugin.xero.wiring import xero_identity
+from plugin.xero.wiring import xero_tokens
+
+
+def post_ready(org_id: int, include_failed: bool = False) -> dict[str, Any]:
+    """Post everything ready; on a rate limit or outage, come back later instead of sleeping.
+
+    ``include_failed`` (after a mapping change) also retries entries Xero refused.
+    """
+    job = get_current_job()
+    holder = job.id if job is not None else f"post-{org_id}"
+    with job_context() as session:
+        app = job_app()
+        try:
+            counts = sync.run_posting(session, app, org_id, holder, include_failed)
+        except sync.AlreadyRunning as busy:
+            return {"org": org_id, "skipped": f"busy ({busy.job_id})"}
+        except sync.NotReady as why:
+            return {"org": org_id, "skipped": str(why)}
+        except XeroNeedsReconnect as stop:  # the org is marked; its jobs pause until reconnect
+            return {"org": org_id, "skipped": stop.message}
+        except XeroConnectionRevoked:
+            with job_context() as other:
+                org = other.get(sync.Organisation, org_id)
+                if org is not None:
+                    access = xero_tokens(org_id).access_token()
+                    organisations.confirm_revoked(other, org, xero_identity(), access)
+            return {"org": org_id, "skipped": "disconnected in Xero"}
+        except (XeroRateLimited, XeroUnavailable) as pause:
+            delay = getattr(pause, "retry_after", None) or 300
+            get_queue("default", app).enqueue_in(
+                timedelta(seconds=float(delay) + 1),
+                "jobs.posting.post_ready",
+                org_id,
+                job_id=f"post-later-{org_id}",
+                result_ttl=0,
+            )
+            return {"org": org_id, "requeued_in": delay, "why": pause.message}
+        return {
+            "org": org_id,
+            "posted": counts.posted,
+            "failed": counts.failed,
+            "held": counts.held,
+            "recovered": counts.recovered,
+            "batches": counts.batches,
+        }

@@ -1,0 +1,18 @@
+"""RQ's cron configuration (run by ``flask --app wsgi cron``, one process per deployment).
+
+RQ 3 ships its own cron scheduler (``rq.cron``): it only enqueues, and the workers run the jobs
+with their own retries and unique ids. Interval jobs also fire once when the scheduler starts.
+"""
+
+from __future__ import annotations
+
+from rq import cron
+
+from jobs.sync import sync_all
+from jobs.xero import check_all_contacts
+from plugin.config import load_settings
+
+SYNC_EVERY_SECONDS = int(load_settings()["SYNC_INTERVAL_MINUTES"]) * 60
+
+cron.register(sync_all, "default", interval=SYNC_EVERY_SECONDS, job_timeout=300, result_ttl=3600)
+cron.register(check_all_contacts, "default", cron="15 3 * * *", job_timeout=300, result_ttl=3600)

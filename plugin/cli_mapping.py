@@ -1,0 +1,202 @@
+"""`flask` commands for mappings: `preview` (design.md §7), `mapping-export`, `mapping-import`.
+
+``flask --app wsgi preview --transactions TX.json --mapping MAP.json --chart CHART.json`` prints
+what posting would send as JSON on stdout, with no network call and no database. Malformed input
+(a file that is missing, unreadable, not JSON, or not the documented shape) ends with exit status
+2 and one line on stderr naming the file, the place and what is wrong; never a traceback.
+
+``mapping-export --org ID [--out FILE]`` writes an organisation's mapping in the export format.
+``mapping-import --org ID FILE`` checks a mapping file against the organisation's chart, fetched
+fresh from Xero, and saves it, or refuses it (exit 2) listing every problem, one per line.
+``--org`` takes the organisation's id or its Xero tenant id.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from typing import NoReturn
+
+import click
+from flask import Flask
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlmodel import Session
+from sqlmodel import select
+
+from plugin import chart as org_chart
+from plugin.cli import needs_current_schema
+from plugin.db import session_scope
+from plugin.mapping_file import InputFileError
+from plugin.mapping_file import preview as preview_plan
+from plugin.mapping_store import MappingRejected
+from plugin.mapping_store import MappingStoreError
+from plugin.mapping_store import export_mapping
+from plugin.mapping_store import import_mapping
+from plugin.models import Organisation
+from plugin.xero.errors import XeroError
+
+__all__ = ["init_app", "mapping_export", "mapping_import", "preview"]
+
+BAD_INPUT = 2
+FAILED = 1
+
+
+def one_line(text: str) -> str:
+    """Return ``text`` on a single line (newlines in paths or messages become spaces)."""
+    return " ".join(text.split())
+
+
+def fail(message: str, status: int = BAD_INPUT) -> NoReturn:
+    """Print ``message`` as one line on stderr and exit with ``status``."""
+    click.echo(one_line(message), err=True)
+    sys.exit(status)
+
+
+def read_bytes(path: str) -> bytes:
+    """Return a file's bytes, or fail with one line naming it."""
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        fail(f"{path}: $: file not found")
+    except IsADirectoryError:
+        fail(f"{path}: $: is a directory, not a file")
+    except OSError as exc:
+        fail(f"{path}: $: cannot be read ({exc.strerror or type(exc).__name__})")
+
+
+def read_json(path: str) -> Any:
+    """Return a file's decoded JSON, or fail with one line naming the file and the place."""
+    raw = read_bytes(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        fail(f"{path}: $: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
+
+
+def design_shape(result: dict[str, Any]) -> dict[str, Any]:
+    """Return ``mapping_file.preview``'s result with exactly design.md §7's keys.
+
+    ``preview`` also gives each held entry its machine ``code``; the command's output is a stable
+    interface, so it carries only what §7 promises.
+    """
+    return {
+        "documents": [
+            {key: d[key] for key in ("endpoint", "amazon_transaction_id", "body")}
+            for d in result["documents"]
+        ],
+        "held": [
+            {key: h[key] for key in ("amazon_transaction_id", "reason")} for h in result["held"]
+        ],
+    }
+
+
+@click.command("preview")
+@click.option("--transactions", "tx_path", required=True, help="A getTransactions body (TX.json).")
+@click.option("--mapping", "map_path", required=True, help="A mapping in the export format.")
+@click.option("--chart", "chart_path", required=True, help="The org in Xero's shapes (CHART.json).")
+def preview(tx_path: str, map_path: str, chart_path: str) -> None:
+    """Print what posting would send to Xero, as JSON, without any network call."""
+    inputs = {path: read_bytes(path) for path in (tx_path, map_path, chart_path)}
+    try:
+        result = preview_plan(
+            inputs[tx_path],
+            inputs[map_path],
+            inputs[chart_path],
+            tx_source=tx_path,
+            map_source=map_path,
+            chart_source=chart_path,
+        )
+        output = json.dumps(design_shape(result), indent=2, ensure_ascii=False)
+    except InputFileError as exc:
+        fail(str(exc))
+    except Exception as exc:  # a bug: still one line, never a traceback
+        fail(f"preview failed ({type(exc).__name__}: {exc}); please report it", FAILED)
+    click.echo(output)
+
+
+def find_org(session: Session, org: str) -> Organisation:
+    """Return the organisation with this id or Xero tenant id, or fail with one line."""
+    found = None
+    if org.isdigit():
+        found = session.get(Organisation, int(org))
+    if found is None:
+        found = session.exec(select(Organisation).where(Organisation.xero_tenant_id == org)).first()
+    if found is None:
+        fail(f"--org {org}: no organisation with that id or Xero tenant id")
+    return found
+
+
+@click.command("mapping-export")
+@click.option("--org", "org_ref", required=True, help="Organisation id or Xero tenant id.")
+@click.option("--out", "out_path", default=None, help="Write to this file instead of stdout.")
+@with_appcontext
+@needs_current_schema
+def mapping_export(org_ref: str, out_path: str | None) -> None:
+    """Write an organisation's mapping in the export format (design.md §7)."""
+    with session_scope() as session:
+        org = find_org(session, org_ref)
+        assert org.id is not None
+        try:
+            data = export_mapping(session, org.id)
+        except MappingStoreError as exc:
+            fail(f"organisation {org.id}: {exc}", FAILED)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if out_path is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        Path(out_path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out_path}: cannot be written ({exc.strerror or type(exc).__name__})", FAILED)
+    click.echo(f"Wrote the mapping of {org.name or org.xero_tenant_id} to {out_path}.", err=True)
+
+
+@click.command("mapping-import")
+@click.option("--org", "org_ref", required=True, help="Organisation id or Xero tenant id.")
+@click.argument("file_path", metavar="FILE")
+@with_appcontext
+@needs_current_schema
+def mapping_import(org_ref: str, file_path: str) -> None:
+    """Check a mapping file against the organisation's Xero chart and save it."""
+    from plugin.xero.wiring import xero_client
+
+    data = read_json(file_path)
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    with session_scope() as session:
+        org = find_org(session, org_ref)
+        assert org.id is not None
+        try:
+            document = org_chart.chart_document(xero_client(org, app), org)
+            chart = org_chart.chart_from_document(document)
+        except (XeroError, InputFileError) as exc:
+            fail(f"could not read the chart of accounts from Xero: {exc}", FAILED)
+        try:
+            change = import_mapping(
+                session,
+                org.id,
+                data,
+                file_path,
+                chart,
+                actor="cli:mapping-import",
+                payments_enabled=org_chart.payments_enabled_codes(document),
+            )
+        except InputFileError as exc:
+            fail(str(exc))
+        except MappingRejected as exc:
+            for line in exc.lines():
+                click.echo(one_line(line), err=True)
+            sys.exit(BAD_INPUT)
+    click.echo(f"Imported {file_path} for {org.name or org.xero_tenant_id}: {change.describe()}.")
+
+
+def init_app(app: Flask) -> None:
+    """Register the mapping commands."""
+    for command in (preview, mapping_export, mapping_import):
+        app.cli.add_command(command)

@@ -1,0 +1,307 @@
+"""The ledger: idempotent recording, evaluation, batches committed before the call, and recovery
+of batches whose outcome is unknown (never a second Xero document for one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from plugin import ledger
+from plugin.amazon.models import parse_transactions_page
+from plugin.models import BatchState
+from plugin.models import EntryState
+from plugin.models import LedgerEntry
+from plugin.models import Organisation
+from plugin.models import PostingBatch
+from plugin.models import utcnow
+from plugin.posting import PostingContext
+from plugin.xero.client import ElementResult
+from plugin.xero.errors import XeroConnectionLost
+from plugin.xero.errors import XeroRateLimited
+from tests.unit.amazon_payloads import uk_card_charge
+from tests.unit.amazon_payloads import uk_card_refund
+from tests.unit.charts import chart_of
+from tests.unit.charts import mapping_of
+from tests.unit.charts import uk_chart
+from tests.unit.charts import uk_mapping
+
+
+class FakeXero:
+    """Xero's behaviour that matters here: idempotency keys replay; faults can be scripted.
+
+    ``drop_after_write`` processes the request and then loses the answer (the case that makes
+    careless clients post twice); ``refuse_with`` raises before processing.
+    """
+
+    def __init__(self) -> None:
+        self.documents: dict[str, dict] = {}  # xero id -> body
+        self.replies: dict[str, list[ElementResult]] = {}
+        self.calls = 0
+        self.drop_after_write = 0
+        self.refuse_with: Exception | None = None
+        self.reject_references: set[str] = set()
+
+    def create_documents(self, endpoint, elements, idempotency_key):
+        self.calls += 1
+        if self.refuse_with is not None:
+            error, self.refuse_with = self.refuse_with, None
+            raise error
+        if idempotency_key in self.replies:
+            return self.replies[idempotency_key]
+        results = []
+        for index, body in enumerate(elements):
+            reference = body.get("Reference") or body.get("InvoiceNumber")
+            if reference in self.reject_references:
+                results.append(
+                    ElementResult(index, False, None, ["Account code '999' is archived"])
+                )
+                continue
+            xero_id = str(uuid.uuid4())
+            self.documents[xero_id] = {"endpoint": endpoint, **body}
+            results.append(ElementResult(index, True, xero_id))
+        self.replies[idempotency_key] = results
+        if self.drop_after_write:
+            self.drop_after_write -= 1
+            raise XeroConnectionLost("connection dropped after write")
+        return results
+
+    def find_bank_transactions_by_reference(self, references):
+        return [
+            {"BankTransactionID": xero_id, **body}
+            for xero_id, body in self.documents.items()
+            if body.get("Reference") in set(references)
+        ]
+
+    def find_invoices_by_numbers(self, numbers):
+        return [
+            {"InvoiceID": xero_id, **body}
+            for xero_id, body in self.documents.items()
+            if body.get("InvoiceNumber") in set(numbers)
+        ]
+
+    def find_credit_notes(self, where):
+        return []
+
+    def documents_for(self, transaction_id):
+        return [d for d in self.documents.values() if transaction_id in str(d.get("Reference"))]
+
+
+@pytest.fixture
+def org(db_session):
+    organisation = Organisation(xero_tenant_id="t-uk", name="Acme Widgets Ltd", base_currency="GBP")
+    db_session.add(organisation)
+    db_session.commit()
+    return organisation
+
+
+@pytest.fixture
+def rules():
+    return mapping_of(uk_mapping()), chart_of(uk_chart()), PostingContext()
+
+
+def charges(count, prefix="TX"):
+    return [uk_card_charge(transaction_id=f"{prefix}{i:04d}") for i in range(count)]
+
+
+def record(db_session, org, transactions):
+    page = parse_transactions_page({"transactions": transactions}, "test page")
+    return ledger.record_page(db_session, org.id, None, page)
+
+
+def entries(db_session, org):
+    return list(db_session.exec(select(LedgerEntry).where(LedgerEntry.organisation_id == org.id)))
+
+
+def test_recording_twice_adds_nothing(db_session, org):
+    first = record(db_session, org, charges(3))
+    second = record(db_session, org, charges(3))
+    assert (first.new, first.already_known) == (3, 0)
+    assert (second.new, second.already_known) == (0, 3)
+    assert len(entries(db_session, org)) == 3
+
+
+def test_changed_payload_updates_unposted_and_flags_posted(db_session, org):
+    record(db_session, org, charges(2))
+    posted = entries(db_session, org)[0]
+    posted.state = EntryState.POSTED
+    db_session.add(posted)
+    db_session.commit()
+    changed = [
+        uk_card_charge(transaction_id=f"TX{i:04d}", invoice_number="CHANGED") for i in range(2)
+    ]
+    counts = record(db_session, org, changed)
+    assert (counts.updated, counts.flagged) == (1, 1)
+    by_id = {e.amazon_transaction_id: e for e in entries(db_session, org)}
+    assert by_id["TX0000"].needs_review is True
+    assert by_id["TX0000"].state == EntryState.POSTED
+    assert by_id["TX0001"].invoice_number == "CHANGED"
+
+
+def test_unreadable_transactions_are_kept_held_with_a_reason(db_session, org):
+    bad = uk_card_charge(transaction_id="BAD1")
+    bad["amount"] = {"currencyCode": "GBP", "amount": "twelve"}
+    counts = record(db_session, org, [*charges(1), bad])
+    assert counts.unreadable == 1
+    held = next(e for e in entries(db_session, org) if e.amazon_transaction_id == "BAD1")
+    assert held.state == EntryState.HELD
+    assert held.reason_code == ledger.PARSE_ERROR
+    assert "twelve" in held.reason
+
+
+def test_evaluate_holds_unmapped_and_readies_the_rest(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, [*charges(2), uk_card_charge(transaction_id="NEWCARD", last4="9911")])
+    counts = ledger.evaluate(db_session, org.id, mapping, chart, context)
+    assert (counts.ready, counts.held) == (2, 1)
+    new_card = next(e for e in entries(db_session, org) if e.amazon_transaction_id == "NEWCARD")
+    assert new_card.reason_code == "unmapped_payment_method"
+    assert "9911" in new_card.reason
+
+
+def test_post_ready_posts_each_once_and_a_second_run_posts_nothing(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(120))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert counts.posted == 120
+    assert counts.batches == 3  # 50 + 50 + 20
+    assert len(xero.documents) == 120
+    again = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert again.posted == 0
+    assert xero.calls == 3
+    assert all(
+        e.state == EntryState.POSTED and e.xero_document_id for e in entries(db_session, org)
+    )
+
+
+def test_batch_is_committed_before_the_call(app, db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(2))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    seen = {}
+
+    class Inspecting(FakeXero):
+        def create_documents(self, endpoint, elements, idempotency_key):
+            from plugin.db import session_scope
+
+            with session_scope(app) as other:  # another connection sees the committed batch
+                batch = other.exec(select(PostingBatch)).one()
+                seen["state"] = batch.state
+                seen["key"] = batch.idempotency_key
+                seen["members"] = len(batch.member_entry_ids)
+            return super().create_documents(endpoint, elements, idempotency_key)
+
+    ledger.post_ready(db_session, org.id, Inspecting(), mapping, chart, context)
+    assert seen == {"state": BatchState.SENT, "key": seen["key"], "members": 2}
+
+
+def test_accept_then_drop_is_replayed_with_the_same_key_no_duplicate(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(10))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    xero.drop_after_write = 1
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert len(xero.documents) == 10
+    assert counts.unknown_batches
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
+    batch = db_session.exec(select(PostingBatch)).one()
+    assert batch.state == BatchState.RECORDED
+
+
+def test_crash_after_send_is_recovered_by_lookup_after_the_window(db_session, org, rules):
+    """The worker died between "sent" and "recorded", and came back too late to replay."""
+    mapping, chart, context = rules
+    record(db_session, org, charges(4))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+
+    class Crash(Exception):
+        pass
+
+    class DiesAfterWrite(FakeXero):
+        def create_documents(self, endpoint, elements, idempotency_key):
+            xero.create_documents(endpoint, elements, idempotency_key)
+            raise Crash  # the process is gone before anything is recorded
+
+    with pytest.raises(Crash):
+        ledger.post_ready(db_session, org.id, DiesAfterWrite(), mapping, chart, context)
+    db_session.rollback()
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTING}
+    later = utcnow() + timedelta(minutes=10)
+    fresh = FakeXero()
+    fresh.documents = xero.documents  # the same Xero, but it forgot the key
+    counts = ledger.post_ready(db_session, org.id, fresh, mapping, chart, context, now=later)
+    assert counts.posted == 0  # nothing posted again
+    assert len(fresh.documents) == 4
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
+
+
+def test_lost_request_that_never_reached_xero_is_posted_again(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(3))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+
+    class LostOnTheWay(FakeXero):
+        def create_documents(self, endpoint, elements, idempotency_key):
+            raise XeroConnectionLost("timeout before Xero saw it")
+
+    ledger.post_ready(db_session, org.id, LostOnTheWay(), mapping, chart, context)
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTING}
+    xero = FakeXero()
+    later = utcnow() + timedelta(minutes=10)
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context, now=later)
+    assert counts.posted == 3
+    assert len(xero.documents) == 3
+
+
+def test_rate_limit_releases_the_batch_and_raises(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(3))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    xero.refuse_with = XeroRateLimited(30, "minute")
+    with pytest.raises(XeroRateLimited):
+        ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert {e.state for e in entries(db_session, org)} == {EntryState.READY}
+    assert db_session.exec(select(PostingBatch)).one().state == BatchState.ABANDONED
+    assert ledger.post_ready(db_session, org.id, xero, mapping, chart, context).posted == 3
+
+
+def test_xero_rejections_fail_with_the_reason_and_retry_releases_them(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, charges(3))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    rejected = next(
+        e.raw_payload for e in entries(db_session, org) if e.amazon_transaction_id == "TX0001"
+    )
+    from plugin.amazon.models import parse_transaction
+    from plugin.posting import bank_reference
+
+    xero.reject_references = {bank_reference(parse_transaction(rejected))}
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert (counts.posted, counts.failed) == (2, 1)
+    failed = next(e for e in entries(db_session, org) if e.state == EntryState.FAILED)
+    assert "archived" in failed.reason
+    xero.reject_references = set()
+    assert ledger.retry(db_session, org.id, [failed.id]) == 1
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    assert ledger.post_ready(db_session, org.id, xero, mapping, chart, context).posted == 1
+    assert len(xero.documents) == 3
+
+
+def test_refund_finds_its_charge_lines_in_the_ledger(db_session, org, rules):
+    mapping, chart, context = rules
+    record(db_session, org, [uk_card_charge(transaction_id="CHG1")])
+    record(db_session, org, [uk_card_refund(transaction_id="REF1")])
+    counts = ledger.evaluate(db_session, org.id, mapping, chart, context)
+    assert counts.held == 0
+    xero = FakeXero()
+    ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    types = sorted(d["Type"] for d in xero.documents.values())
+    assert types == ["RECEIVE", "SPEND"]

@@ -1,0 +1,34 @@
+"""Fixtures for the posting end-to-end tests: a live sandbox and a connected organisation."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from plugin.db import session_scope
+from plugin.models import Organisation
+from tests.e2e_helpers import amazon_connect
+from tests.e2e_helpers import sandbox_settings
+from tests.e2e_helpers import xero_install
+from tests.posting.helpers import THAMES
+from tests.sandbox.conftest import LiveSandbox
+
+
+@pytest.fixture
+def sandbox():
+    live = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 60})
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def pipeline(app_config, make_app, sandbox, monkeypatch):
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    app_config.update(sandbox_settings(sandbox.url))
+    app = make_app(app_config)
+    client = xero_install(app, sandbox.url, "alice@example.com", [THAMES])
+    with session_scope(app) as db:
+        org = db.exec(select(Organisation)).one()
+    answer = amazon_connect(client, org.id, "UK", "buyer-admin-uk@example.com")
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    return app, client, org

@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test install lint format clean
+.PHONY: demo test proof install lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+proof: install
+	$(BIN)/python -m pytest -m slow tests/proof $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check --fix .

@@ -59,12 +59,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
 
     from plugin.views import amazon
+    from plugin.views import entries
     from plugin.views import health
     from plugin.views import main
+    from plugin.views import manage
+    from plugin.views import mapping
+    from plugin.views import onboarding
     from plugin.views import webhooks
     from plugin.views import xero
 
-    for blueprint in (health.bp, main.bp, xero.bp, amazon.bp, webhooks.bp):
+    blueprints = (
+        health.bp,
+        main.bp,
+        xero.bp,
+        amazon.bp,
+        onboarding.bp,
+        mapping.bp,
+        entries.bp,
+        manage.bp,
+        webhooks.bp,
+    )
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     cli.init_app(app)

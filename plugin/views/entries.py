@@ -1,0 +1,7 @@
+"""Stub blueprint: filled in by the Pages issue."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("entries", __name__)

@@ -56,4 +56,5 @@ def sync_org(org_id: int) -> dict[str, Any]:
         except sync.AlreadyRunning as busy:
             return {"org": org_id, "skipped": f"busy ({busy.job_id})"}
         enqueue_once("low", "jobs.settlements.check_invoice_payments", f"settle-{org_id}", org_id)
+        enqueue_once("low", "jobs.attachments.attach_documents", f"attach-{org_id}", org_id)
         return {"org": org_id, "import_run": run.id}

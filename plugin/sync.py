@@ -532,3 +532,91 @@ def _pay_bill(xero: Any, entry: LedgerEntry, account_code: str) -> None:
         entry.xero_payment_id = results[0].xero_id
     entry.settlement_state = "paid"
     entry.updated_at = utcnow()
+
+
+# --- Attachments: Amazon's PDF invoices on the posted documents ---------------------------------
+
+
+@dataclass
+class AttachmentCounts:
+    """What an attachment run did."""
+
+    attached: int = 0
+    unavailable: int = 0
+    skipped_for_budget: bool = False
+
+
+def attachment_budget_reserve(app: Flask) -> int:
+    """Calls of the daily Xero budget kept for posting (attachments never use them)."""
+    return max(50, int(app.config["XERO_DAILY_CALL_BUDGET"]) // 5)
+
+
+def run_attachments(
+    session: Session, app: Flask, org_id: int, holder: str, limit: int = 20
+) -> AttachmentCounts:
+    """Attach Amazon's PDF invoice to up to ``limit`` posted documents, within the budget.
+
+    Never attaches the same file twice (the document's attachments are checked first); a PDF
+    Amazon cannot produce is marked ``unavailable`` rather than retried forever.
+    """
+    from plugin.amazon.errors import AmazonReportFailed
+    from plugin.xero.errors import XeroError
+
+    counts = AttachmentCounts()
+    org = session.get(Organisation, org_id)
+    if org is None or ready_to_post(org) is not None:
+        return counts
+    with org_lock(get_redis(app), org_id, holder, _lock_ttl(app)) as keep_alive:
+        xero = xero_client(org, app)
+        waiting = list(
+            session.exec(
+                select(LedgerEntry)
+                .where(
+                    LedgerEntry.organisation_id == org_id,
+                    LedgerEntry.state == EntryState.POSTED,
+                    col(LedgerEntry.attachment_state).is_(None),
+                    col(LedgerEntry.invoice_number).is_not(None),
+                )
+                .order_by(col(LedgerEntry.id))
+                .limit(limit)
+            )
+        )
+        for connection_id, group in _by_connection(waiting).items():
+            connection = session.get(AmazonConnection, connection_id)
+            if connection is None or connection.status != ConnectionStatus.ACTIVE:
+                continue
+            with _amazon_client(app, connection) as amazon:
+                for entry in group:
+                    if xero.limiter.remaining_today(org.xero_tenant_id) < attachment_budget_reserve(
+                        app
+                    ):
+                        counts.skipped_for_budget = True
+                        return counts
+                    file_name = f"Amazon-{entry.invoice_number}.pdf"
+                    endpoint, document_id = (
+                        str(entry.xero_document_type),
+                        str(entry.xero_document_id),
+                    )
+                    try:
+                        names = {a.get("FileName") for a in xero.attachments(endpoint, document_id)}
+                        if file_name not in names:
+                            kind = "Credits" if entry.transaction_type != "CHARGE" else "Invoice"
+                            pdf = amazon.fetch_invoice_pdf(
+                                invoice_id=str(entry.invoice_number), document_type=kind
+                            )
+                            xero.add_attachment(
+                                endpoint, document_id, file_name, pdf, "application/pdf"
+                            )
+                        entry.attachment_state = "attached"
+                        counts.attached += 1
+                    except AmazonReportFailed as exc:
+                        entry.attachment_state = "unavailable"
+                        log.info("No PDF for %s: %s", entry.invoice_number, exc)
+                        counts.unavailable += 1
+                    except XeroError as exc:
+                        log.warning("Attaching %s failed: %s", file_name, exc.message)
+                        return counts
+                    session.add(entry)
+                    session.commit()
+                    keep_alive()
+    return counts

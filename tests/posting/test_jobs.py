@@ -16,6 +16,7 @@ from plugin.db import session_scope
 from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
+from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.queues import get_queue
@@ -24,6 +25,7 @@ from tests.posting.helpers import assert_exactly_once
 from tests.posting.helpers import finish_setup
 from tests.posting.helpers import import_days
 from tests.posting.helpers import ledger_entries
+from tests.posting.helpers import sandbox_documents
 
 TODAY = date(2026, 11, 23)
 
@@ -179,3 +181,43 @@ def test_operator_commands(pipeline, run_jobs):
     assert too_far.exit_code == 0 or "Error" in too_far.output  # manual: any range is allowed
     assert runner.invoke(args=["sync"]).exit_code == 0
     assert runner.invoke(args=["status", "--org", "nope"]).exit_code != 0
+
+
+def test_pdf_invoices_are_attached_once(pipeline, sandbox, run_jobs):
+    app, _client, org = pipeline
+    import_days(app, org, days=20)
+    run_jobs()
+    finish_setup(app, org, include_new_card=True)
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
+    run_jobs()
+    requests.post(f"{sandbox.url}/_sandbox/clock", json={"speed": 30}, timeout=5)  # reports
+
+    def attach():
+        job = get_queue("low", app).enqueue("jobs.attachments.attach_documents", org.id, 2)
+        run_jobs()
+        job.refresh()
+        return job.return_value()
+
+    assert attach()["attached"] == 2
+    attached = [e for e in ledger_entries(app, org) if e.attachment_state == "attached"]
+    # Forget that they were attached (a crash before our commit): no second copy is made.
+    with session_scope(app) as db:
+        for entry in attached:
+            stored = db.get(LedgerEntry, entry.id)
+            stored.attachment_state = None
+            db.add(stored)
+        db.commit()
+    assert attach()["attached"] == 2
+    documents = sandbox_documents(sandbox, org)
+    by_id = {
+        document[id_field]: document
+        for endpoint, id_field in (
+            ("BankTransactions", "BankTransactionID"),
+            ("Invoices", "InvoiceID"),
+            ("CreditNotes", "CreditNoteID"),
+        )
+        for document in documents[endpoint]
+    }
+    for entry in attached:
+        files = [a["FileName"] for a in by_id[entry.xero_document_id]["Attachments"]]
+        assert files == [f"Amazon-{entry.invoice_number}.pdf"]

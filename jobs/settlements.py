@@ -25,4 +25,9 @@ def check_invoice_payments(org_id: int) -> dict[str, Any]:
             return {"org": org_id, "skipped": f"busy ({busy.job_id})"}
         except (XeroNeedsReconnect, XeroConnectionRevoked, AmazonNeedsReconnect) as stop:
             return {"org": org_id, "skipped": str(stop)}
-        return {"org": org_id, "checked": counts.checked, "paid": counts.paid}
+        return {
+            "org": org_id,
+            "checked": counts.checked,
+            "paid": counts.paid,
+            "allocated": counts.allocated,
+        }

@@ -466,6 +466,7 @@ class SettlementCounts:
     checked: int = 0
     paid: int = 0
     still_open: int = 0
+    allocated: int = 0
 
 
 def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> SettlementCounts:
@@ -483,6 +484,8 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
     with org_lock(get_redis(app), org_id, holder, _lock_ttl(app)):
         mapping = load_mapping(session, org_id)
         xero = xero_client(org, app)
+        # Credits first, while their bills are open; then the payments cover what remains due.
+        counts.allocated = _allocate_credit_notes(session, org_id, xero)
         waiting = entries_awaiting_settlement(session, org_id)
         for connection_id, group in _by_connection(waiting).items():
             connection = session.get(AmazonConnection, connection_id)
@@ -512,17 +515,68 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
     return counts
 
 
+def _allocate_credit_notes(session: Session, org_id: int, xero: Any) -> int:
+    """Allocate Pay by Invoice credit notes to their bill (same order) while it is open.
+
+    Safe to repeat: the credit note's ``RemainingCredit`` is read first, so a crash between
+    Xero's answer and our commit never allocates twice.
+    """
+    notes = session.exec(
+        select(LedgerEntry).where(
+            LedgerEntry.organisation_id == org_id,
+            LedgerEntry.state == EntryState.POSTED,
+            LedgerEntry.xero_document_type == "CreditNotes",
+            col(LedgerEntry.settlement_state).is_(None),
+        )
+    )
+    allocated = 0
+    for note in list(notes):
+        bill = session.exec(
+            select(LedgerEntry).where(
+                LedgerEntry.organisation_id == org_id,
+                LedgerEntry.order_id == note.order_id,
+                LedgerEntry.xero_document_type == "Invoices",
+                LedgerEntry.state == EntryState.POSTED,
+            )
+        ).first()
+        if bill is None or note.order_id is None:
+            note.settlement_state = "unallocated"  # no bill of ours to offset: left for the user
+        else:
+            remaining = float(
+                xero.get_credit_note(str(note.xero_document_id)).get("RemainingCredit", 0)
+            )
+            due = float(xero.get_invoice(str(bill.xero_document_id)).get("AmountDue", 0))
+            amount = round(min(remaining, due), 2)
+            if amount > 0:
+                xero.allocate_credit_note(
+                    str(note.xero_document_id),
+                    str(bill.xero_document_id),
+                    amount,
+                    utcnow().date().isoformat(),
+                    idempotency_key=f"alloc-{note.id}",
+                )
+                allocated += 1
+            note.settlement_state = "allocated" if amount > 0 or remaining == 0 else "unallocated"
+        note.updated_at = utcnow()
+        session.add(note)
+        session.commit()
+    return allocated
+
+
 def _pay_bill(xero: Any, entry: LedgerEntry, account_code: str) -> None:
     existing = xero.payments_for_invoice(str(entry.xero_document_id))
     live = [p for p in existing if p.get("Status", "AUTHORISED") != "DELETED"]
+    due = float(xero.get_invoice(str(entry.xero_document_id)).get("AmountDue", 0))
     if live:
         entry.xero_payment_id = str(live[0].get("PaymentID"))
+    elif due <= 0:
+        entry.xero_payment_id = None  # settled by credit notes alone
     else:
         payment = {
             "Invoice": {"InvoiceID": entry.xero_document_id},
             "Account": {"Code": account_code},
             "Date": utcnow().date().isoformat(),
-            "Amount": float(abs(entry.amount)),
+            "Amount": round(due, 2),
             "Reference": f"Amazon Business {entry.invoice_number or ''}".strip(),
         }
         results = xero.create_documents("Payments", [payment], f"pay-{entry.id}")

@@ -328,8 +328,15 @@ class XeroClient:
         """Payments recorded against one invoice/bill."""
         return list(self._paged("Payments", {"where": f'Invoice.InvoiceID=guid("{invoice_id}")'}))
 
+    def get_credit_note(self, credit_note_id: str) -> dict[str, Any]:
+        """One credit note by id (with ``RemainingCredit``)."""
+        notes = self.get_json(f"CreditNotes/{credit_note_id}").get("CreditNotes") or []
+        if not notes:
+            raise XeroNotFound(f"Credit note {credit_note_id} not found", 404)
+        return dict(notes[0])
+
     def allocate_credit_note(
-        self, credit_note_id: str, invoice_id: str, amount: str, date: str, idempotency_key: str
+        self, credit_note_id: str, invoice_id: str, amount: float, date: str, idempotency_key: str
     ) -> dict[str, Any]:
         """Allocate (part of) a credit note to an open bill."""
         body = {

@@ -149,8 +149,18 @@ def test_closed_pay_by_invoice_bills_get_one_payment(pipeline, sandbox, run_jobs
     payments = requests.get(
         f"{sandbox.url}/_sandbox/xero/documents", params={"tenant": org.xero_tenant_id}, timeout=5
     ).json()["Payments"]
-    assert len(payments) == len(paid)
-    assert {p["Invoice"]["InvoiceID"] for p in payments} == {e.xero_document_id for e in paid}
+    assert len(payments) == len([e for e in paid if e.xero_payment_id])
+    assert {p["Invoice"]["InvoiceID"] for p in payments} == {
+        e.xero_document_id for e in paid if e.xero_payment_id
+    }
+    credit_notes = [e for e in ledger_entries(app, org) if e.xero_document_type == "CreditNotes"]
+    assert credit_notes, "the sandbox generates Pay by Invoice refunds"
+    assert {e.settlement_state for e in credit_notes} <= {"allocated", "unallocated"}
+    documents = sandbox_documents(sandbox, org)
+    allocations = [a for note in documents["CreditNotes"] for a in note.get("Allocations") or []]
+    allocated = [e for e in credit_notes if e.settlement_state == "allocated"]
+    assert len(allocations) == len(allocated)  # one allocation each, none repeated
+    assert allocated, "a refund of an open Pay by Invoice bill is allocated to it"
 
 
 def test_operator_commands(pipeline, run_jobs):

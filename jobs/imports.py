@@ -24,10 +24,17 @@ def import_range(run_id: int) -> dict[str, Any]:
 
     with job_context() as session:
         app = job_app()
-        run = sync.run_import(session, app, run_id, holder, report)
+        try:
+            run = sync.run_import(session, app, run_id, holder, report)
+        except sync.AlreadyRunning as busy:  # a resumed copy of this run, or a posting run
+            return {"run": run_id, "skipped": f"busy ({busy.job_id})"}
         org = session.get(sync.Organisation, run.organisation_id)
+        # Scheduled syncs post at once. A manual import waits for the user to see how many are
+        # new ("Post N new" in Manage Integrations; otherwise they post with the next sync); a
+        # historical one happens before set-up is finished.
         if (
-            run.state == sync.RunState.SUCCEEDED
+            run.trigger == sync.ImportTrigger.SCHEDULED
+            and run.state == sync.RunState.SUCCEEDED
             and org is not None
             and sync.ready_to_post(org) is None
         ):

@@ -8,9 +8,9 @@ looks at the database, which is the truth, and queues what is missing:
 
 - an import whose run is unfinished, whose job is not waiting in a queue and whose organisation
   nobody is working on → its job again (re-importing is idempotent);
-- an organisation that may post and has entries ``ready``/``posting`` (or a batch whose outcome
-  is unknown) → ``post_ready`` (which recovers the unknown batches first, with the same
-  Idempotency-Key).
+- an organisation that may post and has entries ``fetched``/``ready``/``posting`` (or a batch
+  whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first, with the
+  same Idempotency-Key).
 
 While an organisation's work lock is still held (by a job that may be alive, or by a dead one
 until the lock expires) it looks again when the lock expires. Workers queue it when they start;
@@ -19,6 +19,7 @@ the cron runs it every few minutes.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +44,7 @@ from plugin.queues import get_queue
 from plugin.queues import get_redis
 
 JOB_ID = "resume-interrupted"
+INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come back later
 WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
 
 
@@ -61,8 +63,28 @@ def resume_interrupted() -> dict[str, Any]:
     """Queue the imports and posting runs that a dead worker left unfinished."""
     app = job_app()
     client = get_redis(app)
-    imports: list[int] = []
-    posting: list[int] = []
+    done: dict[str, list[int]] = {"imports": [], "posting": []}
+    busy: set[int] = set()
+    for _look in range(4):
+        busy = _resume_once(app, client, done)
+        if not busy:
+            break
+        wait = max(int(client.ttl(f"lock:org-work:{org_id}")) for org_id in busy)
+        if wait > INLINE_WAIT_SECONDS:
+            # A long lock (a live job, or a dead one's lock not yet expired): look again later.
+            get_queue("default", app).enqueue_in(
+                timedelta(seconds=wait + 1),
+                "jobs.recovery.resume_interrupted",
+                job_id=f"{JOB_ID}-later",
+                result_ttl=0,
+            )
+            break
+        time.sleep(max(wait, 0) + 0.5)  # a short lock: wait for it here
+    return {**done, "waiting_for": sorted(busy)}
+
+
+def _resume_once(app: Any, client: Any, done: dict[str, list[int]]) -> set[int]:
+    """One look at the database; returns the organisations whose lock is held."""
     busy: set[int] = set()
     with job_context() as session:
         runs = session.exec(
@@ -88,11 +110,13 @@ def resume_interrupted() -> dict[str, Any]:
             run.rq_job_id = job.id
             session.add(run)
             session.commit()
-            imports.append(int(run.id or 0))
+            done["imports"].append(int(run.id or 0))
         unfinished = set(
             session.exec(
                 select(LedgerEntry.organisation_id).where(
-                    col(LedgerEntry.state).in_([EntryState.READY, EntryState.POSTING])
+                    col(LedgerEntry.state).in_(
+                        [EntryState.FETCHED, EntryState.READY, EntryState.POSTING]
+                    )
                 )
             )
         ) | set(
@@ -106,23 +130,34 @@ def resume_interrupted() -> dict[str, Any]:
             org = session.get(Organisation, org_id)
             if org is None or sync.ready_to_post(org) is not None:
                 continue  # paused (reconnect, set-up, contact): resumes when that is fixed
+            if any(r.organisation_id == org_id for r in _unfinished_runs(session)):
+                continue  # the import queues posting when it ends
             if sync.running_holder(client, org_id):
                 busy.add(org_id)
                 continue
-            if enqueue_once("high", "jobs.posting.post_ready", f"post-{org_id}", org_id, app=app):
-                posting.append(org_id)
-    if busy:
-        # Look again once the locks have expired (a dead holder's lock frees itself).
-        ttl = max(int(client.ttl(sync._lock_key(org_id))) for org_id in busy)  # noqa: SLF001
-        get_queue("default", app).enqueue_in(
-            timedelta(seconds=max(ttl, 1) + 1),
-            "jobs.recovery.resume_interrupted",
-            job_id=f"{JOB_ID}-later",
-            result_ttl=0,
+            # Nobody holds the org: a "started" post job is a dead one.
+            if enqueue_once(
+                "high",
+                "jobs.posting.post_ready",
+                f"post-{org_id}",
+                org_id,
+                app=app,
+                replace_started=True,
+            ):
+                done["posting"].append(org_id)
+    return busy
+
+
+def _unfinished_runs(session: Any) -> list[ImportRun]:
+    return list(
+        session.exec(
+            select(ImportRun).where(col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]))
         )
-    return {"imports": imports, "posting": posting, "waiting_for": sorted(busy)}
+    )
 
 
 def queue_resume(app: Any = None) -> bool:
-    """Queue ``resume_interrupted`` once (a worker calls this when it starts)."""
-    return enqueue_once("high", "jobs.recovery.resume_interrupted", JOB_ID, app=app)
+    """Queue ``resume_interrupted`` once (a worker does this when it starts)."""
+    return enqueue_once(
+        "high", "jobs.recovery.resume_interrupted", JOB_ID, app=app, replace_started=True
+    )

@@ -127,3 +127,7 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("plugin").setLevel(level)
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
+    # The OAuth libraries log whole token responses and request bodies (refresh tokens, client
+    # secrets) at DEBUG: keep them at INFO or above whatever LOG_LEVEL says.
+    for name in ("requests_oauthlib", "oauthlib"):
+        logging.getLogger(name).setLevel(max(level, logging.INFO))

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis
 from flask import Flask
+from flask import g
 from flask import jsonify
 from flask import render_template
 from flask import request
@@ -18,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from plugin.htmx import is_htmx_request
+from plugin.users import login_manager
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ def handle_csrf_error(error: CSRFError) -> Any:
 
 def handle_unavailable(error: Exception) -> Any:
     """The database or Redis did not answer: a friendly 503, details in the log."""
+    # The page header asks who is signed in, which would read the database that just failed:
+    # render this page as for a signed-out visitor instead.
+    g._login_user = login_manager.anonymous_user()
+    g.pop("db_session", None)
     reference = uuid.uuid4().hex[:12]
     log.error("Service unavailable [ref %s]: %s", reference, type(error).__name__)
     return _page(

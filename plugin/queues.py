@@ -60,17 +60,43 @@ def enqueue(name: str, func: str, *args: Any, **options: Any) -> Any:
     return get_queue(name).enqueue_call(func, args=args, **options)
 
 
-def enqueue_once(name: str, func: str, job_id: str, *args: Any, app: Flask | None = None) -> bool:
+def enqueue_once(
+    name: str,
+    func: str,
+    job_id: str,
+    *args: Any,
+    app: Flask | None = None,
+    replace_started: bool = False,
+) -> bool:
     """Enqueue unless a job with ``job_id`` is already waiting or running; True when queued.
 
-    Finished jobs are not kept (``result_ttl=0``), so the next request can queue again at once.
+    Finished jobs are not kept (``result_ttl=0``); a failed, stopped or cancelled one (kept an
+    hour for the operator) is replaced, so it never blocks the next run. ``replace_started``
+    also replaces one that looks started: the caller knows its worker died (the job's
+    organisation lock is free), as RQ only notices an abandoned job many minutes later.
     """
     from rq.exceptions import DuplicateJobError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.job import JobStatus
 
-    try:
-        get_queue(name, app).enqueue_call(
-            func, args=args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=3600
-        )
-    except DuplicateJobError:
-        return False
-    return True
+    queue = get_queue(name, app)
+    replaceable = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+    if replace_started:
+        replaceable.add(JobStatus.STARTED)
+    for _attempt in (0, 1):
+        try:
+            queue.enqueue_call(
+                func, args=args, job_id=job_id, unique=True, result_ttl=0, failure_ttl=3600
+            )
+        except DuplicateJobError:
+            try:
+                existing = Job.fetch(job_id, connection=queue.connection)
+            except NoSuchJobError:
+                continue  # it ended meanwhile: try again
+            if existing.get_status(refresh=False) not in replaceable:
+                return False
+            existing.delete()
+            continue
+        return True
+    return False

@@ -86,20 +86,22 @@ class NotReady(Exception):
 # --- One run per organisation ------------------------------------------------------------------
 
 
-def _lock_key(org_id: int) -> str:
-    return f"lock:org-work:{org_id}"
+def _lock_key(org_id: int, purpose: str = "work") -> str:
+    return f"lock:org-{purpose}:{org_id}"
 
 
 @contextmanager
 def org_lock(
-    client: redis.Redis, org_id: int, holder: str, ttl: int = LOCK_SECONDS
+    client: redis.Redis, org_id: int, holder: str, ttl: int = LOCK_SECONDS, purpose: str = "work"
 ) -> Iterator[Callable[[], None]]:
-    """Hold the organisation's work lock; yields ``keep_alive()`` to call while working.
+    """Hold one of the organisation's locks; yields ``keep_alive()`` to call while working.
 
-    The lock expires by itself (``ttl`` seconds without ``keep_alive``: ``ORG_LOCK_SECONDS``)
-    so a killed worker never blocks the organisation for long.
+    ``work`` is held by imports, posting and settlements (one at a time per organisation);
+    ``attach`` by the slow attachment runs, which touch no ledger state and must not hold
+    posting up. The lock expires by itself (``ttl`` seconds without ``keep_alive``:
+    ``ORG_LOCK_SECONDS``) so a killed worker never blocks the organisation for long.
     """
-    key = _lock_key(org_id)
+    key = _lock_key(org_id, purpose)
     if not client.set(key, holder, nx=True, ex=ttl):
         current = client.get(key)
         raise AlreadyRunning(org_id, current.decode() if current else None)
@@ -620,7 +622,7 @@ def run_attachments(
     org = session.get(Organisation, org_id)
     if org is None or ready_to_post(org) is not None:
         return counts
-    with org_lock(get_redis(app), org_id, holder, _lock_ttl(app)) as keep_alive:
+    with org_lock(get_redis(app), org_id, holder, _lock_ttl(app), purpose="attach") as keep_alive:
         xero = xero_client(org, app)
         waiting = list(
             session.exec(

@@ -60,11 +60,13 @@ def create_sandbox_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["sandbox"] = sandbox
 
     from sandbox import amazon
+    from sandbox import bulk
     from sandbox import control
     from sandbox import xero
 
     control.init_app(app)
     xero.init_app(app)
     amazon.init_app(app)
+    bulk.init_app(app)
     sandbox.reset()
     return app

@@ -328,10 +328,19 @@ def rename_connection(session: Session, connection: AmazonConnection, name: str)
 
 
 def next_step_after_amazon(org: Organisation) -> str:
-    """Where the browser goes after a store connected (change the wizard's next step here)."""
-    from flask import url_for  # the only Flask touch: building an app URL needs the app
+    """Where the browser goes after a store connected: the wizard's next step.
 
-    return url_for("amazon.connect_page", org_id=org.id)
+    An org that was at "connect Amazon Business" moves on to "import history"; one further on
+    (a reconnect, a second store) continues where it was.
+    """
+    from plugin.db import get_session  # the request's session: the only Flask touch here
+    from plugin.models import OnboardingStep
+    from plugin.onboarding import next_step_url
+    from plugin.wizard import advance
+
+    if org.onboarding_step == OnboardingStep.CONNECT_AMAZON:
+        advance(get_session(), org, OnboardingStep.IMPORT_HISTORY, actor="amazon_connected")
+    return next_step_url(org)
 
 
 # --- Tokens ----------------------------------------------------------------------------------

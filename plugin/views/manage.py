@@ -1,7 +1,373 @@
-"""Stub blueprint: filled in by the Pages issue."""
+"""Manage Integrations (design §1 step 7): status, entries needing attention, imports, settings.
+
+Routes (members of the organisation only; everyone else gets 404). Each GET that HTMX swaps
+answers the full page to a plain request, so every URL can be bookmarked and reloaded.
+
+- ``GET  /orgs/<id>/manage``: the page.
+- ``GET  /orgs/<id>/manage/status``: connections' health, counts, sync (``#manage-status``).
+- ``POST /orgs/<id>/manage/sync``: "Sync now".
+- ``POST /orgs/<id>/manage/sync-enabled``: turn scheduled syncing on or off.
+- ``GET  /orgs/<id>/manage/entries``: held / failed / posted entries, filtered, keyset-paginated.
+- ``POST /orgs/<id>/manage/entries/retry``: retry one entry, or all entries of one reason.
+- ``GET|POST /orgs/<id>/manage/import``: manual import of a date range (and its progress).
+- ``POST /orgs/<id>/manage/import/<run_id>/post``: post the new entries of a manual import.
+- ``GET  /orgs/<id>/manage/history``: import history.
+- ``POST /orgs/<id>/manage/notify``: the signed-in member's daily digest on or off.
+- ``GET  /orgs/<id>/manage/disconnect``: what disconnecting does, and the button to do it.
+- ``GET  /outbox``: mail written to the outbox folder (only when no SMTP server is configured).
+
+Mutations answer HTMX with the updated fragment plus ``HX-Trigger: manage-changed`` (so the
+status and history refresh), and plain forms with a redirect back to the page.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import g
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+from sqlalchemy.exc import DBAPIError
+
+from plugin import errors
+from plugin import manage_service as service
+from plugin import notifications
+from plugin.access import organisation_or_404
+from plugin.access import user_organisations
+from plugin.background import background_available
+from plugin.db import get_session
+from plugin.htmx import is_htmx_request
+from plugin.htmx import render
+from plugin.models import Organisation
+from plugin.models import utcnow
+from plugin.onboarding import next_step_url
+from plugin.sync import ready_to_post
 
 bp = Blueprint("manage", __name__)
+
+PAGE = "manage/page.html"
+CHANGED = "manage-changed"
+
+
+# --- Template helpers --------------------------------------------------------------------------
+
+
+@bp.app_context_processor
+def _background() -> dict[str, Any]:
+    """``background_paused()`` for the banner (evaluated only where a template asks)."""
+    return {"background_paused": lambda: not background_available(current_app)}
+
+
+@bp.app_template_filter("when")
+def _when(moment: datetime | None) -> str:
+    """A time as "23 Nov 2026, 14:32 UTC" (or "never")."""
+    return moment.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if moment else "never"
+
+
+@bp.app_template_filter("hhmm")
+def _hhmm(moment: datetime | None) -> str:
+    """A time as "14:32"."""
+    return moment.strftime("%H:%M") if moment else ""
+
+
+@bp.errorhandler(DBAPIError)
+def _database_unavailable(error: DBAPIError) -> Any:
+    """The friendly 503 page, also for a signed-in user.
+
+    The error page's layout asks who is signed in; with the database down that would fail again
+    inside the error handler, so the page is rendered as for a visitor.
+    """
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
+    return errors.handle_unavailable(error)
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+# --- Contexts of the fragments -----------------------------------------------------------------
+
+
+def _status_context(org: Organisation) -> dict[str, Any]:
+    interval = int(current_app.config.get("SYNC_INTERVAL_MINUTES") or 60)
+    return {
+        "org": org,
+        "summary": service.summary(get_session(), current_app, org),
+        "next_sync": service.next_sync_estimate(org, interval, utcnow()),
+        "setup_url": next_step_url(org),
+    }
+
+
+def _entries_context(org: Organisation, wanted: service.EntryFilter) -> dict[str, Any]:
+    session = get_session()
+    org_id = int(org.id or 0)
+    short_code = service.xero_short_code(current_app, org_id)
+    return {
+        "org": org,
+        "wanted": wanted,
+        "entries_page": service.list_entries(session, org_id, wanted, short_code),
+        "groups": service.reason_groups(session, org_id),
+        "anything_imported": service.has_entries(session, org_id),
+        "state_labels": service.STATE_LABELS,
+    }
+
+
+def _import_context(org: Organisation, error: str = "", form: Any = None) -> dict[str, Any]:
+    session = get_session()
+    run = service.latest_manual_import(session, int(org.id or 0))
+    today = utcnow().date()
+    return {
+        "org": org,
+        "run": run,
+        "active": service.run_active(run),
+        "confirmed": bool(run and service.posting_confirmed(session, int(org.id or 0), run.id)),
+        "import_error": error,
+        "form": form or {},
+        "today": today.isoformat(),
+    }
+
+
+def _history_context(org: Organisation) -> dict[str, Any]:
+    return {"org": org, "history": service.import_history(get_session(), int(org.id or 0))}
+
+
+def _notify_context(org: Organisation) -> dict[str, Any]:
+    membership = service.membership_of(get_session(), int(org.id or 0), int(current_user.id))
+    return {"org": org, "membership": membership}
+
+
+def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    overrides = dict(overrides or {})
+    context: dict[str, Any] = {}
+    context.update(_status_context(org))
+    context.update(_entries_context(org, overrides.pop("wanted", service.EntryFilter())))
+    context.update(_import_context(org))
+    context.update(_history_context(org))
+    context.update(_notify_context(org))
+    context["connections"] = context["summary"].connections
+    context["outbox_enabled"] = not current_app.config.get("SMTP_URL")
+    context["mapping_url"] = f"/orgs/{org.id}/mapping?from=manage"
+    context["payment_methods_url"] = f"/orgs/{org.id}/mapping/payment-methods?from=manage"
+    context.update(overrides)
+    return context
+
+
+def _answer(
+    org: Organisation,
+    fragment: str,
+    fragment_context: dict[str, Any],
+    status: int = 200,
+    trigger: bool = False,
+) -> Response:
+    """The fragment for HTMX, else the whole page (with the fragment's context on top)."""
+    if is_htmx_request():
+        response = render(PAGE, fragment, status=status, **fragment_context)
+    else:
+        response = render(PAGE, fragment, status=status, **_page_context(org, fragment_context))
+    if trigger:
+        response.headers["HX-Trigger"] = CHANGED
+    return response
+
+
+def _back(org: Organisation, anchor: str = "") -> Response:
+    return redirect(url_for("manage.page", org_id=org.id) + (f"#{anchor}" if anchor else ""))
+
+
+# --- The page and its fragments ----------------------------------------------------------------
+
+
+@bp.get("/orgs/<int:org_id>/manage")
+@login_required
+def page(org_id: int) -> Response:
+    """Manage Integrations: everything about the organisation's connection, on one page."""
+    org = organisation_or_404(org_id)
+    return render(PAGE, PAGE, **_page_context(org))
+
+
+@bp.get("/orgs/<int:org_id>/manage/status")
+@login_required
+def status(org_id: int) -> Response:
+    """Connections, counts and sync (polled by the page)."""
+    org = organisation_or_404(org_id)
+    return _answer(org, "partials/manage/_status.html", _status_context(org))
+
+
+@bp.post("/orgs/<int:org_id>/manage/sync")
+@login_required
+def sync_now(org_id: int) -> Response:
+    """Queue a sync of the organisation now."""
+    org = organisation_or_404(org_id)
+    why_not = ready_to_post(org)
+    if why_not is not None:
+        message, category = f"Cannot sync now: {why_not}", "error"
+    else:
+        queued = service.sync_now(current_app, org)
+        message, category = {
+            True: ("Sync started. New purchases appear here in a minute or two.", "success"),
+            False: ("A sync is already on its way.", "success"),
+            None: ("Background work is paused, so the sync cannot start now.", "error"),
+        }[queued]
+    if not is_htmx_request():
+        flash(message, category)
+        return _back(org)
+    context = {**_status_context(org), "status_message": message, "status_category": category}
+    return _answer(org, "partials/manage/_status.html", context, trigger=True)
+
+
+@bp.post("/orgs/<int:org_id>/manage/sync-enabled")
+@login_required
+def sync_enabled(org_id: int) -> Response:
+    """Turn scheduled syncing on or off."""
+    org = organisation_or_404(org_id)
+    enabled = request.form.get("enabled") == "1"
+    message = service.set_sync_enabled(get_session(), org, enabled, _actor())
+    if not is_htmx_request():
+        flash(message, "success")
+        return _back(org)
+    context = {**_status_context(org), "status_message": message, "status_category": "success"}
+    return _answer(org, "partials/manage/_status.html", context, trigger=True)
+
+
+@bp.get("/orgs/<int:org_id>/manage/entries")
+@login_required
+def entries(org_id: int) -> Response:
+    """Entries by state and reason, 50 at a time, newest first."""
+    org = organisation_or_404(org_id)
+    wanted = service.EntryFilter.from_args(request.args)
+    return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
+
+
+@bp.post("/orgs/<int:org_id>/manage/entries/retry")
+@login_required
+def retry(org_id: int) -> Response:
+    """Retry one held or failed entry, or every one with a given reason."""
+    org = organisation_or_404(org_id)
+    raw_id = request.form.get("entry_id", "")
+    reason = request.form.get("reason", "").strip() or None
+    if not raw_id.isdigit() and reason is None:
+        abort(400, description="Choose an entry or a reason to retry.")
+    count = service.retry_entries(
+        get_session(),
+        current_app,
+        org,
+        _actor(),
+        entry_ids=[int(raw_id)] if raw_id.isdigit() else None,
+        reason_code=None if raw_id.isdigit() else reason,
+    )
+    message = (
+        f"{count} {'entry goes' if count == 1 else 'entries go'} back to be posted; "
+        "results appear here shortly."
+        if count
+        else "Nothing to retry: those entries have already moved on."
+    )
+    if not is_htmx_request():
+        flash(message, "success")
+        return _back(org, "entries")
+    wanted = service.EntryFilter.from_args(
+        {"state": request.form.get("state"), "reason": request.form.get("reason_filter")}
+    )
+    context = {**_entries_context(org, wanted), "entries_message": message}
+    return _answer(org, "partials/manage/_entries.html", context, trigger=True)
+
+
+@bp.get("/orgs/<int:org_id>/manage/import")
+@login_required
+def import_status(org_id: int) -> Response:
+    """The manual import form, and the progress or result of the latest manual import."""
+    org = organisation_or_404(org_id)
+    context = _import_context(org)
+    response = _answer(org, "partials/manage/_import.html", context)
+    if request.args.get("polling") and not context["active"]:
+        response.headers["HX-Trigger"] = CHANGED  # it just finished: refresh status, history
+    return response
+
+
+@bp.post("/orgs/<int:org_id>/manage/import")
+@login_required
+def start_import(org_id: int) -> Response:
+    """Import a date range from Amazon Business (nothing is posted before confirmation)."""
+    org = organisation_or_404(org_id)
+    try:
+        service.start_manual_import(get_session(), current_app, org, request.form, _actor())
+    except service.ImportFormError as exc:
+        context = _import_context(org, error=str(exc), form=request.form)
+        return _answer(org, "partials/manage/_import.html", context, status=400)
+    if not is_htmx_request():
+        flash("Import started.", "success")
+        return _back(org, "import")
+    return _answer(org, "partials/manage/_import.html", _import_context(org), trigger=True)
+
+
+@bp.post("/orgs/<int:org_id>/manage/import/<int:run_id>/post")
+@login_required
+def post_import(org_id: int, run_id: int) -> Response:
+    """Post the new entries a manual import found."""
+    org = organisation_or_404(org_id)
+    session = get_session()
+    run = service.import_run_of(session, int(org.id or 0), run_id)
+    if run is None:
+        abort(404)
+    error = ""
+    why_not = ready_to_post(org)
+    if why_not is not None:
+        error = f"Cannot post yet: {why_not}"
+    elif not service.post_new(current_app, session, org, run, _actor()):
+        error = "Background work is paused, so posting cannot start now. Try again shortly."
+    if not is_htmx_request():
+        flash(error or "Posting started.", "error" if error else "success")
+        return _back(org, "import")
+    context = _import_context(org, error=error)
+    return _answer(org, "partials/manage/_import.html", context, trigger=not error)
+
+
+@bp.get("/orgs/<int:org_id>/manage/history")
+@login_required
+def history(org_id: int) -> Response:
+    """The organisation's latest imports."""
+    org = organisation_or_404(org_id)
+    return _answer(org, "partials/manage/_history.html", _history_context(org))
+
+
+@bp.post("/orgs/<int:org_id>/manage/notify")
+@login_required
+def notify(org_id: int) -> Response:
+    """Turn the signed-in member's daily digest email on or off."""
+    org = organisation_or_404(org_id)
+    session = get_session()
+    membership = service.membership_of(session, int(org.id or 0), int(current_user.id))
+    if membership is None:
+        abort(404)
+    service.set_notify(session, membership, request.form.get("notify") == "1")
+    if not is_htmx_request():
+        flash("Email digest " + ("on." if membership.notify else "off."), "success")
+        return _back(org, "notifications")
+    return _answer(org, "partials/manage/_notify.html", _notify_context(org))
+
+
+@bp.get("/orgs/<int:org_id>/manage/disconnect")
+@login_required
+def confirm_disconnect(org_id: int) -> str:
+    """Say what disconnecting does before doing it."""
+    org = organisation_or_404(org_id)
+    return render_template("manage/disconnect.html", org=org)
+
+
+@bp.get("/outbox")
+@login_required
+def outbox() -> str:
+    """The demo's mail: digests written to the outbox folder for the user's organisations."""
+    if current_app.config.get("SMTP_URL"):
+        abort(404)
+    orgs = user_organisations(get_session(), int(current_user.id))
+    mails = notifications.read_outbox(current_app, [int(o.id or 0) for o in orgs])
+    return render_template("manage/outbox.html", mails=mails, orgs={o.id: o for o in orgs})

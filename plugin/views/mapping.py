@@ -1,7 +1,205 @@
-"""Stub blueprint: filled in by the Pages issue."""
+"""The mapping page: Xero accounts and tax rates for payment methods, expenses, taxes and line
+items; used by the wizard and by Manage Integrations (``?from=manage``). Members only (404).
+
+Routes:
+
+- ``GET /orgs/<org_id>/setup/mapping`` (wizard step) and ``GET /orgs/<org_id>/mapping``: the page.
+- ``GET /orgs/<org_id>/mapping/<section>``: one section (``payment-methods``, ``expenses``,
+  ``taxes``, ``line-types``); HTMX gets the fragment (root ``id`` = the section name), a browser
+  the whole page. Manage Integrations embeds ``payment-methods`` with ``hx-trigger="load"``.
+- ``POST /orgs/<org_id>/mapping/<section>``: save that section; the updated section comes back
+  (422 with the problems next to the fields when refused; nothing is saved then).
+- ``GET /orgs/<org_id>/mapping/export``: the mapping file (design §7) as a download.
+- ``POST /orgs/<org_id>/mapping/import``: upload a mapping file; checked against the chart.
+
+Xero not answering while the page is built gives an inline message with a retry button.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+from typing import Final
+
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import redirect
+from flask import request
+from flask_login import current_user
+from flask_login import login_required
+
+from plugin import wizard
+from plugin.access import organisation_or_404
+from plugin.db import get_session
+from plugin.htmx import render
+from plugin.mapping_form import SECTIONS
+from plugin.mapping_page import MappingInputs
+from plugin.mapping_page import MappingPage
+from plugin.mapping_page import build_page
+from plugin.mapping_page import load_inputs
+from plugin.mapping_page import stored_mapping
+from plugin.mapping_sections import FileImport
+from plugin.mapping_sections import import_file
+from plugin.mapping_sections import save_section
+from plugin.mapping_store import dump_mapping
+from plugin.models import OnboardingStep
+from plugin.models import Organisation
+from plugin.onboarding import next_step_url
+from plugin.outages import OUTAGES
+from plugin.outages import Outage
+from plugin.outages import explain
 
 bp = Blueprint("mapping", __name__)
+
+PAGE: Final = "mapping/page.html"
+SECTION_TEMPLATES: Final = {
+    "payment-methods": "partials/mapping/_payment_methods.html",
+    "expenses": "partials/mapping/_expenses.html",
+    "taxes": "partials/mapping/_taxes.html",
+    "line-types": "partials/mapping/_line_types.html",
+}
+ALL_SECTIONS: Final = "partials/mapping/_sections.html"
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def _from_manage() -> bool:
+    return request.args.get("from") == "manage"
+
+
+def _render(
+    org: Organisation,
+    fragment: str,
+    page: MappingPage | None = None,
+    status: int = 200,
+    outage: Outage | None = None,
+    rechecking: int | None = None,
+    **extra: Any,
+) -> Response:
+    manage = _from_manage() or org.onboarding_step == OnboardingStep.DONE
+    return render(
+        PAGE,
+        fragment,
+        status=status,
+        org=org,
+        view=page,
+        outage=outage,
+        manage=manage,
+        query="?from=manage" if _from_manage() else "",
+        steps=wizard.steps(org, OnboardingStep.MAP_ACCOUNTS),
+        rechecking=rechecking,
+        **extra,
+    )
+
+
+def _inputs(org: Organisation) -> MappingInputs | Outage:
+    try:
+        return load_inputs(current_app, get_session(), org)
+    except OUTAGES as exc:
+        current_app.logger.warning("mapping page of org %s: %s", org.id, type(exc).__name__)
+        return explain(exc)
+
+
+def _section_or_404(section: str) -> str:
+    if section not in SECTIONS:
+        abort(404)
+    return SECTION_TEMPLATES[section]
+
+
+def _page(org_id: int) -> Any:
+    org = organisation_or_404(org_id)
+    if not _from_manage() and not wizard.reached(org, OnboardingStep.MAP_ACCOUNTS):
+        return redirect(next_step_url(org))
+    inputs = _inputs(org)
+    if isinstance(inputs, Outage):
+        return _render(org, PAGE, status=503, outage=inputs)
+    return _render(org, PAGE, build_page(inputs))
+
+
+@bp.get("/orgs/<int:org_id>/setup/mapping")
+@login_required
+def wizard_page(org_id: int) -> Any:
+    """The mapping step of the wizard."""
+    return _page(org_id)
+
+
+@bp.get("/orgs/<int:org_id>/mapping")
+@login_required
+def page(org_id: int) -> Any:
+    """The mapping page (from Manage Integrations: ``?from=manage``)."""
+    return _page(org_id)
+
+
+@bp.get("/orgs/<int:org_id>/mapping/<section>")
+@login_required
+def section(org_id: int, section: str) -> Any:
+    """One section of the mapping page (HTMX fragment) or the whole page."""
+    org = organisation_or_404(org_id)
+    fragment = _section_or_404(section)
+    inputs = _inputs(org)
+    if isinstance(inputs, Outage):
+        return _render(org, fragment, status=503, outage=inputs, section_id=section)
+    return _render(org, fragment, build_page(inputs), section_id=section)
+
+
+@bp.post("/orgs/<int:org_id>/mapping/<section>")
+@login_required
+def save(org_id: int, section: str) -> Any:
+    """Save one section; answer with it (problems next to the fields, 422, when refused)."""
+    org = organisation_or_404(org_id)
+    fragment = _section_or_404(section)
+    inputs = _inputs(org)
+    if isinstance(inputs, Outage):
+        return _render(org, fragment, status=503, outage=inputs, section_id=section)
+    result = save_section(get_session(), org, inputs, section, request.form, _actor())
+    return _render(
+        org, fragment, result.page, result.status, rechecking=result.rechecking, section_id=section
+    )
+
+
+@bp.get("/orgs/<int:org_id>/mapping/export")
+@login_required
+def export(org_id: int) -> Any:
+    """Download the mapping (design §7 format, version 1)."""
+    org = organisation_or_404(org_id)
+    mapping, _unreadable = stored_mapping(get_session(), int(org.id or 0))
+    body = json.dumps(dump_mapping(mapping), indent=2, ensure_ascii=False) + "\n"
+    name = re.sub(r"[^A-Za-z0-9]+", "-", org.name).strip("-").lower() or f"org-{org.id}"
+    response = Response(body, mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="amazon-business-mapping-{name}.json"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/orgs/<int:org_id>/mapping/import")
+@login_required
+def import_(org_id: int) -> Any:
+    """Import a mapping file; every problem is listed when it is refused."""
+    org = organisation_or_404(org_id)
+    inputs = _inputs(org)
+    if isinstance(inputs, Outage):
+        return _render(org, ALL_SECTIONS, status=503, outage=inputs)
+    upload = request.files.get("mapping_file")
+    source = (upload.filename or "mapping.json") if upload is not None else "mapping.json"
+    raw = upload.read() if upload is not None else b""
+    outcome: FileImport = import_file(get_session(), org, inputs, source[:120], raw, _actor())
+    if outcome.ok:
+        inputs = _inputs(org)
+        if isinstance(inputs, Outage):  # pragma: no cover - the chart was just read
+            return _render(org, ALL_SECTIONS, status=503, outage=inputs)
+    page = build_page(inputs)
+    return _render(
+        org,
+        ALL_SECTIONS,
+        page,
+        200 if outcome.ok else 422,
+        rechecking=outcome.rechecking,
+        transfer_result=outcome,
+    )

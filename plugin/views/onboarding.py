@@ -1,7 +1,238 @@
-"""Stub blueprint: filled in by the Pages issue."""
+"""The set-up wizard after Amazon Business is connected: import history, then review and finish
+(the mapping step is ``plugin.views.mapping``). Members of the organisation only (404 otherwise).
+
+Routes:
+
+- ``GET /orgs/<org_id>/setup/history``: the date-range form, and the latest import's progress.
+- ``POST /orgs/<org_id>/setup/history``: start a historical import (HTMX: the panel with its
+  progress; a plain form: redirect back). A bad range answers 422 with the message in the form.
+- ``GET /orgs/<org_id>/setup/history/runs/<run_id>``: the progress fragment; it polls itself
+  every second while the import is queued or running, and stops when it is done.
+- ``POST /orgs/<org_id>/setup/history/next``: Skip or Next: on to mapping.
+- ``POST /orgs/<org_id>/setup/mapping/next``: mapping done: on to review.
+- ``GET /orgs/<org_id>/setup/review``: the mapping summary and what posting would create.
+- ``POST /orgs/<org_id>/setup/review``: Finish: sync on, posting queued, on to Manage.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import request
+from flask import url_for
+from flask_login import current_user
+from flask_login import login_required
+
+from plugin import history
+from plugin import review
+from plugin import sync
+from plugin import wizard
+from plugin.access import organisation_or_404
+from plugin.amazon.auth import connections_of
+from plugin.db import get_session
+from plugin.htmx import is_htmx_request
+from plugin.htmx import render
+from plugin.mapping_page import load_inputs
+from plugin.models import ConnectionStatus
+from plugin.models import ImportRun
+from plugin.models import ImportTrigger
+from plugin.models import OnboardingStep
+from plugin.models import Organisation
+from plugin.models import utcnow
+from plugin.onboarding import next_step_url
+from plugin.outages import OUTAGES
+from plugin.outages import explain
+from plugin.queues import enqueue_once
+from plugin.queues import get_redis
 
 bp = Blueprint("onboarding", __name__)
+
+BUSY_POSTING = "Posting to Xero is running for this organisation; try again in a minute."
+NO_AMAZON = "Connect an Amazon Business store first: there is nothing to import yet."
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def _org_at(org_id: int, step: OnboardingStep) -> tuple[Organisation, Response | None]:
+    """The member's organisation, and a redirect when it has not reached ``step`` yet."""
+    org = organisation_or_404(org_id)
+    if not wizard.reached(org, step):
+        return org, redirect(next_step_url(org))
+    return org, None
+
+
+# --- History ---------------------------------------------------------------------------------
+
+
+def _has_amazon(org: Organisation) -> bool:
+    return any(
+        c.status == ConnectionStatus.ACTIVE for c in connections_of(get_session(), int(org.id or 0))
+    )
+
+
+def _history(
+    org: Organisation,
+    run: ImportRun | None,
+    status: int = 200,
+    error: str = "",
+    note: str = "",
+    form: dict[str, str] | None = None,
+    fragment: str = "partials/onboarding/_history.html",
+) -> Response:
+    limits = history.bounds(utcnow().date())
+    values = form or {
+        "start": limits.default_start.isoformat(),
+        "end": limits.default_end.isoformat(),
+    }
+    return render(
+        "onboarding/history.html",
+        fragment,
+        status=status,
+        org=org,
+        steps=wizard.steps(org, OnboardingStep.IMPORT_HISTORY),
+        limits=limits,
+        values=values,
+        error=error,
+        note=note,
+        has_amazon=_has_amazon(org),
+        progress=history.progress_of(run, get_redis()) if run is not None else None,
+    )
+
+
+@bp.get("/orgs/<int:org_id>/setup/history")
+@login_required
+def history_page(org_id: int) -> Any:
+    """Choose a range to import (the last 90 days at most), or skip."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    if elsewhere is not None:
+        return elsewhere
+    return _history(org, history.latest_historical_run(get_session(), int(org.id or 0)))
+
+
+@bp.post("/orgs/<int:org_id>/setup/history")
+@login_required
+def start_history(org_id: int) -> Any:
+    """Start the historical import of the chosen range."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    if elsewhere is not None:
+        return elsewhere
+    session = get_session()
+    form = {"start": request.form.get("start", ""), "end": request.form.get("end", "")}
+    latest = history.latest_historical_run(session, int(org.id or 0))
+    if not _has_amazon(org):
+        return _history(org, latest, 422, NO_AMAZON, form=form)
+    note = ""
+    try:
+        start, end = history.read_dates(request.form)
+        run = sync.start_import(
+            session, current_app, org, start, end, ImportTrigger.HISTORICAL, _actor()
+        )
+    except sync.ImportRangeError as exc:
+        return _history(org, latest, 422, str(exc), form=form)
+    except sync.AlreadyRunning as busy:
+        found = history.run_of_org(session, int(org.id or 0), busy.run_id or 0)
+        if found is None:
+            return _history(org, latest, 409, BUSY_POSTING, form=form)
+        run, note = found, "An import is already running; here is its progress."
+    if not is_htmx_request():
+        flash(note or "The import has started.", "success")
+        return redirect(url_for("onboarding.history_page", org_id=org.id), code=303)
+    return _history(org, run, note=note)
+
+
+@bp.get("/orgs/<int:org_id>/setup/history/runs/<int:run_id>")
+@login_required
+def import_progress(org_id: int, run_id: int) -> Any:
+    """The progress of one import (polled by the progress bar while it runs)."""
+    org = organisation_or_404(org_id)
+    run = history.run_of_org(get_session(), int(org.id or 0), run_id)
+    if run is None:
+        abort(404)
+    return _history(org, run, fragment="partials/onboarding/_import_progress.html")
+
+
+@bp.post("/orgs/<int:org_id>/setup/history/next")
+@login_required
+def history_done(org_id: int) -> Any:
+    """Skip or finish the import step: on to mapping."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    if elsewhere is not None:
+        return elsewhere
+    wizard.advance(get_session(), org, OnboardingStep.MAP_ACCOUNTS, _actor())
+    return redirect(url_for("mapping.wizard_page", org_id=org.id), code=303)
+
+
+@bp.post("/orgs/<int:org_id>/setup/mapping/next")
+@login_required
+def mapping_done(org_id: int) -> Any:
+    """Mapping done: on to review."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.MAP_ACCOUNTS)
+    if elsewhere is not None:
+        return elsewhere
+    wizard.advance(get_session(), org, OnboardingStep.REVIEW, _actor())
+    return redirect(url_for("onboarding.review_page", org_id=org.id), code=303)
+
+
+# --- Review ----------------------------------------------------------------------------------
+
+
+@bp.get("/orgs/<int:org_id>/setup/review")
+@login_required
+def review_page(org_id: int) -> Any:
+    """The mapping summary and the preview of what Finish will post."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.REVIEW)
+    if elsewhere is not None:
+        return elsewhere
+    session = get_session()
+    steps = wizard.steps(org, OnboardingStep.REVIEW)
+    try:
+        inputs = load_inputs(current_app, session, org)
+    except OUTAGES as exc:
+        current_app.logger.warning("review page of org %s: %s", org.id, type(exc).__name__)
+        return render(
+            "onboarding/review.html",
+            "onboarding/review.html",
+            status=503,
+            org=org,
+            steps=steps,
+            outage=explain(exc),
+        )
+    preview = review.preview(current_app, session, org, inputs.stored, inputs.chart)
+    return render(
+        "onboarding/review.html",
+        "onboarding/review.html",
+        org=org,
+        steps=steps,
+        outage=None,
+        preview=preview,
+        summary=review.mapping_summary(inputs.stored, inputs.chart, inputs.methods),
+    )
+
+
+@bp.post("/orgs/<int:org_id>/setup/review")
+@login_required
+def finish(org_id: int) -> Any:
+    """Finish set-up: turn sync on and post the ledger to Xero."""
+    org, elsewhere = _org_at(org_id, OnboardingStep.REVIEW)
+    if elsewhere is not None:
+        return elsewhere
+    session = get_session()
+    org.sync_enabled = True
+    session.add(org)
+    wizard.advance(session, org, OnboardingStep.DONE, _actor())
+    session.commit()
+    enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+    flash(
+        "Set-up is finished. Your Amazon Business purchases are being posted to Xero, and new "
+        "ones will follow by themselves.",
+        "success",
+    )
+    return redirect(next_step_url(org), code=303)

@@ -115,7 +115,7 @@ def test_successful_callback_stores_encrypted_tokens(app, client, member, http, 
     _, org = member
     response = connect(client, http, org.id, access="Atza|secret-access", refresh="Atzr|secret-r")
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/orgs/{org.id}/amazon")
+    assert response.headers["Location"].endswith(f"/orgs/{org.id}/setup/history")  # next step
     assert response.headers["Referrer-Policy"] == "no-referrer"
     connection = only_connection(db_session, org.id)
     assert connection.name == "Amazon Business UK"

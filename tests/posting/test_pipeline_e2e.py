@@ -84,6 +84,8 @@ def test_accept_then_drop_never_duplicates(pipeline, sandbox, run_jobs):
     )
     import_days(app, org, days=30)
     run_jobs()
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
+    run_jobs()
     injected = requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json()
     assert injected["xero"]["injected"].get("drop_after_write") == 2
     posted = assert_exactly_once(app, sandbox, org)

@@ -1,0 +1,130 @@
+"""A ledger entry in plain words, for its page: state, reason, Xero document, amounts, lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from plugin.amazon.models import ParseFailure
+from plugin.amazon.models import Transaction
+from plugin.amazon.models import TransactionLineItem
+from plugin.ledger import parsed
+from plugin.models import EntryState
+from plugin.models import LedgerEntry
+from plugin.models import PaymentMethod
+from plugin.posting import money_text
+from plugin.posting import percent_text
+
+STATES: Final = {
+    EntryState.FETCHED: ("Imported", "Imported from Amazon Business; not checked yet."),
+    EntryState.HELD: ("Held", "Not posted to Xero yet: something needs your attention."),
+    EntryState.READY: ("Ready", "Will be posted to Xero on the next run."),
+    EntryState.POSTING: ("Posting", "Being posted to Xero right now."),
+    EntryState.POSTED: ("Posted", "Posted to Xero."),
+    EntryState.FAILED: ("Refused by Xero", "Xero refused this document; see the reason."),
+}
+DOCUMENT_TYPES: Final = {
+    "BankTransactions": "Bank transaction (spend or receive money)",
+    "Invoices": "Bill",
+    "CreditNotes": "Credit note",
+}
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One Amazon line item."""
+
+    title: str
+    quantity: str
+    principal: str
+    extras: str
+    tax: str
+    rate: str
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """Everything the entry page shows."""
+
+    transaction_id: str
+    state: str
+    state_label: str
+    state_help: str
+    reason: str | None
+    needs_review: bool
+    kind: str
+    date: str
+    amount: str
+    currency: str
+    payment_method: str
+    order_id: str
+    invoice_number: str
+    document_type: str | None
+    document_id: str | None
+    reference: str | None
+    posted_at: str | None
+    lines: tuple[LineView, ...]
+    unreadable: str | None
+
+
+def _money(value: object) -> str:
+    amount = getattr(value, "amount", None)
+    return money_text(amount) if isinstance(amount, Decimal) else ""
+
+
+def _extras(item: TransactionLineItem) -> str:
+    parts = []
+    for label, money in (
+        ("shipping", item.shipping_charge),
+        ("gift wrap", item.gift_wrapping_charge),
+        ("fee", item.regulatory_fee),
+        ("discount", item.discount),
+    ):
+        if money is not None and money.amount != 0:
+            parts.append(f"{label} {money_text(money.amount)}")
+    return ", ".join(parts)
+
+
+def _line(item: TransactionLineItem) -> LineView:
+    return LineView(
+        title=item.product_title or item.asin or "(no title)",
+        quantity=str(item.item_quantity) if item.item_quantity is not None else "",
+        principal=_money(item.principal_amount),
+        extras=_extras(item),
+        tax=_money(item.tax),
+        rate=percent_text(item.tax_rate) if item.tax_rate is not None else "",
+    )
+
+
+def describe(entry: LedgerEntry, method: PaymentMethod | None) -> EntryView:
+    """Return the entry as its page shows it."""
+    transaction = parsed(entry)
+    lines: tuple[LineView, ...] = ()
+    unreadable = None
+    if isinstance(transaction, Transaction):
+        lines = tuple(_line(item) for item in transaction.line_items)
+    elif isinstance(transaction, ParseFailure):
+        unreadable = transaction.reason
+    label, help_text = STATES.get(str(entry.state), (str(entry.state), ""))
+    return EntryView(
+        transaction_id=entry.amazon_transaction_id,
+        state=str(entry.state),
+        state_label=label,
+        state_help=help_text,
+        reason=entry.reason,
+        needs_review=entry.needs_review,
+        kind=(entry.transaction_type or "").capitalize() or "Transaction",
+        date=entry.transaction_date.date().isoformat() if entry.transaction_date else "",
+        amount=money_text(entry.amount),
+        currency=entry.currency,
+        payment_method=(method.label if method else None) or entry.payment_method_key or "",
+        order_id=entry.order_id or "",
+        invoice_number=entry.invoice_number or "",
+        document_type=DOCUMENT_TYPES.get(entry.xero_document_type or "", entry.xero_document_type),
+        document_id=entry.xero_document_id,
+        reference=entry.xero_reference,
+        posted_at=entry.posted_at.strftime("%Y-%m-%d %H:%M UTC") if entry.posted_at else None,
+        lines=lines,
+        unreadable=unreadable,
+    )

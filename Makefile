@@ -33,7 +33,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 proof: install
-	$(BIN)/python -m pytest -m slow tests/proof $(PYTEST_ARGS)
+	E2E_ON_POSTGRES=1 $(BIN)/python -m pytest -m slow tests/proof $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check --fix .

@@ -254,3 +254,29 @@ def sign_in(app):
         return client
 
     return sign
+
+
+# --- Keeping the default run within CI's budget -------------------------------------------------
+
+SANDBOX_FIXTURES = {"pipeline", "live_app", "sandbox", "live", "live_sandbox_for_browser"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the end-to-end tests (live sandbox, workers, browser) on SQLite only by default.
+
+    Every database-level test still runs on PostgreSQL too when TEST_DATABASE_URL is set; the
+    end-to-end flows repeat on PostgreSQL with ``E2E_ON_POSTGRES=1`` (``make proof`` sets it).
+    """
+    if os.environ.get("E2E_ON_POSTGRES") == "1":
+        return
+    kept, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and callspec.params.get("database_url") == "postgres"
+        if on_postgres and SANDBOX_FIXTURES & set(getattr(item, "fixturenames", ())):
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -13,9 +13,11 @@ from jobs.context import job_context
 from plugin import sync
 from plugin.queues import get_queue
 from plugin.xero import organisations
+from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroRateLimited
+from plugin.xero.errors import XeroServerError
 from plugin.xero.errors import XeroUnavailable
 from plugin.xero.wiring import xero_identity
 from plugin.xero.wiring import xero_tokens
@@ -33,7 +35,7 @@ def later_job_id(org_id: int, current_job_id: str | None) -> str:
 
 
 def post_ready(org_id: int, include_failed: bool = False) -> dict[str, Any]:
-    """Post everything ready; on a rate limit or outage, come back later instead of sleeping.
+    """Post everything ready; on a rate limit, outage or Xero error, come back later (not sleep).
 
     ``include_failed`` (after a mapping change) also retries entries Xero refused.
     """
@@ -74,8 +76,12 @@ def post_ready(org_id: int, include_failed: bool = False) -> dict[str, Any]:
                     access = xero_tokens(org_id).access_token()
                     organisations.confirm_revoked(other, org, xero_identity(), access)
             return {"org": org_id, "skipped": "disconnected in Xero"}
-        except (XeroRateLimited, XeroUnavailable) as pause:
-            delay = getattr(pause, "retry_after", None) or 300
+        except (XeroRateLimited, XeroUnavailable, XeroServerError, XeroConnectionLost) as pause:
+            # A 500 or a lost connection that escapes a run comes from a read (contact, chart,
+            # look-ups): writes settle theirs as unknown batches. Come back soon, not next hour.
+            delay = getattr(pause, "retry_after", None) or (
+                300 if isinstance(pause, XeroUnavailable) else 60
+            )
             get_queue("default", app).enqueue_in(
                 timedelta(seconds=float(delay) + 1),
                 "jobs.posting.post_ready",

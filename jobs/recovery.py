@@ -8,9 +8,10 @@ looks at the database, which is the truth, and queues what is missing:
 
 - an import whose run is unfinished, whose job is not waiting in a queue and whose organisation
   nobody is working on → its job again (re-importing is idempotent);
-- an organisation that may post and has entries ``fetched``/``ready``/``posting`` (or a batch
-  whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first, with the
-  same Idempotency-Key).
+- an organisation that may post and has entries a posting run left ``ready``/``posting`` (or a
+  batch whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first,
+  with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
+  for the user to confirm posting, and a scheduled one posts with the next sync.
 
 While an organisation's work lock is still held (by a job that may be alive, or by a dead one
 until the lock expires) it looks again when the lock expires. Workers queue it when they start;
@@ -114,9 +115,7 @@ def _resume_once(app: Any, client: Any, done: dict[str, list[int]]) -> set[int]:
         unfinished = set(
             session.exec(
                 select(LedgerEntry.organisation_id).where(
-                    col(LedgerEntry.state).in_(
-                        [EntryState.FETCHED, EntryState.READY, EntryState.POSTING]
-                    )
+                    col(LedgerEntry.state).in_([EntryState.READY, EntryState.POSTING])
                 )
             )
         ) | set(

@@ -177,8 +177,9 @@ class XeroRateLimiter:
         day_key = self._key("day", tenant_id)
         pipe = self.redis.pipeline()
         pipe.incr(day_key)
-        pipe.expire(day_key, 86400, nx=True)
-        pipe.execute()
+        pipe.ttl(day_key)
+        _count, ttl = pipe.execute()
+        self._start_day(day_key, ttl)
         return 0.0, ""
 
     def release(self, lease: Lease) -> None:
@@ -204,13 +205,19 @@ class XeroRateLimiter:
             current = int(self.redis.get(day_key) or 0)
             if used > current:
                 self.redis.set(day_key, used, keepttl=True)
-                self.redis.expire(day_key, 86400, nx=True)
+                self._start_day(day_key, self.redis.ttl(day_key))
         minute_left = _int_header(headers, "X-MinLimit-Remaining")
         if minute_left is not None and minute_left <= 0:
             self.block(tenant_id, 60.0, "minute")
         app_left = _int_header(headers, "X-AppMinLimit-Remaining")
         if app_left is not None and app_left <= 0:
             self.block_app(60.0)
+
+    def _start_day(self, day_key: str, ttl: int) -> None:
+        """Give a new daily counter its 24 h expiry (``EXPIRE … NX`` needs Redis 7; the bundled
+        fallback server is 6.2, so ask the TTL instead: -1 means none set yet)."""
+        if ttl < 0:
+            self.redis.expire(day_key, 86400)
 
     def block(self, tenant_id: str, seconds: float, limit: str) -> None:
         """No calls for this tenant for ``seconds`` (Xero said Retry-After)."""

@@ -258,7 +258,14 @@ def sign_in(app):
 
 # --- Keeping the default run within CI's budget -------------------------------------------------
 
-SANDBOX_FIXTURES = {"pipeline", "live_app", "sandbox", "live", "live_sandbox_for_browser"}
+SANDBOX_FIXTURES = {
+    "pipeline",
+    "live_app",
+    "sandbox",
+    "live",
+    "live_sandbox_for_browser",
+    "e2e_scenario",  # tests/proof/scenario.py
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import time
 
 import requests
 
@@ -13,8 +14,12 @@ from tests.helpers import run
 from tests.helpers import stop
 from tests.helpers import wait_for_http
 
+HONCHO = ["honcho", "-f", "Procfile", "start"]
+WORKER_READY = "Listening on high, default, low"
+CRON_READY = "Loading cron configuration from jobs.schedule"
 
-def test_honcho_starts_web_worker_and_sandbox(tmp_path, redis_url):
+
+def test_honcho_starts_web_worker_cron_and_sandbox(tmp_path, redis_url):
     web_port, sandbox_port = free_port(), free_port()
     env = clean_env(
         INSTANCE_PATH=str(tmp_path / "instance"),
@@ -23,34 +28,32 @@ def test_honcho_starts_web_worker_and_sandbox(tmp_path, redis_url):
         WEB_CONCURRENCY="1",
     )
     assert run(["flask", "--app", "wsgi", "db-upgrade"], env).returncode == 0
-    process = subprocess.Popen(
-        [
-            "honcho",
-            "-f",
-            "Procfile",
-            "start",
-            "-p",
-            str(web_port),
-            "web",
-            "worker",
-            "cron",
-            "sandbox",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        assert wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=process) == 200
-        sandbox_url = f"http://127.0.0.1:{sandbox_port}/_sandbox/faults"
-        assert wait_for_http(sandbox_url, process=process) == 200
-        health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=5).json()
-        assert health["redis"]["ok"]
-        assert health["database"]["ok"]
-    finally:
-        output = stop(process)
-    assert "Listening on high, default, low" in output  # the RQ worker came up
-    assert "jobs.schedule" in output  # the cron scheduler loaded our schedule
+    log_path = tmp_path / "honcho.log"
+    with log_path.open("w") as log_file:
+        process = subprocess.Popen(
+            [*HONCHO, "-p", str(web_port), "web", "worker", "cron", "sandbox"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert wait_for_http(f"http://127.0.0.1:{web_port}/healthz", process=process) == 200
+            sandbox_url = f"http://127.0.0.1:{sandbox_port}/_sandbox/faults"
+            assert wait_for_http(sandbox_url, process=process) == 200
+            health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=5).json()
+            assert health["redis"]["ok"]
+            assert health["database"]["ok"]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                output = log_path.read_text()
+                if WORKER_READY in output and CRON_READY in output:
+                    break
+                time.sleep(0.2)
+        finally:
+            stop(process)
+    output = log_path.read_text()
+    assert WORKER_READY in output  # the RQ worker came up
+    assert CRON_READY in output  # the cron scheduler loaded our schedule

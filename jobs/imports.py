@@ -10,6 +10,7 @@ from rq import get_current_job
 from jobs.context import job_app
 from jobs.context import job_context
 from plugin import sync
+from plugin.queues import enqueue_once
 
 
 def import_range(run_id: int) -> dict[str, Any]:
@@ -28,17 +29,9 @@ def import_range(run_id: int) -> dict[str, Any]:
             run = sync.run_import(session, app, run_id, holder, report)
         except sync.AlreadyRunning as busy:  # a resumed copy of this run, or a posting run
             return {"run": run_id, "skipped": f"busy ({busy.job_id})"}
-        org = session.get(sync.Organisation, run.organisation_id)
-        # Scheduled syncs post at once. A manual import waits for the user to see how many are
-        # new ("Post N new" in Manage Integrations; otherwise they post with the next sync); a
-        # historical one happens before set-up is finished.
-        if (
-            run.trigger == sync.ImportTrigger.SCHEDULED
-            and run.state == sync.RunState.SUCCEEDED
-            and org is not None
-            and sync.ready_to_post(org) is None
-        ):
-            from plugin.queues import enqueue_once
-
-            enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+        except sync.RunFinished as ended:  # a late copy: another job imported this run
+            return {"run": run_id, "skipped": f"already {ended.run.state}"}
+        if sync.posts_after_import(session, run):
+            org_id = run.organisation_id
+            enqueue_once("high", "jobs.posting.post_ready", f"post-{org_id}", org_id)
         return {"run": run_id, "state": run.state, "fetched": run.fetched, "new": run.new}

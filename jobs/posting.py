@@ -25,12 +25,14 @@ from plugin.xero.wiring import xero_tokens
 BUSY_RETRY_SECONDS = 30
 
 
-def later_job_id(org_id: int, current_job_id: str | None) -> str:
-    """The id of the posting job queued for later: ``post-later-<org>``, unless that is the job
-    running now. RQ deletes a finished job's key (``result_ttl=0``), so re-using the running
+def later_job_id(org_id: int, current_job_id: str | None, kind: str = "later") -> str:
+    """The id of the posting job queued for later: ``post-<kind>-<org>``, unless that is the
+    job running now. RQ deletes a finished job's key (``result_ttl=0``), so re-using the running
     job's id would delete the job just scheduled: a second pause in a row never resumed
-    (found by scripts/bench_import.py: 10,000 transactions left 4,017 entries ``ready``)."""
-    later = f"post-later-{org_id}"
+    (found by scripts/bench_import.py: 10,000 transactions left 4,017 entries ``ready``).
+    ``kind`` is ``later`` after a rate limit or outage, ``after-busy`` when the organisation
+    was busy."""
+    later = f"post-{kind}-{org_id}"
     return f"{later}-again" if current_job_id == later else later
 
 
@@ -56,7 +58,7 @@ def post_ready(org_id: int, include_failed: bool = False) -> dict[str, Any]:
                     "jobs.posting.post_ready",
                     org_id,
                     include_failed,
-                    job_id=f"post-after-busy-{org_id}",
+                    job_id=later_job_id(org_id, holder, "after-busy"),
                     unique=True,
                     result_ttl=0,
                 )

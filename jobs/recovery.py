@@ -6,16 +6,19 @@ or ``posting`` that no posting job is queued for. RQ alone does not bring them b
 job is only noticed minutes later and, without retries, just marked failed). ``resume_interrupted``
 looks at the database, which is the truth, and queues what is missing:
 
-- an import whose run is unfinished, whose job is not waiting in a queue and whose organisation
-  nobody is working on → its job again (re-importing is idempotent);
+- an import whose run is unfinished, whose job is neither waiting in a queue nor running on a
+  live worker (``plugin.queues.job_alive``) and whose organisation nobody is working on → its
+  job again (re-importing is idempotent; a copy that comes late finds the run ended and stops).
+  A run whose job is not in Redis yet is left alone for ``YOUNG_SECONDS`` after it was created:
+  it is being queued right now (``sync.start_import`` commits the row, then enqueues);
 - an organisation that may post and has entries a posting run left ``ready``/``posting`` (or a
   batch whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first,
   with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
   for the user to confirm posting, and a scheduled one posts with the next sync.
 
 While an organisation's work lock is still held (by a job that may be alive, or by a dead one
-until the lock expires) it looks again when the lock expires. Workers queue it when they start;
-the cron runs it every few minutes.
+until the lock expires) it looks again when the lock expires. Workers queue it when they start
+(``queue_resume``); the cron runs it every few minutes.
 """
 
 from __future__ import annotations
@@ -24,9 +27,6 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
-from rq.job import JobStatus
 from sqlmodel import col
 from sqlmodel import select
 
@@ -40,24 +40,16 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import RunState
+from plugin.models import utcnow
 from plugin.queues import enqueue_once
 from plugin.queues import get_queue
 from plugin.queues import get_redis
+from plugin.queues import job_alive
+from plugin.queues import job_exists
 
 JOB_ID = "resume-interrupted"
 INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come back later
-WAITING = (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED)
-
-
-def _waiting_in_queue(connection: Any, job_id: str | None) -> bool:
-    """True when the job is queued (or scheduled) and a worker will pick it up."""
-    if not job_id:
-        return False
-    try:
-        job = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError:
-        return False
-    return job.get_status(refresh=False) in WAITING
+YOUNG_SECONDS = 5  # a run this new whose job is not in Redis yet is being queued right now
 
 
 def resume_interrupted() -> dict[str, Any]:
@@ -66,52 +58,48 @@ def resume_interrupted() -> dict[str, Any]:
     client = get_redis(app)
     done: dict[str, list[int]] = {"imports": [], "posting": []}
     busy: set[int] = set()
+    young: dict[int, float] = {}
     for _look in range(4):
-        busy = _resume_once(app, client, done)
-        if not busy:
+        busy, young = _resume_once(app, client, done)
+        if not busy and not young:
             break
-        wait = max(int(client.ttl(f"lock:org-work:{org_id}")) for org_id in busy)
+        waits = [int(client.ttl(f"lock:org-work:{org_id}")) for org_id in busy]
+        wait = max([*waits, *young.values()])
         if wait > INLINE_WAIT_SECONDS:
             # A long lock (a live job, or a dead one's lock not yet expired): look again later.
-            get_queue("default", app).enqueue_in(
-                timedelta(seconds=wait + 1),
-                "jobs.recovery.resume_interrupted",
-                job_id=f"{JOB_ID}-later",
-                result_ttl=0,
-            )
+            _look_again_in(app, int(wait) + 1)
             break
-        time.sleep(max(wait, 0) + 0.5)  # a short lock: wait for it here
-    return {**done, "waiting_for": sorted(busy)}
+        time.sleep(max(wait, 0) + 0.5)  # a short lock, or a run being queued: wait here
+    return {**done, "waiting_for": sorted(busy), "too_young": sorted(young)}
 
 
-def _resume_once(app: Any, client: Any, done: dict[str, list[int]]) -> set[int]:
-    """One look at the database; returns the organisations whose lock is held."""
+def _look_again_in(app: Any, seconds: int) -> None:
+    get_queue("default", app).enqueue_in(
+        timedelta(seconds=seconds),
+        "jobs.recovery.resume_interrupted",
+        job_id=f"{JOB_ID}-later",
+        result_ttl=0,
+    )
+
+
+def _resume_once(
+    app: Any, client: Any, done: dict[str, list[int]]
+) -> tuple[set[int], dict[int, float]]:
+    """One look at the database; returns the organisations whose lock is held and the runs too
+    young to judge (with the seconds until they are not)."""
     busy: set[int] = set()
+    young: dict[int, float] = {}
     with job_context() as session:
-        runs = session.exec(
-            select(ImportRun).where(col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]))
-        )
-        for run in list(runs):
-            if _waiting_in_queue(client, run.rq_job_id):
-                continue
-            if sync.running_holder(client, run.organisation_id):
+        for run in _unfinished_runs(session):
+            verdict = _interrupted(session, client, run)
+            if verdict == "busy":
                 busy.add(run.organisation_id)
-                continue
-            attempt = int(client.incr(f"resume:import:{run.id}"))
-            client.expire(f"resume:import:{run.id}", 7 * 24 * 3600)
-            queue = "default" if run.trigger == "scheduled" else "high"
-            job = get_queue(queue, app).enqueue(
-                "jobs.imports.import_range",
-                run.id,
-                job_id=f"import-{run.id}-resume-{attempt}",
-                job_timeout=60 * 60,
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-            )
-            run.rq_job_id = job.id
-            session.add(run)
-            session.commit()
-            done["imports"].append(int(run.id or 0))
+            elif verdict == "young":
+                age = (utcnow() - run.created_at).total_seconds()
+                young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
+            elif verdict == "interrupted":
+                _queue_again(session, app, client, run)
+                done["imports"].append(int(run.id or 0))
         unfinished = set(
             session.exec(
                 select(LedgerEntry.organisation_id).where(
@@ -134,7 +122,7 @@ def _resume_once(app: Any, client: Any, done: dict[str, list[int]]) -> set[int]:
             if sync.running_holder(client, org_id):
                 busy.add(org_id)
                 continue
-            # Nobody holds the org: a "started" post job is a dead one.
+            # Nobody holds the org: a "started" post job whose worker died is replaced.
             if enqueue_once(
                 "high",
                 "jobs.posting.post_ready",
@@ -144,7 +132,41 @@ def _resume_once(app: Any, client: Any, done: dict[str, list[int]]) -> set[int]:
                 replace_started=True,
             ):
                 done["posting"].append(org_id)
-    return busy
+    return busy, young
+
+
+def _interrupted(session: Any, client: Any, run: ImportRun) -> str:
+    """``alive``, ``busy`` (its organisation's lock is held), ``young``, ``ended`` or
+    ``interrupted``. The order matters: a live job goes queued → started → holds the lock →
+    ends the run → lets the lock go, so each check covers the step the previous one missed."""
+    if job_alive(client, run.rq_job_id):
+        return "alive"
+    if sync.running_holder(client, run.organisation_id):
+        return "busy"
+    session.refresh(run)  # it may have ended since the list was read
+    if run.state not in (RunState.QUEUED, RunState.RUNNING):
+        return "ended"
+    age = (utcnow() - run.created_at).total_seconds()
+    if age < YOUNG_SECONDS and not job_exists(client, run.rq_job_id):
+        return "young"
+    return "interrupted"
+
+
+def _queue_again(session: Any, app: Any, client: Any, run: ImportRun) -> None:
+    attempt = int(client.incr(f"resume:import:{run.id}"))
+    client.expire(f"resume:import:{run.id}", 7 * 24 * 3600)
+    queue = "default" if run.trigger == "scheduled" else "high"
+    job = get_queue(queue, app).enqueue(
+        "jobs.imports.import_range",
+        run.id,
+        job_id=f"import-{run.id}-resume-{attempt}",
+        job_timeout=60 * 60,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
+    run.rq_job_id = job.id
+    session.add(run)
+    session.commit()
 
 
 def _unfinished_runs(session: Any) -> list[ImportRun]:
@@ -156,7 +178,12 @@ def _unfinished_runs(session: Any) -> list[ImportRun]:
 
 
 def queue_resume(app: Any = None) -> bool:
-    """Queue ``resume_interrupted`` once (a worker does this when it starts)."""
-    return enqueue_once(
-        "high", "jobs.recovery.resume_interrupted", JOB_ID, app=app, replace_started=True
-    )
+    """Queue ``resume_interrupted`` once (a worker does this when it starts).
+
+    When one is already running on a live worker, a second look is queued to follow it: the
+    running one may have looked before this worker's predecessor died.
+    """
+    func = "jobs.recovery.resume_interrupted"
+    if enqueue_once("high", func, JOB_ID, app=app, replace_started=True):
+        return True
+    return enqueue_once("high", func, f"{JOB_ID}-again", app=app, replace_started=True)

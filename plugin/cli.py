@@ -18,13 +18,10 @@ from flask.cli import with_appcontext
 
 from plugin import db
 from plugin.queues import QUEUE_NAMES
-from plugin.queues import enqueue_once
 from plugin.queues import get_queue
 from plugin.queues import get_redis
 
 log = logging.getLogger(__name__)
-
-MAINTENANCE_SECONDS = 60
 
 
 def needs_current_schema(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -73,8 +70,6 @@ def db_current() -> None:
 @needs_current_schema
 def worker(burst: bool, queues: str, name: str | None) -> None:
     """Run an RQ worker with its scheduler (delayed jobs and retries) on the app's Redis."""
-    from rq import Worker
-
     import jobs.context
 
     logging.getLogger().setLevel(logging.INFO)
@@ -87,22 +82,13 @@ def worker(burst: bool, queues: str, name: str | None) -> None:
     unknown = set(names) - set(QUEUE_NAMES)
     if unknown:
         raise click.BadParameter(f"unknown queues: {', '.join(sorted(unknown))}")
-    # Maintenance every minute (RQ: 10), and an idle worker wakes every minute (RQ: ~7) to do
-    # it: a worker started after a crash then takes over the scheduler lock the dead one left
-    # behind within ~2 minutes, so delayed re-queues (after a 429 or a 503) are not stranded.
-    rq_worker = Worker(
-        [get_queue(n) for n in names],
-        connection=get_redis(),
-        name=name,
-        maintenance_interval=MAINTENANCE_SECONDS,
-        worker_ttl=MAINTENANCE_SECONDS + 15,
-    )
+    from jobs.recovery import queue_resume
+    from plugin.worker_runner import run_worker
+
     # Work a killed worker left half done (an import still "running", entries still "posting")
-    # is queued again now, not at the next hourly sync (jobs/recovery.py).
-    enqueue_once(
-        "high", "jobs.recovery.resume_interrupted", "resume-interrupted", replace_started=True
-    )
-    rq_worker.work(with_scheduler=True, burst=burst, logging_level="INFO")
+    # is queued again at every start, not at the next hourly sync (jobs/recovery.py). A lost
+    # Redis does not end the process: run_worker waits for it and starts a fresh RQ worker.
+    run_worker([get_queue(n) for n in names], get_redis(), name, burst, on_start=queue_resume)
 
 
 @click.command("cron")

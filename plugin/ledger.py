@@ -40,6 +40,7 @@ from typing import Protocol
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
@@ -68,6 +69,9 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 50
 REPLAY_WINDOW = timedelta(minutes=5)  # Xero remembers an Idempotency-Key for about 6
 REPLAY_PAUSES = (0.0, 1.0, 3.0)  # re-sends of an unknown batch within one run
+# After a read time-out Xero may still be working on the request: a replay racing it could
+# arrive before Xero has stored the answer to its key, so the first re-send waits longer.
+REPLAY_PAUSES_AFTER_TIMEOUT = (10.0, 3.0, 5.0)
 EVALUATE_CHUNK = 500
 PARSE_ERROR = "parse_error"
 XERO_REJECTED = "xero_rejected"
@@ -322,6 +326,7 @@ class PostCounts:
     recovered: int = 0
     batches: int = 0
     unknown_batches: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped early (another run took its entries)
 
 
 def _reference_of(endpoint: str, body: dict[str, Any]) -> str:
@@ -381,14 +386,20 @@ def post_ready(
                 if max_batches is not None and counts.batches >= max_batches:
                     return counts
                 chunk = members[start : start + BATCH_SIZE]
-                batch = _open_batch(session, org_id, endpoint, chunk)
+                try:
+                    batch = _open_batch(session, org_id, endpoint, chunk)
+                except ClaimLost as lost:  # someone else is posting this organisation
+                    log.warning("Posting stopped: %s", lost)
+                    counts.stopped = str(lost)
+                    return counts
                 counts.batches += 1
                 outcome = _send(session, batch, xero)
                 if outcome is None:
                     counts.unknown_batches.append(int(batch.id or 0))
                     # Resolve it now (same key: Xero replays its first answer), a few times
                     # with a short pause, rather than leave the entries waiting for a later run.
-                    for pause in REPLAY_PAUSES:
+                    timed_out = bool((batch.response_summary or {}).get("timed_out"))
+                    for pause in REPLAY_PAUSES_AFTER_TIMEOUT if timed_out else REPLAY_PAUSES:
                         sleep(pause)
                         counts.recovered += recover(session, org_id, xero, now=now)
                         session.refresh(batch)
@@ -400,6 +411,15 @@ def post_ready(
                 if on_batch is not None:
                     on_batch()
     return counts
+
+
+class ClaimLost(Exception):
+    """Another posting run took some of these ``ready`` entries first."""
+
+    def __init__(self, org_id: int, taken: int) -> None:
+        super().__init__(
+            f"Another posting run took {taken} of the entries for organisation {org_id} first."
+        )
 
 
 def _open_batch(
@@ -422,13 +442,33 @@ def _open_batch(
     )
     session.add(batch)
     session.flush()
-    for entry, _document in members:
-        entry.state = EntryState.POSTING
-        entry.batch_id = batch.id
-        entry.attempts += 1
-        entry.updated_at = utcnow()
-        session.add(entry)
+    # Claim the entries only if they are still ``ready``: the organisation's Redis lock keeps a
+    # second posting run away, but a Redis that restarted empty has forgotten the lock, and
+    # then this conditional update is what keeps two runs from sending the same entry.
+    ids = [int(entry.id or 0) for entry, _ in members]
+    attempts = [entry.attempts + 1 for entry, _ in members]
+    now = utcnow()
+    claimed = session.execute(
+        update(LedgerEntry)
+        .where(col(LedgerEntry.id).in_(ids), col(LedgerEntry.state) == EntryState.READY)
+        .values(
+            state=EntryState.POSTING,
+            batch_id=batch.id,
+            attempts=LedgerEntry.attempts + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != len(ids):
+        session.rollback()
+        raise ClaimLost(org_id, len(ids) - claimed)
     session.commit()
+    for (entry, _document), count in zip(members, attempts, strict=True):
+        # What the update wrote, without reading it back.
+        set_committed_value(entry, "state", EntryState.POSTING)
+        set_committed_value(entry, "batch_id", batch.id)
+        set_committed_value(entry, "attempts", count)
+        set_committed_value(entry, "updated_at", now)
     batch.state = BatchState.SENT
     batch.sent_at = utcnow()
     batch.attempts += 1
@@ -458,7 +498,10 @@ def _send(
         results = xero.create_documents(batch.endpoint, bodies, batch.idempotency_key)
     except (XeroConnectionLost, XeroServerError) as exc:
         log.warning("Batch %s outcome unknown: %s", batch.id, exc.message)
-        batch.response_summary = {"unknown": exc.message}
+        batch.response_summary = {
+            "unknown": exc.message,
+            "timed_out": bool(getattr(exc, "timed_out", False)),
+        }
         session.add(batch)
         session.commit()
         return None

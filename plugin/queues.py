@@ -7,6 +7,9 @@ job code. Job ids contain only letters, digits, ``-`` and ``_``.
 
 from __future__ import annotations
 
+import os
+import socket
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -60,6 +63,70 @@ def enqueue(name: str, func: str, *args: Any, **options: Any) -> Any:
     return get_queue(name).enqueue_call(func, args=args, **options)
 
 
+def worker_alive(connection: redis.Redis, worker_name: str | None) -> bool:
+    """True when the named RQ worker is still running.
+
+    A worker on this machine is checked by its process id, so a SIGKILLed worker is known dead
+    at once (its Redis key outlives it by a minute or more). A worker elsewhere counts as alive
+    while its key lives (RQ lets it expire when the worker stops heart-beating).
+    """
+    from rq import Worker
+
+    if not worker_name:
+        return False
+    data = connection.hgetall(Worker.redis_worker_namespace_prefix + worker_name)
+    if not data or b"death" in data:
+        return False
+    if data.get(b"hostname", b"").decode() != socket.gethostname():
+        return True
+    try:
+        pid = int(data.get(b"pid") or 0)
+    except ValueError:
+        return True
+    return pid > 0 and _process_running(pid)
+
+
+def _process_running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child nobody has reaped yet is a zombie: dead all the same
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def job_alive(connection: redis.Redis, job_id: str | None) -> bool:
+    """True when the job will still run or is running: waiting in a queue (queued, scheduled,
+    deferred) or started by a worker that is alive. False for a job that does not exist (not
+    yet queued, or lost with Redis), has ended, or whose worker died under it."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.job import JobStatus
+
+    if not job_id:
+        return False
+    try:
+        job = Job.fetch(job_id, connection=connection)
+        status = job.get_status(refresh=False)
+    except NoSuchJobError:
+        return False
+    if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
+        return True
+    return status == JobStatus.STARTED and worker_alive(connection, job.worker_name)
+
+
+def job_exists(connection: redis.Redis, job_id: str | None) -> bool:
+    """True when Redis has the job (in any state)."""
+    from rq.job import Job
+
+    return bool(job_id) and bool(Job.exists(str(job_id), connection=connection))
+
+
 def enqueue_once(
     name: str,
     func: str,
@@ -72,8 +139,9 @@ def enqueue_once(
 
     Finished jobs are not kept (``result_ttl=0``); a failed, stopped or cancelled one (kept an
     hour for the operator) is replaced, so it never blocks the next run. ``replace_started``
-    also replaces one that looks started: the caller knows its worker died (the job's
-    organisation lock is free), as RQ only notices an abandoned job many minutes later.
+    also replaces one that looks started but whose worker is dead (``worker_alive``), as RQ
+    only notices an abandoned job many minutes later. A started job whose worker is alive is
+    never replaced: deleting a running job makes RQ fail it when it ends.
     """
     from rq.exceptions import DuplicateJobError
     from rq.exceptions import NoSuchJobError
@@ -82,8 +150,6 @@ def enqueue_once(
 
     queue = get_queue(name, app)
     replaceable = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
-    if replace_started:
-        replaceable.add(JobStatus.STARTED)
     for _attempt in (0, 1):
         try:
             queue.enqueue_call(
@@ -94,7 +160,13 @@ def enqueue_once(
                 existing = Job.fetch(job_id, connection=queue.connection)
             except NoSuchJobError:
                 continue  # it ended meanwhile: try again
-            if existing.get_status(refresh=False) not in replaceable:
+            status = existing.get_status(refresh=False)
+            dead = (
+                replace_started
+                and status == JobStatus.STARTED
+                and not worker_alive(queue.connection, existing.worker_name)
+            )
+            if status not in replaceable and not dead:
                 return False
             existing.delete()
             continue

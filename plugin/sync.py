@@ -79,6 +79,14 @@ class AlreadyRunning(Exception):
         self.run_id = run_id
 
 
+class RunFinished(Exception):
+    """The import run has already ended (a late copy of its job, queued by recovery)."""
+
+    def __init__(self, run: ImportRun) -> None:
+        super().__init__(f"Import run {run.id} has already ended ({run.state}).")
+        self.run = run
+
+
 class NotReady(Exception):
     """The organisation cannot post yet (set-up unfinished, needs reconnect, contact problem)."""
 
@@ -168,18 +176,11 @@ def start_import(
         state=RunState.QUEUED,
     )
     session.add(run)
-    session.commit()
-    queue = "default" if trigger == ImportTrigger.SCHEDULED else "high"
-    job = get_queue(queue, app).enqueue(
-        "jobs.imports.import_range",
-        run.id,
-        job_id=f"import-{run.id}",
-        job_timeout=60 * 60,
-        result_ttl=3600,
-        failure_ttl=7 * 24 * 3600,
-    )
-    run.rq_job_id = job.id
-    session.add(run)
+    session.flush()
+    # The job id is on the row before the row is visible: the recovery job (jobs/recovery.py)
+    # then knows which job to look for, and a run whose job never reached Redis (an outage
+    # right here) is found and queued again by it.
+    run.rq_job_id = f"import-{run.id}"
     session.add(
         AuditEvent(
             organisation_id=org.id,
@@ -189,6 +190,15 @@ def start_import(
         )
     )
     session.commit()
+    queue = "default" if trigger == ImportTrigger.SCHEDULED else "high"
+    get_queue(queue, app).enqueue(
+        "jobs.imports.import_range",
+        run.id,
+        job_id=run.rq_job_id,
+        job_timeout=60 * 60,
+        result_ttl=3600,
+        failure_ttl=7 * 24 * 3600,
+    )
     return run
 
 
@@ -225,6 +235,9 @@ def _amazon_client(app: Flask, connection: AmazonConnection) -> AmazonBusinessCl
     )
 
 
+FINISHED_RUN_STATES = (RunState.SUCCEEDED, RunState.FAILED)
+
+
 def run_import(
     session: Session,
     app: Flask,
@@ -232,14 +245,23 @@ def run_import(
     holder: str,
     report: Callable[[Progress], None] = lambda progress: None,
 ) -> ImportRun:
-    """Fetch the run's range from every active store connection into the ledger."""
+    """Fetch the run's range from every active store connection into the ledger.
+
+    Raises AlreadyRunning when the organisation is busy and RunFinished when the run has ended
+    (a late copy queued by the recovery job finds nothing to do).
+    """
     run = session.get(ImportRun, run_id)
     if run is None:
         raise LookupError(f"import run {run_id} does not exist")
     org = session.get(Organisation, run.organisation_id)
     if org is None:
         raise LookupError(f"organisation {run.organisation_id} does not exist")
+    if run.state in FINISHED_RUN_STATES:
+        raise RunFinished(run)
     with org_lock(get_redis(app), int(org.id or 0), holder, _lock_ttl(app)) as keep_alive:
+        session.refresh(run)  # another copy may have finished it before we had the lock
+        if run.state in FINISHED_RUN_STATES:
+            raise RunFinished(run)
         run.state = RunState.RUNNING
         run.started_at = run.started_at or utcnow()
         run.error = None
@@ -308,6 +330,23 @@ def _import_connection(
         connection.last_synced_at = utcnow()
         session.add(connection)
         session.commit()
+
+
+def posts_after_import(session: Session, run: ImportRun) -> bool:
+    """Whether a finished import queues the organisation's posting run by itself.
+
+    Scheduled syncs do. So does the history import: set-up usually ends while it runs (the
+    finishing step queues a posting run, which waits for the import's lock), and one resumed
+    after a crash has nobody else to post it. A manual import waits for the user to see how
+    many are new ("Post N new" in Manage Integrations; otherwise they post with the next sync).
+    Only a successful import of an organisation that may post now.
+    """
+    if run.state != RunState.SUCCEEDED:
+        return False
+    if run.trigger not in (ImportTrigger.SCHEDULED, ImportTrigger.HISTORICAL):
+        return False
+    org = session.get(Organisation, run.organisation_id)
+    return org is not None and ready_to_post(org) is None
 
 
 def _finish(session: Session, run: ImportRun, state: str, error: str | None) -> ImportRun:

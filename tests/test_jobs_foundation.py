@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rq import Queue
 from rq.job import Job
 
 from plugin.queues import enqueue
@@ -49,3 +50,59 @@ def test_worker_command_runs_queued_jobs(app, app_config):
     assert result.returncode == 0, result.stderr
     finished = Job.fetch(job.id, connection=get_redis(app))
     assert finished.return_value()["note"] == "from-cli"
+
+
+def test_worker_rides_out_a_redis_outage(app_config, tmp_path):
+    """Redis stops and starts again: the worker process waits for it instead of exiting, then
+    runs what is queued (before, only a supervisor brought it back)."""
+    import subprocess
+    import time
+
+    import redis as redis_lib
+
+    from plugin.redis_server import start_private_redis
+    from tests.helpers import ROOT
+
+    directory = tmp_path / "redis"
+    server = start_private_redis(directory)
+    env = clean_env(
+        INSTANCE_PATH=app_config["INSTANCE_PATH"],
+        DATABASE_URL=app_config["DATABASE_URL"],
+        REDIS_URL=server.url,
+        TOKEN_ENCRYPTION_KEY=app_config["TOKEN_ENCRYPTION_KEY"],
+    )
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen(
+        ["flask", "--app", "wsgi", "worker", "--name", "outage"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        client = redis_lib.Redis.from_url(server.url)
+
+        def wait_for(condition, what, timeout=30.0):
+            deadline = time.monotonic() + timeout
+            while not condition():
+                assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-3000:]
+                assert time.monotonic() < deadline, (
+                    f"{what}\n" + ((tmp_path / "worker.log").read_text()[-3000:])
+                )
+                time.sleep(0.2)
+
+        wait_for(lambda: client.exists("rq:worker:outage"), "the worker to register")
+        server.stop()
+        time.sleep(3.0)
+        assert worker.poll() is None, "the worker exited when Redis went away"
+        server = start_private_redis(directory)
+        client = redis_lib.Redis.from_url(server.url)
+        job = Queue("high", connection=client).enqueue("jobs.health.ping", "after the outage")
+        wait_for(lambda: job.get_status() == "finished", "the job queued after the outage")
+        assert job.return_value()["note"] == "after the outage"
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
+        server.stop()
+    assert worker.returncode == 0  # SIGTERM: a clean stop, not a crash

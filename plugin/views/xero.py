@@ -11,6 +11,7 @@ import logging
 import secrets
 from typing import Any
 
+import redis
 from flask import Blueprint
 from flask import current_app
 from flask import flash
@@ -30,6 +31,7 @@ from plugin.db import get_session
 from plugin.models import Organisation
 from plugin.models import User
 from plugin.onboarding import next_step_url
+from plugin.queues import enqueue_once
 from plugin.security import token_cipher
 from plugin.token_store import read_xero_token
 from plugin.users import SignedInUser
@@ -111,6 +113,8 @@ def callback() -> Any:
     login_user(SignedInUser(outcome.user))
     for org in outcome.organisations:
         _refresh_details(org)
+    for org in outcome.reconnected:
+        _resume_posting(org)
     if outcome.refused and not outcome.organisations:
         return _problem(
             "Only Xero organisations can be connected",
@@ -128,6 +132,14 @@ def callback() -> Any:
         return redirect(next_step_url(outcome.organisations[0]))
     session[CONSENT_ORGS_KEY] = [org.id for org in outcome.organisations]
     return redirect(url_for("xero.pick_organisation"))
+
+
+def _resume_posting(org: Organisation) -> None:
+    """Posting paused by the disconnection resumes now (else: with the next sync)."""
+    try:
+        enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+    except (redis.RedisError, OSError) as exc:
+        log.warning("Could not queue posting for reconnected org %s: %s", org.id, exc)
 
 
 def _refresh_details(org: Organisation) -> None:

@@ -133,7 +133,8 @@ class XeroClient:
             except (requests.ConnectionError, requests.Timeout) as exc:
                 raise XeroConnectionLost(
                     f"No answer from Xero for {method} {path}: the request may or may not have "
-                    "been processed."
+                    "been processed.",
+                    timed_out=isinstance(exc, requests.ReadTimeout),
                 ) from exc
             self.limiter.observe(self.tenant_id, response.headers)
             if response.status_code == 401 and attempt == 0:

@@ -80,7 +80,14 @@ class XeroServerError(XeroError):
 
 
 class XeroConnectionLost(XeroError):
-    """No answer at all (timeout, dropped connection): a write may or may not have happened."""
+    """No answer at all (timeout, dropped connection): a write may or may not have happened.
+
+    ``timed_out``: we stopped waiting (read time-out), so Xero may still be working on it.
+    """
+
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 class XeroTokenError(XeroError):

@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from plugin.models import AuditEvent
 from plugin.models import Membership
+from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import User
@@ -42,6 +43,7 @@ class ConsentOutcome:
     user: User
     organisations: list[Organisation] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # names of non-organisation tenants
+    reconnected: list[Organisation] = field(default_factory=list)  # were not active before
 
 
 def upsert_user(session: Session, sign_in: SignIn) -> User:
@@ -69,9 +71,11 @@ def record_consent(
         if connection.get("tenantType") != "ORGANISATION":
             outcome.refused.append(str(connection.get("tenantName") or connection.get("tenantId")))
             continue
-        org = _upsert_organisation(session, connection, sign_in.token, group, cipher)
+        org, was_active = _upsert_organisation(session, connection, sign_in.token, group, cipher)
         _ensure_membership(session, user, org)
         outcome.organisations.append(org)
+        if not was_active and org.onboarding_step == OnboardingStep.DONE:
+            outcome.reconnected.append(org)
         session.add(
             AuditEvent(
                 organisation_id=org.id,
@@ -90,7 +94,8 @@ def _upsert_organisation(
     token: dict[str, Any],
     group: str | None,
     cipher: TokenCipher,
-) -> Organisation:
+) -> tuple[Organisation, bool]:
+    """The organisation, active with the new tokens, and whether it was active before."""
     tenant_id = str(connection["tenantId"])
     org = session.exec(select(Organisation).where(Organisation.xero_tenant_id == tenant_id)).first()
     if org is None:
@@ -99,13 +104,14 @@ def _upsert_organisation(
     org.name = str(connection.get("tenantName") or org.name)
     org.xero_token_group = group
     save_xero_token(cipher, org, token)
-    if org.status != OrgStatus.ACTIVE:
+    was_active = org.id is None or org.status == OrgStatus.ACTIVE
+    if not was_active:
         log.info("Organisation %s reconnected to Xero", tenant_id)
     org.status = OrgStatus.ACTIVE
     org.status_reason = None
     session.add(org)
     session.flush()
-    return org
+    return org, was_active
 
 
 def _ensure_membership(session: Session, user: User, org: Organisation) -> None:
@@ -177,11 +183,12 @@ def confirm_revoked(
         tenants = set()
     if org.xero_tenant_id in tenants:
         return False
+    # Sync stays as the user left it: the status alone pauses every job, and reconnecting
+    # resumes where it stopped (a disconnection made here, in the app, turns sync off).
     org.status = OrgStatus.DISCONNECTED
     org.status_reason = (
         "This organisation was disconnected from the app in Xero. Reconnect to Xero to resume."
     )
-    org.sync_enabled = False
     org.updated_at = utcnow()
     session.add(org)
     session.add(AuditEvent(organisation_id=org.id, actor="job", action="xero_revoked_in_xero"))

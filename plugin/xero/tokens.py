@@ -97,18 +97,6 @@ class XeroTokenManager:
                     session.add(sharing)
             session.commit()
 
-    def mark_disconnected(self, reason: str) -> None:
-        """Record that the organisation was disconnected from the app in Xero."""
-        with self.session_factory() as session:
-            org = session.get(Organisation, self.org_id)
-            if org is not None:
-                org.status = OrgStatus.DISCONNECTED
-                org.status_reason = reason
-                org.sync_enabled = False
-                org.updated_at = utcnow()
-                session.add(org)
-                session.commit()
-
     def access_token(self, force_refresh: bool = False) -> str:
         """A usable access token; ``force_refresh`` after Xero answered 401 to the current one."""
         with self.session_factory() as session:

@@ -170,80 +170,37 @@ def get_document(endpoint: str, document_id: str) -> Response:
         return respond(endpoint, [books.render(tenant, endpoint, document)])
 
 
-@bp.put("/BankTransactions")
-@bp.post("/BankTransactions")
-def create_bank_transactions() -> Any:
-    """Create spend/receive money transactions."""
-    return create_batch("BankTransactions")
+# The four document endpoints share their handlers: create (PUT creates, POST creates or
+# updates), list (``where``, ``IDs``, paging) and get one (Invoices also by InvoiceNumber).
+DOCUMENT_ENDPOINTS = {
+    "BankTransactions": "spend/receive money transactions",
+    "Invoices": "bills (ACCPAY)",
+    "CreditNotes": "supplier credit notes (ACCPAYCREDIT)",
+    "Payments": "payments of bills (or refunds of credit notes) from a bank account",
+}
 
 
-@bp.get("/BankTransactions")
-def list_bank_transactions() -> Any:
-    """Bank transactions (``where`` on Reference, Type, Contact.ContactID, Date, ...)."""
-    return list_documents("BankTransactions")
+def _register_document_endpoint(endpoint: str, what: str) -> None:
+    def create() -> Any:
+        return create_batch(endpoint)
+
+    def listing() -> Any:
+        return list_documents(endpoint)
+
+    def one(document_id: str) -> Any:
+        return get_document(endpoint, document_id)
+
+    create.__doc__ = f"Create {what}."
+    listing.__doc__ = f"List {what} (``where``, ``order``, ``page``)."
+    one.__doc__ = f"One of the {what}, by id."
+    name = endpoint.lower()
+    bp.add_url_rule(f"/{endpoint}", f"create_{name}", create, methods=["PUT", "POST"])
+    bp.add_url_rule(f"/{endpoint}", f"list_{name}", listing, methods=["GET"])
+    bp.add_url_rule(f"/{endpoint}/<document_id>", f"get_{name}", one, methods=["GET"])
 
 
-@bp.get("/BankTransactions/<document_id>")
-def get_bank_transaction(document_id: str) -> Any:
-    """One bank transaction."""
-    return get_document("BankTransactions", document_id)
-
-
-@bp.put("/Invoices")
-@bp.post("/Invoices")
-def create_invoices() -> Any:
-    """Create bills (ACCPAY)."""
-    return create_batch("Invoices")
-
-
-@bp.get("/Invoices")
-def list_invoices() -> Any:
-    """Bills by ``where``, ``IDs``, ``InvoiceNumbers``, ``ContactIDs``, ``Statuses``."""
-    return list_documents("Invoices")
-
-
-@bp.get("/Invoices/<document_id>")
-def get_invoice(document_id: str) -> Any:
-    """One bill by InvoiceID (or InvoiceNumber)."""
-    return get_document("Invoices", document_id)
-
-
-@bp.put("/CreditNotes")
-@bp.post("/CreditNotes")
-def create_credit_notes() -> Any:
-    """Create supplier credit notes (ACCPAYCREDIT)."""
-    return create_batch("CreditNotes")
-
-
-@bp.get("/CreditNotes")
-def list_credit_notes() -> Any:
-    """Credit notes by ``where``."""
-    return list_documents("CreditNotes")
-
-
-@bp.get("/CreditNotes/<document_id>")
-def get_credit_note(document_id: str) -> Any:
-    """One credit note."""
-    return get_document("CreditNotes", document_id)
-
-
-@bp.put("/Payments")
-@bp.post("/Payments")
-def create_payments() -> Any:
-    """Pay bills (or refund credit notes) from a bank account."""
-    return create_batch("Payments")
-
-
-@bp.get("/Payments")
-def list_payments() -> Any:
-    """Payments by ``where`` (Invoice.InvoiceID, Reference, Status, ...)."""
-    return list_documents("Payments")
-
-
-@bp.get("/Payments/<document_id>")
-def get_payment(document_id: str) -> Any:
-    """One payment."""
-    return get_document("Payments", document_id)
+for _endpoint, _what in DOCUMENT_ENDPOINTS.items():
+    _register_document_endpoint(_endpoint, _what)
 
 
 @bp.put("/CreditNotes/<credit_note_id>/Allocations")

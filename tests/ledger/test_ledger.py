@@ -213,6 +213,39 @@ def test_accept_then_drop_is_replayed_with_the_same_key_no_duplicate(db_session,
     assert batch.state == BatchState.RECORDED
 
 
+@pytest.mark.parametrize(
+    ("timed_out", "first_pause"),
+    [(False, 0.0), (True, ledger.REPLAY_PAUSES_AFTER_TIMEOUT[0])],
+    ids=["dropped", "timed-out"],
+)
+def test_a_replay_after_a_time_out_waits_for_xero_to_finish_first(
+    db_session, org, rules, timed_out, first_pause
+):
+    """A dropped connection is replayed at once; after a read time-out Xero may still be
+    processing the original, so the first replay waits."""
+    mapping, chart, context = rules
+    record(db_session, org, charges(3))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+
+    class NoAnswer(FakeXero):
+        def create_documents(self, endpoint, elements, idempotency_key):
+            results = super().create_documents(endpoint, elements, idempotency_key)
+            if self.calls == 1:
+                raise XeroConnectionLost("no answer", timed_out=timed_out)
+            return results
+
+    xero = NoAnswer()
+    pauses: list[float] = []
+    counts = ledger.post_ready(
+        db_session, org.id, xero, mapping, chart, context, sleep=pauses.append
+    )
+    assert pauses[0] == first_pause
+    assert first_pause >= 5.0 or not timed_out
+    assert (counts.posted, counts.recovered, len(xero.documents)) == (0, 3, 3)
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
+    assert db_session.exec(select(PostingBatch)).one().state == BatchState.RECORDED
+
+
 def test_crash_after_send_is_recovered_by_lookup_after_the_window(db_session, org, rules):
     """The worker died between "sent" and "recorded", and came back too late to replay."""
     mapping, chart, context = rules
@@ -305,3 +338,35 @@ def test_refund_finds_its_charge_lines_in_the_ledger(db_session, org, rules):
     ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
     types = sorted(d["Type"] for d in xero.documents.values())
     assert types == ["RECEIVE", "SPEND"]
+
+
+def test_a_second_posting_run_without_the_lock_never_sends_an_entry_twice(
+    app, db_session, org, rules, monkeypatch
+):
+    """Redis restarted empty forgets the organisation's lock: two posting runs may then overlap.
+    The batch claims its entries only while they are still ``ready``, so the run that comes
+    second stops instead of sending them again."""
+    from plugin.db import session_scope
+
+    mapping, chart, context = rules
+    record(db_session, org, charges(6))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    real_context_for = ledger.context_for
+    overtaken = []
+
+    def other_run_first(session, org_id, entries, base):
+        if not overtaken:  # run A has read its entries; run B posts them all now
+            overtaken.append(True)
+            with session_scope(app) as other:
+                ledger.post_ready(other, org_id, xero, mapping, chart, context)
+        return real_context_for(session, org_id, entries, base)
+
+    monkeypatch.setattr(ledger, "context_for", other_run_first)
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert "Another posting run" in (counts.stopped or "")
+    assert counts.posted == 0
+    assert len(xero.documents) == 6  # one document per transaction
+    db_session.expire_all()
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTED}
+    assert len(db_session.exec(select(PostingBatch)).all()) == 1

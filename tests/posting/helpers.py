@@ -18,12 +18,15 @@ from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import utcnow
+from tests.unit.charts import uk_mapping
 
 THAMES = "Thames Stationery Ltd"
 NEW_CARD = "Mastercard:6006"
 
 
 def thames_mapping(include_new_card: bool = False) -> dict:
+    """The Thames Stationery mapping the sandbox's generated purchases need: the UK mapping of
+    tests/unit/charts.py with the sandbox account's cards and its GL-code rule."""
     methods = [
         {"type": "Visa", "last4": "4242", "treatment": "spend_money", "account_code": "800"},
         {"type": "Mastercard", "last4": "5454", "treatment": "spend_money", "account_code": "801"},
@@ -55,11 +58,9 @@ def thames_mapping(include_new_card: bool = False) -> dict:
                 "account_code": "801",
             }
         )
-    return {
-        "version": 1,
-        "payment_methods": methods,
-        "expense_default_account_code": "429",
-        "expense_rules": [
+    return uk_mapping(
+        payment_methods=methods,
+        expense_rules=[
             {
                 "field": "business_order_info",
                 "key": "GL code",
@@ -67,20 +68,12 @@ def thames_mapping(include_new_card: bool = False) -> dict:
                 "account_code": "463",
             }
         ],
-        "tax_rates": [
+        tax_rates=[
             {"rate": "0.20", "tax_type": "INPUT2"},
             {"rate": "0.05", "tax_type": "RRINPUT"},
             {"rate": "0.00", "tax_type": "ZERORATEDINPUT"},
         ],
-        "unreclaimable_tax": "separate_line",
-        "line_types": {
-            "shipping": "425",
-            "gift_wrap": "429",
-            "regulatory_fee": "429",
-            "discount": "same_as_item",
-            "tax": "429",
-        },
-    }
+    )
 
 
 def import_days(app, org, days=90, trigger=ImportTrigger.HISTORICAL):

@@ -113,7 +113,9 @@ def test_sync_all_queues_one_sync_per_enabled_org_and_imports_since_last_sync(
         db.add(stored)
         db.commit()
     fan_out = get_queue("default", app).enqueue("jobs.sync.sync_all")
-    run_jobs()
+    # Not the low queue: its PDF attachments wait about a minute for the sandbox's reports
+    # (test_pdf_invoices_are_attached_once covers them with a faster sandbox clock).
+    run_jobs(queues=("high", "default"))
     fan_out.refresh()
     assert fan_out.return_value() == {"organisations": 1, "queued": 1}
     with session_scope(app) as db:
@@ -231,3 +233,23 @@ def test_pdf_invoices_are_attached_once(pipeline, sandbox, run_jobs):
     for entry in attached:
         files = [a["FileName"] for a in by_id[entry.xero_document_id]["Attachments"]]
         assert files == [f"Amazon-{entry.invoice_number}.pdf"]
+
+
+def test_a_history_import_after_set_up_posts_by_itself_and_a_manual_one_waits(
+    pipeline, sandbox, run_jobs
+):
+    """Set-up usually finishes while the history import runs (or the import is resumed after a
+    crash): the import then queues the posting run itself. A manual import waits for the user
+    ("Post N new")."""
+    app, _client, org = pipeline
+    finish_setup(app, org, include_new_card=True)
+    import_days(app, org, days=30, trigger=ImportTrigger.MANUAL)
+    run_jobs()
+    states = {e.state for e in ledger_entries(app, org)}
+    assert states == {EntryState.FETCHED}, states
+    import_days(app, org, days=90, trigger=ImportTrigger.HISTORICAL)
+    run_jobs()
+    entries = ledger_entries(app, org)
+    assert not [e for e in entries if e.state in (EntryState.FETCHED, EntryState.READY)]
+    assert [e for e in entries if e.state == EntryState.POSTED]
+    assert_exactly_once(app, sandbox, org)

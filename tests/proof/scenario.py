@@ -81,6 +81,17 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
+def outage_verdict(result: Any, name: str, seen: list[dict[str, int]], **fields: Any) -> str:
+    """Say the verdict line of an outage scenario (pages seen while down, one group an outage)
+    and assert the end state is sound; returns the line."""
+    statuses = "|".join(",".join(f"{p}:{s}" for p, s in page.items()) for page in seen)
+    seconds = fields.pop("seconds")
+    line = result.line(name, **fields, pages_while_down=statuses, seconds=seconds)
+    say(line)
+    assert result.sound, (line, result.problems)
+    return line
+
+
 def wait_until(
     predicate: Callable[[], bool],
     timeout: float,

@@ -86,7 +86,6 @@ def test_bench_import_tiny(redis_url):
     assert "translate 500 transactions (posting.translate_all)" in output
 
 
-@pytest.mark.slow  # known race (1 run in 3): see the open defect in docs/performance.md
 def test_bench_many_orgs_tiny(redis_url):
     output = run_script(
         "bench_many_orgs.py",

@@ -29,7 +29,7 @@ from tests.helpers import free_port
 from tests.posting.helpers import import_days
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
-from tests.proof.scenario import say
+from tests.proof.scenario import outage_verdict
 from tests.proof.scenario import verdict
 from tests.proof.scenario import wait_until
 
@@ -179,16 +179,14 @@ def run_outages(app_config, make_app, monkeypatch, proxied, transactions, outage
             result = verdict(scenario)
         finally:
             scenario.sandbox.stop()
-    statuses = "|".join(",".join(f"{p}:{s}" for p, s in page.items()) for page in seen)
-    line = result.line(
+    outage_verdict(
+        result,
         "database-outage",
+        seen,
         outages=outages,
         worker_restarts=worker_restarts,
-        pages_while_down=statuses,
         seconds=int(elapsed),
     )
-    say(line)
-    assert result.sound, (line, result.problems)
     return result
 
 

@@ -192,8 +192,16 @@ def test_503_plain_text_organisation_offline(xero, http):
 
 def test_dropped_connection_is_reported_as_unknown_outcome(xero, http):
     http.put(f"{API}/BankTransactions", body=requests.ConnectionError("reset by peer"))
-    with pytest.raises(XeroConnectionLost, match="may or may not"):
+    with pytest.raises(XeroConnectionLost, match="may or may not") as lost:
         xero.create_documents("BankTransactions", [{}], idempotency_key="k")
+    assert lost.value.timed_out is False
+
+
+def test_read_time_out_says_xero_may_still_be_working(xero, http):
+    http.put(f"{API}/BankTransactions", body=requests.ReadTimeout("read timed out"))
+    with pytest.raises(XeroConnectionLost) as lost:
+        xero.create_documents("BankTransactions", [{}], idempotency_key="k")
+    assert lost.value.timed_out is True
 
 
 def test_learns_remaining_budget_from_headers(xero, http):

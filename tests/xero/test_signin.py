@@ -143,6 +143,16 @@ def organisation_response(mock, name="Thames Stationery Ltd"):
     )
 
 
+def sign_in_to_thames(xero_app, xero_http, signing_key):
+    """One whole sign-in consenting to Thames Stationery; returns (client, state, answer)."""
+    client = xero_app.test_client()
+    state, nonce = start(client)
+    token_response(xero_http, make_id_token(signing_key, nonce=nonce))
+    connections_response(xero_http, [tenant("t-uk", "Thames Stationery Ltd")])
+    organisation_response(xero_http)
+    return client, state, client.get(f"/xero/callback?code=abc&state={state}")
+
+
 @pytest.fixture
 def xero_app(xero_config, make_app):
     return make_app(xero_config)
@@ -221,12 +231,8 @@ def test_missing_or_wrong_state_is_refused(xero_app, xero_http, state):
 
 
 def test_replayed_callback_is_refused(xero_app, xero_http, signing_key):
-    client = xero_app.test_client()
-    state, nonce = start(client)
-    token_response(xero_http, make_id_token(signing_key, nonce=nonce))
-    connections_response(xero_http, [tenant("t-uk", "Thames Stationery Ltd")])
-    organisation_response(xero_http)
-    assert client.get(f"/xero/callback?code=abc&state={state}").status_code == 302
+    client, state, first = sign_in_to_thames(xero_app, xero_http, signing_key)
+    assert first.status_code == 302
     replay = client.get(f"/xero/callback?code=abc&state={state}")
     assert replay.status_code == 400
 
@@ -276,3 +282,51 @@ def test_code_exchange_failure_is_explained(xero_app, xero_http):
     response = client.get(f"/xero/callback?code=stale&state={state}")
     assert response.status_code == 400
     assert "invalid_grant" in response.get_data(as_text=True)
+
+
+def test_reconnecting_an_org_disconnected_in_xero_resumes_its_posting(
+    xero_app, xero_http, signing_key, make_member
+):
+    """Disconnected in Xero (a job found the tenant gone), then reconnected: sync was never
+    turned off by the disconnection, and posting is queued at once."""
+    from plugin.db import session_scope
+    from plugin.models import OnboardingStep
+    from plugin.models import OrgStatus
+    from plugin.queues import get_queue
+    from plugin.xero import organisations
+
+    _user, org = make_member(
+        "xero-user-1",
+        "t-uk",
+        "Thames Stationery Ltd",
+        sync_enabled=True,
+        onboarding_step=OnboardingStep.DONE,
+    )
+
+    class Gone:
+        def connections(self, access_token):
+            return []  # Xero no longer lists the tenant
+
+    with session_scope(xero_app) as db:
+        stored = db.get(Organisation, org.id)
+        assert organisations.confirm_revoked(db, stored, Gone(), "access") is True
+    with session_scope(xero_app) as db:
+        stored = db.get(Organisation, org.id)
+        assert stored.status == OrgStatus.DISCONNECTED
+        assert stored.sync_enabled is True  # the status alone pauses the jobs
+
+    _client, _state, answer = sign_in_to_thames(xero_app, xero_http, signing_key)
+    assert answer.status_code == 302
+    with session_scope(xero_app) as db:
+        stored = db.get(Organisation, org.id)
+        assert (stored.status, stored.sync_enabled) == (OrgStatus.ACTIVE, True)
+    assert f"post-{org.id}" in get_queue("high", xero_app).job_ids
+
+
+def test_signing_in_again_to_an_active_org_queues_nothing(xero_app, xero_http, signing_key):
+    from plugin.queues import get_queue
+
+    for _ in range(2):
+        _client, _state, answer = sign_in_to_thames(xero_app, xero_http, signing_key)
+        assert answer.status_code == 302
+    assert get_queue("high", xero_app).job_ids == []

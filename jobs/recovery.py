@@ -10,7 +10,10 @@ looks at the database, which is the truth, and queues what is missing:
   live worker (``plugin.queues.job_alive``) and whose organisation nobody is working on → its
   job again (re-importing is idempotent; a copy that comes late finds the run ended and stops).
   A run whose job is not in Redis yet is left alone for ``YOUNG_SECONDS`` after it was created:
-  it is being queued right now (``sync.start_import`` commits the row, then enqueues);
+  it is being queued right now (``sync.start_import`` commits the row, then enqueues). A run
+  interrupted ``IMPORT_RESUME_LIMIT`` times (a job that crashes the same way each time) is
+  marked failed with the last error, so Manage Integrations says so instead of it retrying for
+  ever; what it had fetched stays in the ledger and a new import starts where the user asks;
 - an organisation that may post and has entries a posting run left ``ready``/``posting`` (or a
   batch whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first,
   with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
@@ -33,6 +36,7 @@ from sqlmodel import select
 from jobs.context import job_app
 from jobs.context import job_context
 from plugin import sync
+from plugin.models import AuditEvent
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import ImportRun
@@ -46,6 +50,7 @@ from plugin.queues import get_queue
 from plugin.queues import get_redis
 from plugin.queues import job_alive
 from plugin.queues import job_exists
+from plugin.queues import last_job_error
 
 JOB_ID = "resume-interrupted"
 INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come back later
@@ -98,8 +103,10 @@ def _resume_once(
                 age = (utcnow() - run.created_at).total_seconds()
                 young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
             elif verdict == "interrupted":
-                _queue_again(session, app, client, run)
-                done["imports"].append(int(run.id or 0))
+                if _queue_again(session, app, client, run):
+                    done["imports"].append(int(run.id or 0))
+                else:
+                    done.setdefault("given_up", []).append(int(run.id or 0))
         unfinished = set(
             session.exec(
                 select(LedgerEntry.organisation_id).where(
@@ -152,9 +159,14 @@ def _interrupted(session: Any, client: Any, run: ImportRun) -> str:
     return "interrupted"
 
 
-def _queue_again(session: Any, app: Any, client: Any, run: ImportRun) -> None:
+def _queue_again(session: Any, app: Any, client: Any, run: ImportRun) -> bool:
+    """Queue the run's job again; past the resume limit, fail the run instead (False)."""
     attempt = int(client.incr(f"resume:import:{run.id}"))
     client.expire(f"resume:import:{run.id}", 7 * 24 * 3600)
+    limit = int(app.config.get("IMPORT_RESUME_LIMIT", 25))
+    if attempt > limit:
+        _give_up(session, client, run, limit)
+        return False
     queue = "default" if run.trigger == "scheduled" else "high"
     job = get_queue(queue, app).enqueue(
         "jobs.imports.import_range",
@@ -166,6 +178,29 @@ def _queue_again(session: Any, app: Any, client: Any, run: ImportRun) -> None:
     )
     run.rq_job_id = job.id
     session.add(run)
+    session.commit()
+    return True
+
+
+def _give_up(session: Any, client: Any, run: ImportRun, limit: int) -> None:
+    last_error = last_job_error(client, run.rq_job_id)
+    run.state = RunState.FAILED
+    run.finished_at = utcnow()
+    run.error = (
+        f"This import was interrupted {limit} times without finishing"
+        + (f" (last error: {last_error})" if last_error else " (its worker stopped each time)")
+        + ". What it fetched is kept; start the import again from Manage Integrations, and if"
+        " it stops again, the worker's log says why."
+    )
+    session.add(run)
+    session.add(
+        AuditEvent(
+            organisation_id=run.organisation_id,
+            actor="recovery",
+            action="import_given_up",
+            detail={"run": run.id, "attempts": limit, "last_error": last_error},
+        )
+    )
     session.commit()
 
 

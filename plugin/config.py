@@ -59,6 +59,9 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "SYNC_INTERVAL_MINUTES": (60, int),
     "SYNC_OVERLAP_DAYS": (3, int),
     "ORG_LOCK_SECONDS": (300, int),
+    # An import interrupted this many times (its worker killed, or its job crashing) is marked
+    # failed with the reason instead of being queued again for ever.
+    "IMPORT_RESUME_LIMIT": (25, int),
 }
 
 

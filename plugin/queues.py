@@ -127,6 +127,22 @@ def job_exists(connection: redis.Redis, job_id: str | None) -> bool:
     return bool(job_id) and bool(Job.exists(str(job_id), connection=connection))
 
 
+def last_job_error(connection: redis.Redis, job_id: str | None) -> str | None:
+    """The last line of the exception a job failed with (``None`` when it did not fail, was
+    killed without one, or is gone): enough to tell a user what kept stopping it."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    if not job_id:
+        return None
+    try:
+        result = Job.fetch(job_id, connection=connection).latest_result()
+    except NoSuchJobError:
+        return None
+    text = (getattr(result, "exc_string", None) or "").strip()
+    return text.splitlines()[-1][:300] if text else None
+
+
 def enqueue_once(
     name: str,
     func: str,

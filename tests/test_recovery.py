@@ -266,3 +266,65 @@ def test_a_busy_retry_that_meets_a_busy_organisation_again_comes_back_again(app,
     again = Job.fetch(f"post-after-busy-{org.id}-again", connection=client)
     assert again.get_status() == JobStatus.SCHEDULED
     assert again.args[0] == org.id
+
+
+# --- An import that keeps stopping ---------------------------------------------------------------
+
+
+def test_an_import_that_keeps_crashing_is_failed_with_its_error(
+    app, db_session, make_member, run_jobs, sign_in, monkeypatch
+):
+    """Each resumed copy crashes the same way: after IMPORT_RESUME_LIMIT tries the run is
+    failed with the job's last error, nothing is queued again, and the page says so."""
+    from sqlmodel import select
+
+    from plugin.models import AuditEvent
+    from tests.views.manage_helpers import HTMX
+    from tests.views.manage_helpers import ready_org
+
+    user, org = ready_org(make_member, db_session)
+    app.config["IMPORT_RESUME_LIMIT"] = 2
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("the feed page could not be stored")
+
+    monkeypatch.setattr(sync, "run_import", crash)  # SimpleWorker runs jobs in this process
+    run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
+    for attempt in (1, 2):
+        assert recovery.resume_interrupted()["imports"] == [run.id]
+        assert queued_imports(app) == [f"import-{run.id}-resume-{attempt}"]
+        assert run_jobs(queues=("high",)) == 1  # the copy fails
+    result = recovery.resume_interrupted()
+    assert result["imports"] == []
+    assert result["given_up"] == [run.id]
+    assert queued_imports(app) == []
+    db_session.refresh(run)
+    assert run.state == RunState.FAILED
+    assert run.finished_at is not None
+    assert "interrupted 2 times" in run.error
+    assert "RuntimeError: the feed page could not be stored" in run.error
+    events = db_session.exec(select(AuditEvent).where(AuditEvent.action == "import_given_up")).all()
+    assert [e.detail["run"] for e in events] == [run.id]
+    # Later looks leave the failed run alone.
+    assert recovery.resume_interrupted() == {
+        "imports": [],
+        "posting": [],
+        "waiting_for": [],
+        "too_young": [],
+    }
+    page = sign_in(app.test_client(), user).get(f"/orgs/{org.id}/manage/history", headers=HTMX)
+    html = page.get_data(as_text=True)
+    assert '<span class="badge badge-bad">Failed</span>' in html
+    assert "the feed page could not be stored" in html
+    assert "start the import again from Manage Integrations" in html
+
+
+def test_an_import_killed_without_an_error_says_its_worker_stopped(app, db_session, org):
+    app.config["IMPORT_RESUME_LIMIT"] = 0
+    run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
+    register_worker(get_redis(app), "killed", dead_pid())
+    started_job(app, str(run.rq_job_id), "killed")
+    assert recovery.resume_interrupted()["given_up"] == [run.id]
+    db_session.refresh(run)
+    assert run.state == RunState.FAILED
+    assert "(its worker stopped each time)" in run.error

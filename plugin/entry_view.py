@@ -23,6 +23,10 @@ STATES: Final = {
     EntryState.POSTING: ("Posting", "Being posted to Xero right now."),
     EntryState.POSTED: ("Posted", "Posted to Xero."),
     EntryState.FAILED: ("Refused by Xero", "Xero refused this document; see the reason."),
+    EntryState.BY_HAND: (
+        "Posted by hand",
+        "Posted in Xero by you, not by this app; it will never post it.",
+    ),
 }
 DOCUMENT_TYPES: Final = {
     "BankTransactions": "Bank transaction (spend or receive money)",

@@ -7,7 +7,10 @@ Exactly once, whatever happens:
   evaluated again), of a posted one only flagged for review.
 - States (design §3): ``fetched`` → ``held`` | ``ready`` → ``posting`` → ``posted`` | ``failed``.
   ``held`` entries are evaluated again whenever the mapping or chart changes; ``failed`` ones
-  (Xero refused them) on a mapping change or an explicit retry.
+  (Xero refused them) on a mapping change or an explicit retry. A ``held`` or ``failed`` entry
+  the user posted in Xero by hand is marked ``by_hand`` (``mark_posted_by_hand``): final, so a
+  later mapping fix cannot post it a second time. Every change of state that can race a user's
+  mark is a conditional update on the state it was read in.
 - Posting goes in batches of up to 50 documents per Xero call. The batch row — its members, the
   exact bodies and a fresh ``Idempotency-Key`` — is committed *before* the call and marked
   ``sent``; the Xero ids are committed after it. A batch still ``sent`` afterwards (crash, lost
@@ -165,6 +168,10 @@ def record_page(
     return counts
 
 
+FINAL_IN_XERO = (EntryState.POSTED, EntryState.POSTING, EntryState.BY_HAND)
+"""States whose document is (or may be) in Xero: a changed payload only flags them for review."""
+
+
 def _record(
     session: Session,
     org_id: int,
@@ -180,10 +187,12 @@ def _record(
     existing = {
         entry.amazon_transaction_id: entry
         for entry in session.exec(
-            select(LedgerEntry).where(
+            select(LedgerEntry)
+            .where(
                 LedgerEntry.organisation_id == org_id,
                 col(LedgerEntry.amazon_transaction_id).in_(ids),
             )
+            .execution_options(populate_existing=True)
         )
     }
     now = utcnow()
@@ -213,19 +222,32 @@ def _record(
         if entry.payload_hash == digest:
             counts.already_known += 1
             continue
-        if entry.state in (EntryState.POSTED, EntryState.POSTING):
+        if entry.state in FINAL_IN_XERO:
             entry.needs_review = True  # never re-posted: a person decides
+            entry.updated_at = now
+            session.add(entry)
             counts.flagged += 1
-        else:
-            entry.raw_payload = payload
-            entry.payload_hash = digest
-            for name, value in _descriptors(item).items():
-                setattr(entry, name, value)
-            entry.state = EntryState.FETCHED
-            entry.reason_code = entry.reason = None
+        elif _move(
+            session,
+            entry,
+            {
+                "raw_payload": payload,
+                "payload_hash": digest,
+                **_descriptors(item),
+                "state": EntryState.FETCHED,
+                "reason_code": None,
+                "reason": None,
+            },
+        ):
             counts.updated += 1
-        entry.updated_at = now
-        session.add(entry)
+        else:  # marked posted by hand (or posted) this very moment: flag it instead
+            session.execute(
+                update(LedgerEntry)
+                .where(col(LedgerEntry.id) == entry.id)
+                .values(needs_review=True, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            counts.flagged += 1
     session.flush()
     return counts
 
@@ -240,10 +262,12 @@ def parsed(entry: LedgerEntry) -> Transaction | ParseFailure:
 
 @dataclass
 class EvaluateCounts:
-    """How many entries became ready and how many are held."""
+    """How many entries became ready, how many are held, and how many changed state while they
+    were being evaluated (marked posted by hand, say) and were left as they now are."""
 
     ready: int = 0
     held: int = 0
+    changed_meanwhile: int = 0
 
 
 def context_for(
@@ -292,6 +316,7 @@ def evaluate(
                 )
                 .order_by(col(LedgerEntry.id))
                 .limit(EVALUATE_CHUNK)
+                .execution_options(populate_existing=True)  # the states as they are now
             )
         )
         if not chunk:
@@ -301,16 +326,38 @@ def evaluate(
         for entry in chunk:
             outcome = posting.translate(parsed(entry), mapping, chart, chunk_context)
             if isinstance(outcome, posting.Document):
-                entry.state = EntryState.READY
-                entry.reason_code = entry.reason = None
+                values = {"state": EntryState.READY, "reason_code": None, "reason": None}
+            else:
+                values = {
+                    "state": EntryState.HELD,
+                    "reason_code": outcome.code,
+                    "reason": outcome.reason,
+                }
+            if not _move(session, entry, values):
+                counts.changed_meanwhile += 1
+            elif values["state"] == EntryState.READY:
                 counts.ready += 1
             else:
-                entry.state = EntryState.HELD
-                entry.reason_code, entry.reason = outcome.code, outcome.reason
                 counts.held += 1
-            entry.updated_at = utcnow()
-            session.add(entry)
         session.commit()
+
+
+def _move(session: Session, entry: LedgerEntry, values: dict[str, Any]) -> bool:
+    """Write ``values`` to the entry only if it is still in the state it was read in (the user
+    may have marked it posted by hand meanwhile); False when it was not."""
+    values = {**values, "updated_at": utcnow()}
+    changed = session.execute(
+        update(LedgerEntry)
+        .where(col(LedgerEntry.id) == entry.id, col(LedgerEntry.state) == entry.state)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        session.expire(entry)
+        return False
+    for name, value in values.items():
+        set_committed_value(entry, name, value)
+    return True
 
 
 # --- Posting ---------------------------------------------------------------------------------
@@ -705,3 +752,48 @@ def retry(session: Session, org_id: int, entry_ids: Sequence[int] | None = None)
     result = session.exec(statement)  # type: ignore[call-overload]
     session.commit()
     return int(result.rowcount or 0)
+
+
+# --- Posted by hand --------------------------------------------------------------------------
+
+BY_HAND = "posted_by_hand"
+
+
+def mark_posted_by_hand(session: Session, org_id: int, entry_id: int, actor: str) -> bool:
+    """The user posted this held or failed entry in Xero themselves: make it final, so that a
+    later fix (a mapping, a lock date) can never post it a second time. The reason it was held
+    is kept in the new reason. False when the entry is no longer held or failed (it moved on
+    meanwhile, or belongs to another organisation)."""
+    entry = session.exec(
+        select(LedgerEntry)
+        .where(LedgerEntry.id == entry_id, LedgerEntry.organisation_id == org_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if entry is None or entry.state not in (EntryState.HELD, EntryState.FAILED):
+        return False
+    was = f" It had been {'held' if entry.state == EntryState.HELD else 'refused by Xero'}"
+    reason = f"Posted in Xero by hand (marked by {actor} on {utcnow():%d %b %Y})." + (
+        f"{was}: {entry.reason}" if entry.reason else ""
+    )
+    moved = _move(
+        session, entry, {"state": EntryState.BY_HAND, "reason_code": BY_HAND, "reason": reason}
+    )
+    session.commit()
+    return moved
+
+
+def unmark_posted_by_hand(session: Session, org_id: int, entry_id: int) -> bool:
+    """Take the mark back: the entry is evaluated again and posts if it can (the user says it
+    is not in Xero after all). False when the entry is not marked."""
+    changed = session.execute(
+        update(LedgerEntry)
+        .where(
+            col(LedgerEntry.id) == entry_id,
+            col(LedgerEntry.organisation_id) == org_id,
+            col(LedgerEntry.state) == EntryState.BY_HAND,
+        )
+        .values(state=EntryState.FETCHED, reason_code=None, reason=None, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.commit()
+    return bool(changed)

@@ -64,6 +64,7 @@ STATE_FILTERS: dict[str, tuple[str, ...]] = {
     "held": (EntryState.HELD,),
     "failed": (EntryState.FAILED,),
     "posted": (EntryState.POSTED,),
+    "by_hand": (EntryState.BY_HAND,),
     "waiting": (EntryState.FETCHED, EntryState.READY, EntryState.POSTING),
     "all": tuple(EntryState),
 }
@@ -72,6 +73,7 @@ STATE_LABELS = {
     "held": "Held",
     "failed": "Failed",
     "posted": "Posted",
+    "by_hand": "Posted by hand",
     "waiting": "Waiting to post",
     "all": "All",
 }
@@ -284,6 +286,46 @@ def retry_entries(
     if count:
         queue_job(app, "jobs.posting.post_ready", f"retry-{org_id}", org_id, True)
     return count
+
+
+def mark_posted_by_hand(
+    session: Session, org: Organisation, entry: LedgerEntry, actor: str
+) -> bool:
+    """The user posted this held/failed entry in Xero themselves: it becomes final (see
+    ``ledger.mark_posted_by_hand``). False when it had already moved on."""
+    org_id = int(org.id or 0)
+    marked = ledger.mark_posted_by_hand(session, org_id, int(entry.id or 0), actor)
+    if marked:
+        session.add(
+            AuditEvent(
+                organisation_id=org_id,
+                actor=actor,
+                action="entry_posted_by_hand",
+                detail={"entry": entry.id, "transaction": entry.amazon_transaction_id},
+            )
+        )
+        session.commit()
+    return marked
+
+
+def unmark_posted_by_hand(
+    session: Session, app: Flask, org: Organisation, entry: LedgerEntry, actor: str
+) -> bool:
+    """Take back "posted by hand": the entry is evaluated again and posted if it can be."""
+    org_id = int(org.id or 0)
+    unmarked = ledger.unmark_posted_by_hand(session, org_id, int(entry.id or 0))
+    if unmarked:
+        session.add(
+            AuditEvent(
+                organisation_id=org_id,
+                actor=actor,
+                action="entry_by_hand_taken_back",
+                detail={"entry": entry.id, "transaction": entry.amazon_transaction_id},
+            )
+        )
+        session.commit()
+        queue_job(app, "jobs.posting.post_ready", f"retry-{org_id}", org_id, True)
+    return unmarked
 
 
 # --- Background work ---------------------------------------------------------------------------

@@ -106,6 +106,9 @@ class EntryState(enum.StrEnum):
     POSTING = "posting"
     POSTED = "posted"
     FAILED = "failed"
+    # A held or failed entry the user posted in Xero themselves ("post it by hand"): final,
+    # never evaluated or posted again unless they take the mark back.
+    BY_HAND = "by_hand"
 
 
 class BatchState(enum.StrEnum):

@@ -3,6 +3,10 @@
 ``GET /orgs/<org_id>/entries/<transaction_id>``: members of the organisation only (404 for
 everyone else, and for a transaction the organisation does not have). Shows the state and the
 reason in plain words, the Xero document, the amounts and the line items as Amazon sent them.
+
+``POST …/posted-by-hand`` marks a held or failed entry as posted in Xero by the user (final:
+never posted by this app); ``POST …/posted-by-hand/undo`` takes the mark back and queues
+posting. Both answer with the entry page again (PRG) and a message.
 """
 
 from __future__ import annotations
@@ -11,14 +15,23 @@ from typing import Any
 
 from flask import Blueprint
 from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
 from flask import render_template
+from flask import url_for
+from flask_login import current_user
 from flask_login import login_required
+from sqlmodel import Session
 from sqlmodel import select
+from werkzeug.wrappers import Response
 
+from plugin import manage_service
 from plugin.access import organisation_or_404
 from plugin.db import get_session
 from plugin.entry_view import describe
 from plugin.models import LedgerEntry
+from plugin.models import Organisation
 from plugin.models import PaymentMethod
 
 bp = Blueprint("entries", __name__)
@@ -30,6 +43,49 @@ def entry(org_id: int, transaction_id: str) -> Any:
     """The ledger entry of one Amazon Business transaction."""
     org = organisation_or_404(org_id)
     session = get_session()
+    found = _entry_or_404(session, org, transaction_id)
+    method = session.exec(
+        select(PaymentMethod).where(
+            PaymentMethod.organisation_id == org.id,
+            PaymentMethod.key == (found.payment_method_key or ""),
+        )
+    ).first()
+    return render_template("entries/entry.html", org=org, view=describe(found, method))
+
+
+@bp.post("/orgs/<int:org_id>/entries/<transaction_id>/posted-by-hand")
+@login_required
+def posted_by_hand(org_id: int, transaction_id: str) -> Response:
+    """Mark a held or failed entry as posted in Xero by the user."""
+    org = organisation_or_404(org_id)
+    session = get_session()
+    found = _entry_or_404(session, org, transaction_id)
+    who = current_user.name or current_user.email or f"user {current_user.id}"
+    if manage_service.mark_posted_by_hand(session, org, found, who):
+        flash("Marked as posted by hand. This app will never post it.", "success")
+    else:
+        flash(
+            "Nothing changed: this purchase is no longer held (reload to see where it is).", "error"
+        )
+    return _back_to(org, transaction_id)
+
+
+@bp.post("/orgs/<int:org_id>/entries/<transaction_id>/posted-by-hand/undo")
+@login_required
+def posted_by_hand_undo(org_id: int, transaction_id: str) -> Response:
+    """Take back "posted by hand": the entry is evaluated and posted again if it can be."""
+    org = organisation_or_404(org_id)
+    session = get_session()
+    found = _entry_or_404(session, org, transaction_id)
+    actor = f"user:{current_user.id}"
+    if manage_service.unmark_posted_by_hand(session, current_app, org, found, actor):
+        flash("The mark is taken back: this purchase is checked and posted again.", "success")
+    else:
+        flash("Nothing changed: this purchase is not marked as posted by hand.", "error")
+    return _back_to(org, transaction_id)
+
+
+def _entry_or_404(session: Session, org: Organisation, transaction_id: str) -> LedgerEntry:
     found = session.exec(
         select(LedgerEntry).where(
             LedgerEntry.organisation_id == org.id,
@@ -38,10 +94,8 @@ def entry(org_id: int, transaction_id: str) -> Any:
     ).first()
     if found is None:
         abort(404)
-    method = session.exec(
-        select(PaymentMethod).where(
-            PaymentMethod.organisation_id == org.id,
-            PaymentMethod.key == (found.payment_method_key or ""),
-        )
-    ).first()
-    return render_template("entries/entry.html", org=org, view=describe(found, method))
+    return found
+
+
+def _back_to(org: Organisation, transaction_id: str) -> Response:
+    return redirect(url_for("entries.entry", org_id=org.id, transaction_id=transaction_id))

@@ -370,3 +370,135 @@ def test_a_second_posting_run_without_the_lock_never_sends_an_entry_twice(
     db_session.expire_all()
     assert {e.state for e in entries(db_session, org)} == {EntryState.POSTED}
     assert len(db_session.exec(select(PostingBatch)).all()) == 1
+
+
+# --- Posted by hand ------------------------------------------------------------------------------
+
+
+def held_new_card(db_session, org, rules):
+    """Two ready charges and one held (its card is not mapped)."""
+    mapping, chart, context = rules
+    record(db_session, org, [*charges(2), uk_card_charge(transaction_id="NEWCARD", last4="9911")])
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    return next(e for e in entries(db_session, org) if e.amazon_transaction_id == "NEWCARD")
+
+
+def test_an_entry_posted_by_hand_is_never_posted_after_its_reason_is_fixed(db_session, org, rules):
+    _mapping, chart, context = rules
+    held = held_new_card(db_session, org, rules)
+    assert ledger.mark_posted_by_hand(db_session, org.id, held.id, "Ann") is True
+    assert ledger.mark_posted_by_hand(db_session, org.id, held.id, "Ann") is False  # once
+    # The card gets mapped; held and failed entries are retried and evaluated again.
+    fixed = mapping_of(
+        uk_mapping(
+            payment_methods=[
+                {
+                    "type": "Visa",
+                    "last4": "4242",
+                    "treatment": "spend_money",
+                    "account_code": "800",
+                },
+                {
+                    "type": "Visa",
+                    "last4": "9911",
+                    "treatment": "spend_money",
+                    "account_code": "800",
+                },
+            ]
+        )
+    )
+    assert ledger.retry(db_session, org.id) == 0
+    ledger.evaluate(db_session, org.id, fixed, chart, context)
+    xero = FakeXero()
+    counts = ledger.post_ready(db_session, org.id, xero, fixed, chart, context)
+    assert counts.posted == 2
+    assert xero.documents_for("NEWCARD") == []
+    db_session.refresh(held)
+    assert held.state == EntryState.BY_HAND
+    # A changed payload from Amazon only flags it, as for a posted entry.
+    changed = uk_card_charge(transaction_id="NEWCARD", last4="9911", invoice_number="CHANGED")
+    assert record(db_session, org, [changed]).flagged == 1
+    db_session.refresh(held)
+    assert (held.state, held.needs_review) == (EntryState.BY_HAND, True)
+    # Taken back, it is evaluated and posted once.
+    assert ledger.unmark_posted_by_hand(db_session, org.id, held.id) is True
+    ledger.evaluate(db_session, org.id, fixed, chart, context)
+    assert ledger.post_ready(db_session, org.id, xero, fixed, chart, context).posted == 1
+    assert len(xero.documents_for("NEWCARD")) == 1
+
+
+def test_marking_another_orgs_entry_changes_nothing(db_session, org, rules):
+    held = held_new_card(db_session, org, rules)
+    other = Organisation(xero_tenant_id="t-other", name="Other Ltd", base_currency="GBP")
+    db_session.add(other)
+    db_session.commit()
+    assert ledger.mark_posted_by_hand(db_session, other.id, held.id, "Eve") is False
+    db_session.refresh(held)
+    assert held.state == EntryState.HELD
+
+
+def test_a_mark_made_while_evaluation_runs_is_kept(app, db_session, org, rules, monkeypatch):
+    """The user marks the entry between the evaluation reading it (held) and writing its new
+    state (ready, its card now mapped): the conditional write leaves the mark alone."""
+    from plugin import posting
+    from plugin.db import session_scope
+
+    _mapping, chart, context = rules
+    held = held_new_card(db_session, org, rules)
+    fixed = mapping_of(
+        uk_mapping(
+            payment_methods=[
+                {
+                    "type": "Visa",
+                    "last4": "4242",
+                    "treatment": "spend_money",
+                    "account_code": "800",
+                },
+                {
+                    "type": "Visa",
+                    "last4": "9911",
+                    "treatment": "spend_money",
+                    "account_code": "800",
+                },
+            ]
+        )
+    )
+    real_translate = posting.translate
+
+    def user_marks_meanwhile(transaction, *args):
+        if transaction.transaction_id == "NEWCARD":
+            with session_scope(app) as other:
+                assert ledger.mark_posted_by_hand(other, org.id, held.id, "Ann")
+        return real_translate(transaction, *args)
+
+    monkeypatch.setattr(posting, "translate", user_marks_meanwhile)
+    counts = ledger.evaluate(db_session, org.id, fixed, chart, context)
+    assert (counts.ready, counts.changed_meanwhile) == (0, 1)
+    monkeypatch.setattr(posting, "translate", real_translate)
+    db_session.refresh(held)
+    assert held.state == EntryState.BY_HAND
+    xero = FakeXero()
+    ledger.post_ready(db_session, org.id, xero, fixed, chart, context)
+    assert xero.documents_for("NEWCARD") == []
+
+
+def test_a_mark_made_while_a_changed_payload_is_recorded_is_kept(
+    app, db_session, org, rules, monkeypatch
+):
+    from plugin.db import session_scope
+
+    held = held_new_card(db_session, org, rules)
+    real_descriptors = ledger._descriptors
+
+    def user_marks_meanwhile(item):
+        if getattr(item, "transaction_id", None) == "NEWCARD":
+            with session_scope(app) as other:
+                assert ledger.mark_posted_by_hand(other, org.id, held.id, "Ann")
+        return real_descriptors(item)
+
+    monkeypatch.setattr(ledger, "_descriptors", user_marks_meanwhile)
+    changed = uk_card_charge(transaction_id="NEWCARD", last4="9911", invoice_number="CHANGED")
+    counts = record(db_session, org, [changed])
+    assert (counts.updated, counts.flagged) == (0, 1)
+    db_session.refresh(held)
+    assert (held.state, held.needs_review) == (EntryState.BY_HAND, True)

@@ -91,3 +91,39 @@ def test_accept_then_drop_never_duplicates(pipeline, sandbox, run_jobs):
     posted = assert_exactly_once(app, sandbox, org)
     assert posted
     assert all(e.state in (EntryState.POSTED, EntryState.HELD) for e in ledger_entries(app, org))
+
+
+def test_a_purchase_posted_by_hand_is_never_posted_by_the_app(pipeline, sandbox, run_jobs):
+    """The user posts a held purchase in Xero themselves and marks it so on its page; mapping
+    its card later posts the others, never that one. Taking the mark back posts it once."""
+    app, client, org = pipeline
+    import_days(app, org)
+    run_jobs()
+    finish_setup(app, org)  # the new card is not mapped: its purchases are held
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
+    run_jobs()
+    held = [e for e in ledger_entries(app, org) if e.payment_method_key == NEW_CARD]
+    assert len(held) >= 2
+    assert {e.state for e in held} == {EntryState.HELD}
+    by_hand = held[0].amazon_transaction_id
+    marked = client.post(f"/orgs/{org.id}/entries/{by_hand}/posted-by-hand")
+    assert marked.status_code == 302
+
+    finish_setup(app, org, include_new_card=True)
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id, True)
+    run_jobs()
+    references = [d["Reference"] for d in sandbox_documents(sandbox, org)["BankTransactions"]]
+    assert not [r for r in references if r.split()[-1] == by_hand]
+    states = {e.amazon_transaction_id: e.state for e in ledger_entries(app, org)}
+    assert states[by_hand] == EntryState.BY_HAND
+    assert all(states[e.amazon_transaction_id] == EntryState.POSTED for e in held[1:])
+    assert_exactly_once(app, sandbox, org)
+
+    assert client.post(f"/orgs/{org.id}/entries/{by_hand}/posted-by-hand/undo").status_code == 302
+    run_jobs()  # the posting run the undo queued
+    references = [d["Reference"] for d in sandbox_documents(sandbox, org)["BankTransactions"]]
+    assert len([r for r in references if r.split()[-1] == by_hand]) == 1
+    assert {e.state for e in ledger_entries(app, org) if e.payment_method_key == NEW_CARD} == {
+        EntryState.POSTED
+    }
+    assert_exactly_once(app, sandbox, org)

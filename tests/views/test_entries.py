@@ -81,3 +81,94 @@ def test_only_members_see_an_entry(app, make_member, db_session, ledger_org, sig
     signed_out = app.test_client().get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1")
     assert signed_out.status_code == 302  # to sign in, then back here
     assert "next=" in signed_out.headers["Location"]
+
+
+# --- Posted by hand ------------------------------------------------------------------------------
+
+
+def hold(db_session, org_id, transaction_id, state=EntryState.HELD):
+    held = entry(db_session, org_id, transaction_id)
+    held.state = state
+    held.reason_code = "bank_account_currency"
+    held.reason = "Map this payment method to a EUR account, or post it by hand."
+    db_session.add(held)
+    db_session.commit()
+    return held
+
+
+def test_a_held_entry_can_be_marked_posted_by_hand(app, client, ledger_org, db_session):
+    from plugin.models import AuditEvent
+
+    held = hold(db_session, ledger_org.id, "TX-AMEX-1")
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1"))
+    assert "I posted it in Xero by hand" in page
+    response = client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1")
+    db_session.refresh(held)
+    assert held.state == EntryState.BY_HAND
+    assert held.reason_code == "posted_by_hand"
+    assert held.reason.startswith("Posted in Xero by hand (marked by ")
+    assert held.reason.endswith(
+        "It had been held: Map this payment method to a EUR account, or post it by hand."
+    )
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1"))
+    assert "Marked as posted by hand. This app will never post it." in page
+    assert "Posted by hand" in page
+    assert "It is not in Xero: post it" in page
+    assert "I posted it in Xero by hand" not in page
+    events = db_session.exec(
+        select(AuditEvent).where(AuditEvent.action == "entry_posted_by_hand")
+    ).all()
+    assert [e.detail["transaction"] for e in events] == ["TX-AMEX-1"]
+    listing = text_of(client.get(f"/orgs/{ledger_org.id}/manage/entries?state=by_hand"))
+    assert "Posted by hand" in listing
+    assert f"/orgs/{ledger_org.id}/entries/TX-AMEX-1" in listing
+    status = text_of(client.get(f"/orgs/{ledger_org.id}/manage/status"))
+    assert "(+1 by hand)" in status
+    attention = text_of(client.get(f"/orgs/{ledger_org.id}/manage/entries"))
+    assert f"/orgs/{ledger_org.id}/entries/TX-AMEX-1" not in attention
+
+
+def test_only_held_or_failed_entries_can_be_marked(client, ledger_org, db_session):
+    ready = hold(db_session, ledger_org.id, "TX-CARD-1", state=EntryState.READY)
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1"))
+    assert "I posted it in Xero by hand" not in page
+    client.post(f"/orgs/{ledger_org.id}/entries/TX-CARD-1/posted-by-hand")
+    db_session.refresh(ready)
+    assert ready.state == EntryState.READY
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1"))
+    assert "Nothing changed: this purchase is no longer held" in page
+    failed = hold(db_session, ledger_org.id, "TX-AMEX-1", state=EntryState.FAILED)
+    client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand")
+    db_session.refresh(failed)
+    assert failed.state == EntryState.BY_HAND
+    assert "It had been refused by Xero: " in failed.reason
+
+
+def test_taking_the_mark_back_queues_posting(app, client, ledger_org, db_session):
+    from plugin.queues import get_queue
+
+    held = hold(db_session, ledger_org.id, "TX-AMEX-1")
+    client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand")
+    response = client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand/undo")
+    assert response.status_code == 302
+    db_session.refresh(held)
+    assert (held.state, held.reason_code, held.reason) == (EntryState.FETCHED, None, None)
+    assert f"retry-{ledger_org.id}" in get_queue("high", app).job_ids
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1"))
+    assert "The mark is taken back" in page
+    again = client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand/undo")
+    assert again.status_code == 302
+    assert "Nothing changed: this purchase is not marked" in text_of(client.get(again.location))
+
+
+def test_another_orgs_member_cannot_mark_an_entry(
+    app, make_member, db_session, ledger_org, sign_in
+):
+    held = hold(db_session, ledger_org.id, "TX-AMEX-1")
+    stranger, _ = make_org(make_member, db_session, user="eve", tenant="tenant-eve")
+    other = sign_in(app.test_client(), stranger)
+    assert other.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand").status_code == 404
+    db_session.refresh(held)
+    assert held.state == EntryState.HELD

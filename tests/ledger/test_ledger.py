@@ -383,30 +383,22 @@ def held_new_card(db_session, org, rules):
     return next(e for e in entries(db_session, org) if e.amazon_transaction_id == "NEWCARD")
 
 
+def new_card_mapped():
+    """The UK mapping with the held entry's card (Visa 9911) mapped too."""
+    cards = [
+        {"type": "Visa", "last4": last4, "treatment": "spend_money", "account_code": "800"}
+        for last4 in ("4242", "9911")
+    ]
+    return mapping_of(uk_mapping(payment_methods=cards))
+
+
 def test_an_entry_posted_by_hand_is_never_posted_after_its_reason_is_fixed(db_session, org, rules):
     _mapping, chart, context = rules
     held = held_new_card(db_session, org, rules)
     assert ledger.mark_posted_by_hand(db_session, org.id, held.id, "Ann") is True
     assert ledger.mark_posted_by_hand(db_session, org.id, held.id, "Ann") is False  # once
     # The card gets mapped; held and failed entries are retried and evaluated again.
-    fixed = mapping_of(
-        uk_mapping(
-            payment_methods=[
-                {
-                    "type": "Visa",
-                    "last4": "4242",
-                    "treatment": "spend_money",
-                    "account_code": "800",
-                },
-                {
-                    "type": "Visa",
-                    "last4": "9911",
-                    "treatment": "spend_money",
-                    "account_code": "800",
-                },
-            ]
-        )
-    )
+    fixed = new_card_mapped()
     assert ledger.retry(db_session, org.id) == 0
     ledger.evaluate(db_session, org.id, fixed, chart, context)
     xero = FakeXero()
@@ -445,24 +437,7 @@ def test_a_mark_made_while_evaluation_runs_is_kept(app, db_session, org, rules, 
 
     _mapping, chart, context = rules
     held = held_new_card(db_session, org, rules)
-    fixed = mapping_of(
-        uk_mapping(
-            payment_methods=[
-                {
-                    "type": "Visa",
-                    "last4": "4242",
-                    "treatment": "spend_money",
-                    "account_code": "800",
-                },
-                {
-                    "type": "Visa",
-                    "last4": "9911",
-                    "treatment": "spend_money",
-                    "account_code": "800",
-                },
-            ]
-        )
-    )
+    fixed = new_card_mapped()
     real_translate = posting.translate
 
     def user_marks_meanwhile(transaction, *args):

@@ -1,5 +1,6 @@
 """In a real browser: an organisation in sync; a new card appears at Amazon; "Sync now";
-Manage Integrations flags the card; the member maps it inline; its purchases post to Xero."""
+Manage Integrations flags the card; the member marks one purchase as posted by hand on its
+page, then maps the card inline; the other purchases post to Xero, the marked one never does."""
 
 from __future__ import annotations
 
@@ -144,6 +145,14 @@ def test_a_new_card_is_flagged_mapped_and_posted(live_app, page):
     assert "Visa ending 9911" in page.locator("#manage-entries").inner_text()
     page.shots("new card flagged")
 
+    # One of them the bookkeeper already posted in Xero by hand: they say so on its page.
+    by_hand = sorted(new_ids)[0]
+    page.locator(f'#manage-entries a[href$="/entries/{by_hand}"]').click()
+    page.get_by_role("button", name="I posted it in Xero by hand").click()
+    page.get_by_text("Marked as posted by hand. This app will never post it.").wait_for()
+    page.shots("marked posted by hand")
+    page.goto(manage)
+
     section = page.locator("#payment-methods")  # the mapping page's section, loaded inline
     card = section.locator("fieldset", has_text="Visa ending 9911")
     card.get_by_label("Post as").select_option("spend_money")
@@ -155,7 +164,7 @@ def test_a_new_card_is_flagged_mapped_and_posted(live_app, page):
 
     def posted() -> bool:
         entries = entries_by_id(app, org_id)
-        return all(entries[i].state == EntryState.POSTED for i in new_ids)
+        return all(entries[i].state == EntryState.POSTED for i in new_ids - {by_hand})
 
     wait_until("the new card's purchases to post", posted)
     documents = requests.get(
@@ -164,7 +173,9 @@ def test_a_new_card_is_flagged_mapped_and_posted(live_app, page):
         timeout=10,
     ).json()
     references = " ".join(d.get("Reference", "") for d in documents["BankTransactions"])
-    assert all(references.count(i) == 1 for i in new_ids)
+    assert all(references.count(i) == 1 for i in new_ids - {by_hand})
+    assert references.count(by_hand) == 0
+    assert entries_by_id(app, org_id)[by_hand].state == EntryState.BY_HAND
 
     page.goto(manage)
     assert "new payment method" not in page.locator("#manage-status").inner_text()

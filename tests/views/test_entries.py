@@ -116,6 +116,8 @@ def test_a_held_entry_can_be_marked_posted_by_hand(app, client, ledger_org, db_s
     assert "Marked as posted by hand. This app will never post it." in page
     assert "Posted by hand" in page
     assert "It is not in Xero: post it" in page
+    assert "Posted by hand, not linked here" in page
+    assert "Not in Xero yet" not in page
     assert "I posted it in Xero by hand" not in page
     events = db_session.exec(
         select(AuditEvent).where(AuditEvent.action == "entry_posted_by_hand")

@@ -222,12 +222,7 @@ def _record(
         if entry.payload_hash == digest:
             counts.already_known += 1
             continue
-        if entry.state in FINAL_IN_XERO:
-            entry.needs_review = True  # never re-posted: a person decides
-            entry.updated_at = now
-            session.add(entry)
-            counts.flagged += 1
-        elif _move(
+        if _replace_payload(
             session,
             entry,
             {
@@ -240,16 +235,25 @@ def _record(
             },
         ):
             counts.updated += 1
-        else:  # marked posted by hand (or posted) this very moment: flag it instead
-            session.execute(
-                update(LedgerEntry)
-                .where(col(LedgerEntry.id) == entry.id)
-                .values(needs_review=True, updated_at=now)
-                .execution_options(synchronize_session=False)
-            )
+        else:
+            entry.needs_review = True  # never re-posted: a person decides
+            entry.updated_at = now
+            session.add(entry)
             counts.flagged += 1
     session.flush()
     return counts
+
+
+def _replace_payload(session: Session, entry: LedgerEntry, values: dict[str, Any]) -> bool:
+    """Store Amazon's changed payload on an entry not (yet) in Xero; False when its document is
+    or may be in Xero (``FINAL_IN_XERO``), found now or after it changed meanwhile."""
+    for _look in range(2):
+        if entry.state in FINAL_IN_XERO:
+            return False
+        if _move(session, entry, values):
+            return True
+        session.refresh(entry)  # it changed meanwhile (marked posted by hand, say): look again
+    return False
 
 
 def parsed(entry: LedgerEntry) -> Transaction | ParseFailure:

@@ -289,12 +289,13 @@ def retry_entries(
 
 
 def mark_posted_by_hand(
-    session: Session, org: Organisation, entry: LedgerEntry, actor: str
+    session: Session, org: Organisation, entry: LedgerEntry, actor: str, marked_by: str
 ) -> bool:
     """The user posted this held/failed entry in Xero themselves: it becomes final (see
-    ``ledger.mark_posted_by_hand``). False when it had already moved on."""
+    ``ledger.mark_posted_by_hand``; ``marked_by`` is their name, for the note). False when it
+    had already moved on."""
     org_id = int(org.id or 0)
-    marked = ledger.mark_posted_by_hand(session, org_id, int(entry.id or 0), actor)
+    marked = ledger.mark_posted_by_hand(session, org_id, int(entry.id or 0), marked_by)
     if marked:
         session.add(
             AuditEvent(

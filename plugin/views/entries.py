@@ -61,7 +61,7 @@ def posted_by_hand(org_id: int, transaction_id: str) -> Response:
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     who = current_user.name or current_user.email or f"user {current_user.id}"
-    if manage_service.mark_posted_by_hand(session, org, found, who):
+    if manage_service.mark_posted_by_hand(session, org, found, f"user:{current_user.id}", who):
         flash("Marked as posted by hand. This app will never post it.", "success")
     else:
         flash(

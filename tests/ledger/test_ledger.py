@@ -477,3 +477,33 @@ def test_a_mark_made_while_a_changed_payload_is_recorded_is_kept(
     assert (counts.updated, counts.flagged) == (0, 1)
     db_session.refresh(held)
     assert (held.state, held.needs_review) == (EntryState.BY_HAND, True)
+
+
+def test_a_retry_made_while_a_changed_payload_is_recorded_keeps_the_new_payload(
+    app, db_session, org, rules, monkeypatch
+):
+    """The entry moved on meanwhile to a state not in Xero (a retry: held → fetched): the
+    changed payload is still stored, not merely flagged."""
+    from plugin.db import session_scope
+
+    held = held_new_card(db_session, org, rules)
+    real_descriptors = ledger._descriptors
+    retried = []
+
+    def user_retries_meanwhile(item):
+        if getattr(item, "transaction_id", None) == "NEWCARD" and not retried:
+            with session_scope(app) as other:
+                retried.append(ledger.retry(other, org.id, [held.id]))
+        return real_descriptors(item)
+
+    monkeypatch.setattr(ledger, "_descriptors", user_retries_meanwhile)
+    changed = uk_card_charge(transaction_id="NEWCARD", last4="9911", invoice_number="CHANGED")
+    counts = record(db_session, org, [changed])
+    assert retried == [1]
+    assert (counts.updated, counts.flagged) == (1, 0)
+    db_session.refresh(held)
+    assert (held.state, held.invoice_number, held.needs_review) == (
+        EntryState.FETCHED,
+        "CHANGED",
+        False,
+    )

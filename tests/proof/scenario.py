@@ -322,11 +322,17 @@ def build_scenario(
     transactions: int,
     sandbox_config: dict[str, Any] | None = None,
     app_settings: dict[str, Any] | None = None,
+    page: int | None = None,
+    latency: tuple[float, float] | None = None,
 ) -> Scenario:
     """Sandbox with ``transactions`` Amazon transactions; Thames installed, Amazon UK connected,
-    the mapping saved and set-up finished (so an import posts by itself)."""
+    the mapping saved and set-up finished (so an import posts by itself). ``page`` is the
+    sandbox's Amazon page size; ``latency`` the (Xero, Amazon) seconds every call then takes."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    sandbox = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": transactions, **(sandbox_config or {})})
+    settings = {"SANDBOX_AMAZON_TRANSACTIONS": transactions, **(sandbox_config or {})}
+    if page is not None:
+        settings["SANDBOX_AMAZON_PAGE_SIZE"] = page
+    sandbox = LiveSandbox(settings)
     try:
         app_config.update(sandbox_settings(sandbox.url))
         app_config["ORG_LOCK_SECONDS"] = LOCK_SECONDS
@@ -338,10 +344,13 @@ def build_scenario(
         answer = amazon_connect(client, org.id, STORE, AMAZON_USER)
         assert answer.status_code == 302, answer.get_data(as_text=True)
         finish_setup(app, org, include_new_card=True)
+        scenario = Scenario(app=app, client=client, org=org, sandbox=sandbox)
+        if latency is not None:
+            scenario.latency(*latency)
     except BaseException:
         sandbox.stop()
         raise
-    return Scenario(app=app, client=client, org=org, sandbox=sandbox)
+    return scenario
 
 
 def queues_idle(app: Any) -> bool:

@@ -56,13 +56,8 @@ def connection_status(scenario) -> str:
 
 def run_revocations(app_config, make_app, monkeypatch, transactions, page):
     scenario = build_scenario(
-        app_config,
-        make_app,
-        monkeypatch,
-        transactions,
-        sandbox_config={"SANDBOX_AMAZON_PAGE_SIZE": page},
+        app_config, make_app, monkeypatch, transactions, page=page, latency=(0.2, 0.3)
     )
-    scenario.latency(xero=0.2, amazon=0.3)
     started = time.monotonic()
     try:
         scenario.start_worker("worker")

@@ -137,13 +137,8 @@ def run_outages(app_config, make_app, monkeypatch, proxied, transactions, outage
         pytest.skip("staged on its own PostgreSQL database already (the [sqlite] variant)")
     app_config["DATABASE_URL"] = url
     scenario = build_scenario(
-        app_config,
-        make_app,
-        monkeypatch,
-        transactions,
-        sandbox_config={"SANDBOX_AMAZON_PAGE_SIZE": page},
+        app_config, make_app, monkeypatch, transactions, page=page, latency=(0.2, 0.3)
     )
-    scenario.latency(xero=0.2, amazon=0.3)
     seen = []
     worker_restarts = 0
     started = time.monotonic()

@@ -46,13 +46,8 @@ def run_restarts(app_config, make_app, monkeypatch, tmp_path, transactions, rest
     server = start_private_redis(directory)
     app_config["REDIS_URL"] = server.url
     scenario = build_scenario(
-        app_config,
-        make_app,
-        monkeypatch,
-        transactions,
-        sandbox_config={"SANDBOX_AMAZON_PAGE_SIZE": page},
+        app_config, make_app, monkeypatch, transactions, page=page, latency=(0.2, 0.3)
     )
-    scenario.latency(xero=0.2, amazon=0.3)
     seen: list[dict[str, int]] = []
     worker_restarts = 0
     started = time.monotonic()

@@ -33,13 +33,8 @@ SEED = int(os.environ.get("PROOF_SEED", "20240611"))
 
 def run_kills(app_config, make_app, monkeypatch, transactions, kills, settle_timeout, page, spread):
     scenario = build_scenario(
-        app_config,
-        make_app,
-        monkeypatch,
-        transactions,
-        sandbox_config={"SANDBOX_AMAZON_PAGE_SIZE": page},
+        app_config, make_app, monkeypatch, transactions, page=page, latency=(0.25, 0.15)
     )
-    scenario.latency(xero=0.25, amazon=0.15)
     rng = random.Random(SEED)
     landed: Counter[str] = Counter()
     started = time.monotonic()

@@ -123,6 +123,7 @@ def test_a_held_entry_can_be_marked_posted_by_hand(app, client, ledger_org, db_s
         select(AuditEvent).where(AuditEvent.action == "entry_posted_by_hand")
     ).all()
     assert [e.detail["transaction"] for e in events] == ["TX-AMEX-1"]
+    assert events[0].actor.startswith("user:")
     listing = text_of(client.get(f"/orgs/{ledger_org.id}/manage/entries?state=by_hand"))
     assert "Posted by hand" in listing
     assert f"/orgs/{ledger_org.id}/entries/TX-AMEX-1" in listing

@@ -9,8 +9,8 @@ from rq import get_current_job
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import sync
-from plugin.queues import enqueue_once
+from plugin.infra.queues import enqueue_once
+from plugin.work import services as sync
 
 
 def import_range(run_id: int) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from typing import Any
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import notifications
 from plugin.models import utcnow
+from plugin.notify import digest as notifications
 
 log = logging.getLogger(__name__)
 

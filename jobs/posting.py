@@ -10,8 +10,8 @@ from rq import get_current_job
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import sync
-from plugin.queues import get_queue
+from plugin.infra.queues import get_queue
+from plugin.work import services as sync
 from plugin.xero import organisations
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked

@@ -7,7 +7,7 @@ job is only noticed minutes later and, without retries, just marked failed). ``r
 looks at the database, which is the truth, and queues what is missing:
 
 - an import whose run is unfinished, whose job is neither waiting in a queue nor running on a
-  live worker (``plugin.queues.job_alive``) and whose organisation nobody is working on → its
+  live worker (``plugin.infra.queues.job_alive``) and whose organisation nobody is working on → its
   job again (re-importing is idempotent; a copy that comes late finds the run ended and stops).
   A run whose job is not in Redis yet is left alone for ``YOUNG_SECONDS`` after it was created:
   it is being queued right now (``sync.start_import`` commits the row, then enqueues). A run
@@ -35,7 +35,12 @@ from sqlmodel import select
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import sync
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.infra.queues import job_alive
+from plugin.infra.queues import job_exists
+from plugin.infra.queues import last_job_error
 from plugin.models import AuditEvent
 from plugin.models import BatchState
 from plugin.models import EntryState
@@ -45,12 +50,7 @@ from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.queues import enqueue_once
-from plugin.queues import get_queue
-from plugin.queues import get_redis
-from plugin.queues import job_alive
-from plugin.queues import job_exists
-from plugin.queues import last_job_error
+from plugin.work import services as sync
 
 JOB_ID = "resume-interrupted"
 INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come back later

@@ -8,8 +8,8 @@ from rq import get_current_job
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import sync
 from plugin.amazon.errors import AmazonNeedsReconnect
+from plugin.work import services as sync
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
 

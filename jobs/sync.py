@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from jobs.context import job_app
 from jobs.context import job_context
-from plugin import sync
+from plugin.infra.queues import enqueue_once
 from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
-from plugin.queues import enqueue_once
+from plugin.work import services as sync
 
 
 def sync_all() -> dict[str, Any]:

@@ -7,9 +7,9 @@ from typing import Any
 from sqlmodel import select
 
 from jobs.context import job_context
+from plugin.infra.queues import enqueue_once
 from plugin.models import Organisation
 from plugin.models import OrgStatus
-from plugin.queues import enqueue_once
 from plugin.xero import organisations
 from plugin.xero.contact import refresh_contact_status
 from plugin.xero.errors import XeroConnectionRevoked

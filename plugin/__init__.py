@@ -10,25 +10,28 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
-from flask import Flask
-
-from plugin.config import ROOT
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (used by tests) overrides settings from the environment."""
-    from plugin import cli
-    from plugin import cli_mapping
+    from flask import Flask
+
     from plugin import db
-    from plugin import errors
-    from plugin import queues
     from plugin import security
-    from plugin import users
+    from plugin.auth import login as users
+    from plugin.cli import mapping as cli_mapping
+    from plugin.cli import operations as cli
+    from plugin.config import ROOT
     from plugin.config import load_settings
-    from plugin.htmx import htmx
-    from plugin.redis_server import resolve_redis_url
+    from plugin.infra import errors
+    from plugin.infra import queues
+    from plugin.infra.htmx import htmx
+    from plugin.infra.redis_server import resolve_redis_url
 
     settings = load_settings()
     settings.update(config or {})
@@ -100,7 +103,7 @@ def _check_schema(app: Flask) -> None:
     except SchemaBehindError:
         if click.get_current_context(silent=True) is not None:
             # Loaded by the `flask` command: db-upgrade must still run; the other commands
-            # check again themselves (plugin.cli.needs_current_schema).
+            # check again themselves (plugin.cli.operations.needs_current_schema).
             app.logger.warning("The database schema is behind; run: flask --app wsgi db-upgrade")
             return
         get_engine(app).dispose()

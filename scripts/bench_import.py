@@ -83,10 +83,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def translate_timing(count: int) -> tuple[float, float, Any]:
     """(parse seconds, translate seconds, summary) for ``count`` generated transactions."""
-    from plugin import mapping_file
     from plugin import posting
     from plugin.amazon.models import parse_transaction
-    from plugin.chart import chart_from_document
+    from plugin.mapping import files as mapping_file
+    from plugin.mapping.chart import chart_from_document
     from sandbox.amazon.generator import generate_account
     from sandbox.amazon.profiles import THAMES
     from sandbox.xero.world import build_world

@@ -177,8 +177,8 @@ def fresh_redis(url: str, instance: Path) -> tuple[str, Any]:
     """``url`` flushed (or a private Redis when nothing answers there); (url, server or None)."""
     import redis
 
-    from plugin.redis_server import answers
-    from plugin.redis_server import start_private_redis
+    from plugin.infra.redis_server import answers
+    from plugin.infra.redis_server import start_private_redis
 
     server = None
     if not answers(url):
@@ -308,9 +308,9 @@ def connect_org(
 
 def finish_setup(stack: Stack, org_id: int, mapping_json: dict[str, Any]) -> None:
     """Save the mapping and mark set-up done with sync on (what the mapping pages do)."""
-    from plugin import mapping_file
     from plugin.db import session_scope
-    from plugin.mapping_store import save_mapping
+    from plugin.mapping import files as mapping_file
+    from plugin.mapping.store import save_mapping
     from plugin.models import OnboardingStep
     from plugin.models import Organisation
 
@@ -336,11 +336,11 @@ def queue_import_and_post(stack: Stack, org_id: int, days: int) -> int:
     """
     from datetime import timedelta
 
-    from plugin import sync
     from plugin.db import session_scope
     from plugin.models import ImportTrigger
     from plugin.models import Organisation
     from plugin.models import utcnow
+    from plugin.work import services as sync
 
     today = utcnow().date()
     with session_scope(stack.app) as db:
@@ -364,8 +364,8 @@ HOUSEKEEPING = ("resume-interrupted",)
 
 def queues_idle(stack: Stack) -> bool:
     """No job waiting, running or scheduled on any queue (housekeeping jobs aside)."""
-    from plugin.queues import QUEUE_NAMES
-    from plugin.queues import get_queue
+    from plugin.infra.queues import QUEUE_NAMES
+    from plugin.infra.queues import get_queue
 
     for name in QUEUE_NAMES:
         queue = get_queue(name, stack.app)
@@ -386,7 +386,7 @@ def wait_for_workers(stack: Stack, timeout: float = 60.0) -> None:
     """Wait until every started worker has registered with Redis (ready to take jobs)."""
     from rq import Worker
 
-    from plugin.queues import get_redis
+    from plugin.infra.queues import get_redis
 
     mine = {f"bench-{os.getpid()}-{n + 1}" for n in range(len(stack.workers))}
     deadline = time.monotonic() + timeout
@@ -402,7 +402,7 @@ def wait_for_workers(stack: Stack, timeout: float = 60.0) -> None:
 def _startup_done(stack: Stack) -> bool:
     """The ``resume-interrupted`` run each worker queues at start is over. (Work queued while it
     runs can be queued twice: see "Findings" in docs/performance.md.)"""
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     queue = get_queue("high", stack.app)
     waiting = [*queue.job_ids, *queue.started_job_registry.get_job_ids()]
@@ -411,8 +411,8 @@ def _startup_done(stack: Stack) -> bool:
 
 def failed_jobs(stack: Stack) -> list[str]:
     """Ids and error tails of failed jobs (a crash in a job is a benchmark failure)."""
-    from plugin.queues import QUEUE_NAMES
-    from plugin.queues import get_queue
+    from plugin.infra.queues import QUEUE_NAMES
+    from plugin.infra.queues import get_queue
 
     found = []
     for name in QUEUE_NAMES:

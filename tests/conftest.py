@@ -18,10 +18,10 @@ from sqlalchemy import text
 from plugin.config import SETTINGS
 from plugin.db import make_engine
 from plugin.db import upgrade
+from plugin.infra.redis_server import LOCAL_DEFAULT_URL
+from plugin.infra.redis_server import answers
+from plugin.infra.redis_server import start_private_redis
 from plugin.models import metadata
-from plugin.redis_server import LOCAL_DEFAULT_URL
-from plugin.redis_server import answers
-from plugin.redis_server import start_private_redis
 
 TEST_TOKEN_KEY = Fernet.generate_key().decode()
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -180,9 +180,9 @@ def run_jobs(app) -> Callable[..., int]:
     from rq import SimpleWorker
     from rq import Worker
 
-    from plugin.queues import QUEUE_NAMES
-    from plugin.queues import get_queue
-    from plugin.queues import get_redis
+    from plugin.infra.queues import QUEUE_NAMES
+    from plugin.infra.queues import get_queue
+    from plugin.infra.queues import get_redis
 
     def ended() -> int:
         return sum(

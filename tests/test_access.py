@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.access import member_organisation
-from plugin.oauth_state import StateError
-from plugin.oauth_state import consume
-from plugin.oauth_state import issue
+from plugin.auth.access import member_organisation
+from plugin.auth.oauth_state import StateError
+from plugin.auth.oauth_state import consume
+from plugin.auth.oauth_state import issue
 
 
 def test_member_organisation_only_for_members(db_session, make_member):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugin.redis_server import start_private_redis
+from plugin.infra.redis_server import start_private_redis
 from tests.helpers import free_port
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rq import Queue
 from rq.job import Job
 
-from plugin.queues import enqueue
-from plugin.queues import get_queue
-from plugin.queues import get_redis
+from plugin.infra.queues import enqueue
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
 from tests.helpers import clean_env
 from tests.helpers import run
 
@@ -60,7 +60,7 @@ def test_worker_rides_out_a_redis_outage(app_config, tmp_path):
 
     import redis as redis_lib
 
-    from plugin.redis_server import start_private_redis
+    from plugin.infra.redis_server import start_private_redis
     from tests.helpers import ROOT
 
     directory = tmp_path / "redis"

@@ -16,7 +16,6 @@ import pytest
 from sqlmodel import select
 
 from jobs.notifications import send_digests
-from plugin import notifications
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import Membership
@@ -24,6 +23,7 @@ from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.models import User
 from plugin.models import utcnow
+from plugin.notify import digest as notifications
 from tests.views.manage_helpers import add_entries
 from tests.views.manage_helpers import ready_org
 

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from plugin.ratelimit import RateLimitWait
-from plugin.ratelimit import TokenBucket
-from plugin.ratelimit import XeroLimits
-from plugin.ratelimit import XeroRateLimiter
+from plugin.infra.ratelimit import RateLimitWait
+from plugin.infra.ratelimit import TokenBucket
+from plugin.infra.ratelimit import XeroLimits
+from plugin.infra.ratelimit import XeroRateLimiter
 
 
 class FakeClock:

@@ -21,16 +21,16 @@ from rq.job import Job
 from rq.job import JobStatus
 
 from jobs import recovery
-from plugin import sync
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.infra.queues import job_alive
+from plugin.infra.queues import worker_alive
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.queues import enqueue_once
-from plugin.queues import get_queue
-from plugin.queues import get_redis
-from plugin.queues import job_alive
-from plugin.queues import worker_alive
+from plugin.work import services as sync
 
 
 @pytest.fixture

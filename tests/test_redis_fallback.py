@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from plugin import redis_server
-from plugin.redis_server import answers
-from plugin.redis_server import resolve_redis_url
+from plugin.infra import redis_server
+from plugin.infra.redis_server import answers
+from plugin.infra.redis_server import resolve_redis_url
 from tests.helpers import ROOT
 from tests.helpers import free_port
 
@@ -42,7 +42,7 @@ def test_private_redis_starts_when_nothing_answers_and_is_shared(tmp_path, nothi
 
 def test_private_redis_stops_when_the_starting_process_exits(tmp_path):
     script = (
-        "import sys; from pathlib import Path; from plugin import redis_server as r;"
+        "import sys; from pathlib import Path; from plugin.infra import redis_server as r;"
         f"r.LOCAL_DEFAULT_URL='redis://127.0.0.1:{free_port()}/0';"
         "print(r.resolve_redis_url(None, Path(sys.argv[1])), flush=True)"
     )
@@ -66,7 +66,7 @@ def test_a_sibling_process_reuses_the_private_redis(tmp_path, nothing_on_localho
     url = resolve_redis_url(None, tmp_path)
     try:
         script = (
-            "import sys; from pathlib import Path; from plugin import redis_server as r;"
+            "import sys; from pathlib import Path; from plugin.infra import redis_server as r;"
             f"r.LOCAL_DEFAULT_URL='redis://127.0.0.1:{free_port()}/0';"
             "print(r.resolve_redis_url(None, Path(sys.argv[1])))"
         )

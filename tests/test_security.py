@@ -7,13 +7,13 @@ import re
 import pytest
 from sqlalchemy import text
 
+from plugin.auth.token_store import read_amazon_refresh_token
+from plugin.auth.token_store import read_xero_token
+from plugin.auth.token_store import save_amazon_tokens
+from plugin.auth.token_store import save_xero_token
 from plugin.models import AmazonConnection
 from plugin.models import Organisation
 from plugin.security import TokenDecryptionError
-from plugin.token_store import read_amazon_refresh_token
-from plugin.token_store import read_xero_token
-from plugin.token_store import save_amazon_tokens
-from plugin.token_store import save_xero_token
 
 
 def test_csrf_rejects_a_post_without_a_token(app_config, make_app):

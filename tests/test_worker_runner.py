@@ -1,11 +1,11 @@
-"""plugin/worker_runner.py: a worker whose RQ loop ends on a Redis error starts again in the
+"""plugin/infra/worker_runner.py: a worker whose RQ loop ends on a Redis error starts again in the
 same process once Redis answers, and stops for good when asked to."""
 
 from __future__ import annotations
 
 import redis
 
-from plugin import worker_runner
+from plugin.infra import worker_runner
 
 
 class FakeWorker:

@@ -1,6 +1,6 @@
 """Connecting an organisation to Amazon Business store by store, and keeping its tokens fresh.
 
-Consent (spec §1.2-1.4): the view issues a single-use ``state`` (``plugin.oauth_state``) and
+Consent (spec §1.2-1.4): the view issues a single-use ``state`` (``plugin.auth.oauth_state``) and
 redirects to ``consent_redirect(...)``; Amazon sends the browser back to ``/amazon/callback``
 with ``code`` and ``state`` (or ``error``/``error_description``, which ``explain_consent_error``
 turns into what the user must fix). ``complete_consent`` exchanges the code at once, stores both
@@ -50,15 +50,15 @@ from plugin.amazon.lwa import TokenGrant
 from plugin.amazon.regions import Store
 from plugin.amazon.regions import consent_url
 from plugin.amazon.regions import lwa_token_url
+from plugin.auth.token_store import read_amazon_access_token
+from plugin.auth.token_store import read_amazon_refresh_token
+from plugin.auth.token_store import save_amazon_tokens
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.security import TokenCipher
-from plugin.token_store import read_amazon_access_token
-from plugin.token_store import read_amazon_refresh_token
-from plugin.token_store import save_amazon_tokens
 
 log = logging.getLogger(__name__)
 
@@ -335,8 +335,8 @@ def next_step_after_amazon(org: Organisation) -> str:
     """
     from plugin.db import get_session  # the request's session: the only Flask touch here
     from plugin.models import OnboardingStep
-    from plugin.onboarding import next_step_url
-    from plugin.wizard import advance
+    from plugin.onboarding.steps import next_step_url
+    from plugin.onboarding.wizard import advance
 
     if org.onboarding_step == OnboardingStep.CONNECT_AMAZON:
         advance(get_session(), org, OnboardingStep.IMPORT_HISTORY, actor="amazon_connected")

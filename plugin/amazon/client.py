@@ -85,8 +85,8 @@ from plugin.amazon.models import parse_transactions_page
 from plugin.amazon.regions import Store
 from plugin.amazon.regions import api_base_url
 from plugin.amazon.regions import store_for
-from plugin.ratelimit import RateLimitWait
-from plugin.ratelimit import TokenBucket
+from plugin.infra.ratelimit import RateLimitWait
+from plugin.infra.ratelimit import TokenBucket
 
 if TYPE_CHECKING:
     import redis

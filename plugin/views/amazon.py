@@ -7,7 +7,7 @@ Routes (members of the organisation only; everyone else gets 404):
 - ``GET /amazon/callback``: Amazon's redirect back; verify state, exchange the code at once.
 - ``POST /orgs/<org_id>/amazon/<connection_id>/name``: rename a connection (form or HTMX).
 
-Views stay thin: state handling is ``plugin.oauth_state``, everything else
+Views stay thin: state handling is ``plugin.auth.oauth_state``, everything else
 ``plugin.amazon.auth``. The callback answers with ``Referrer-Policy: no-referrer`` whatever
 happens (the URL carries the authorization code). The picker page widens CSP ``form-action``
 to the stores' consent origins, because the POST that starts consent ends in a redirect there.
@@ -29,9 +29,6 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from plugin import oauth_state
-from plugin.access import organisation_or_404
-from plugin.access import user_organisations
 from plugin.amazon.auth import AmazonSettings
 from plugin.amazon.auth import ConsentProblem
 from plugin.amazon.auth import InvalidName
@@ -49,11 +46,14 @@ from plugin.amazon.regions import UnknownStore
 from plugin.amazon.regions import consent_origins
 from plugin.amazon.regions import picker_stores
 from plugin.amazon.regions import store_for
+from plugin.auth import oauth_state
+from plugin.auth.access import organisation_or_404
+from plugin.auth.access import user_organisations
+from plugin.auth.oauth_state import StateError
 from plugin.db import get_session
-from plugin.htmx import is_htmx_request
-from plugin.htmx import render
+from plugin.infra.htmx import is_htmx_request
+from plugin.infra.htmx import render
 from plugin.models import Organisation
-from plugin.oauth_state import StateError
 from plugin.security import set_security_headers
 from plugin.security import token_cipher
 

@@ -26,10 +26,10 @@ from sqlmodel import Session
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from plugin import manage_service
-from plugin.access import organisation_or_404
+from plugin.auth.access import organisation_or_404
 from plugin.db import get_session
-from plugin.entry_view import describe
+from plugin.manage import services as manage_service
+from plugin.manage.entry import describe
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod

@@ -9,10 +9,10 @@ from flask import jsonify
 
 from plugin.db import database_ok
 from plugin.db import get_engine
-from plugin.queues import QUEUE_NAMES
-from plugin.queues import get_queue
-from plugin.queues import get_redis
-from plugin.queues import redis_ok
+from plugin.infra.queues import QUEUE_NAMES
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.infra.queues import redis_ok
 
 bp = Blueprint("health", __name__)
 

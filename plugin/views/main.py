@@ -13,9 +13,9 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import logout_user
 
-from plugin.access import user_organisations
+from plugin.auth.access import user_organisations
 from plugin.db import get_session
-from plugin.onboarding import next_step_url
+from plugin.onboarding.steps import next_step_url
 
 bp = Blueprint("main", __name__)
 

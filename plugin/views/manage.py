@@ -39,19 +39,19 @@ from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy.exc import DBAPIError
 
-from plugin import errors
-from plugin import manage_service as service
-from plugin import notifications
-from plugin.access import organisation_or_404
-from plugin.access import user_organisations
-from plugin.background import background_available
+from plugin.auth.access import organisation_or_404
+from plugin.auth.access import user_organisations
 from plugin.db import get_session
-from plugin.htmx import is_htmx_request
-from plugin.htmx import render
+from plugin.infra import errors
+from plugin.infra.background import background_available
+from plugin.infra.htmx import is_htmx_request
+from plugin.infra.htmx import render
+from plugin.manage import services as service
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.onboarding import next_step_url
-from plugin.sync import ready_to_post
+from plugin.notify import digest as notifications
+from plugin.onboarding.steps import next_step_url
+from plugin.work.services import ready_to_post
 
 bp = Blueprint("manage", __name__)
 

@@ -31,26 +31,26 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
-from plugin import wizard
-from plugin.access import organisation_or_404
+from plugin.auth.access import organisation_or_404
 from plugin.db import get_session
-from plugin.htmx import render
-from plugin.mapping_form import SECTIONS
-from plugin.mapping_page import MappingInputs
-from plugin.mapping_page import MappingPage
-from plugin.mapping_page import build_page
-from plugin.mapping_page import load_inputs
-from plugin.mapping_page import stored_mapping
-from plugin.mapping_sections import FileImport
-from plugin.mapping_sections import import_file
-from plugin.mapping_sections import save_section
-from plugin.mapping_store import dump_mapping
+from plugin.infra.htmx import render
+from plugin.infra.outages import OUTAGES
+from plugin.infra.outages import Outage
+from plugin.infra.outages import explain
+from plugin.mapping.forms import SECTIONS
+from plugin.mapping.page import MappingInputs
+from plugin.mapping.page import MappingPage
+from plugin.mapping.page import build_page
+from plugin.mapping.page import load_inputs
+from plugin.mapping.page import stored_mapping
+from plugin.mapping.sections import FileImport
+from plugin.mapping.sections import import_file
+from plugin.mapping.sections import save_section
+from plugin.mapping.store import dump_mapping
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
-from plugin.onboarding import next_step_url
-from plugin.outages import OUTAGES
-from plugin.outages import Outage
-from plugin.outages import explain
+from plugin.onboarding import wizard
+from plugin.onboarding.steps import next_step_url
 
 bp = Blueprint("mapping", __name__)
 

@@ -29,27 +29,27 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from plugin import history
-from plugin import review
-from plugin import sync
-from plugin import wizard
-from plugin.access import organisation_or_404
 from plugin.amazon.auth import connections_of
+from plugin.auth.access import organisation_or_404
 from plugin.db import get_session
-from plugin.htmx import is_htmx_request
-from plugin.htmx import render
-from plugin.mapping_page import load_inputs
+from plugin.infra.htmx import is_htmx_request
+from plugin.infra.htmx import render
+from plugin.infra.outages import OUTAGES
+from plugin.infra.outages import explain
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_redis
+from plugin.mapping.page import load_inputs
 from plugin.models import ConnectionStatus
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.onboarding import next_step_url
-from plugin.outages import OUTAGES
-from plugin.outages import explain
-from plugin.queues import enqueue_once
-from plugin.queues import get_redis
+from plugin.onboarding import history
+from plugin.onboarding import review
+from plugin.onboarding import wizard
+from plugin.onboarding.steps import next_step_url
+from plugin.work import services as sync
 
 bp = Blueprint("onboarding", __name__)
 

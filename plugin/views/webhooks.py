@@ -22,9 +22,9 @@ from flask import request
 from sqlmodel import select
 
 from plugin.db import get_session
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_redis
 from plugin.models import Organisation
-from plugin.queues import enqueue_once
-from plugin.queues import get_redis
 from plugin.security import csrf
 
 log = logging.getLogger(__name__)

@@ -25,16 +25,16 @@ from flask_login import login_required
 from flask_login import login_user
 from flask_login import logout_user
 
-from plugin import oauth_state
-from plugin.access import organisation_or_404
+from plugin.auth import oauth_state
+from plugin.auth.access import organisation_or_404
+from plugin.auth.login import SignedInUser
+from plugin.auth.token_store import read_xero_token
 from plugin.db import get_session
+from plugin.infra.queues import enqueue_once
 from plugin.models import Organisation
 from plugin.models import User
-from plugin.onboarding import next_step_url
-from plugin.queues import enqueue_once
+from plugin.onboarding.steps import next_step_url
 from plugin.security import token_cipher
-from plugin.token_store import read_xero_token
-from plugin.users import SignedInUser
 from plugin.xero import contact
 from plugin.xero import organisations
 from plugin.xero.errors import IdTokenError

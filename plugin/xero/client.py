@@ -21,8 +21,8 @@ from urllib.parse import quote
 
 import requests
 
-from plugin.ratelimit import RateLimitWait
-from plugin.ratelimit import XeroRateLimiter
+from plugin.infra.ratelimit import RateLimitWait
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.errors import ElementError
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked

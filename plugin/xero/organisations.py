@@ -19,6 +19,8 @@ from typing import Any
 from sqlmodel import Session
 from sqlmodel import select
 
+from plugin.auth.token_store import read_xero_token
+from plugin.auth.token_store import save_xero_token
 from plugin.models import AuditEvent
 from plugin.models import Membership
 from plugin.models import OnboardingStep
@@ -27,8 +29,6 @@ from plugin.models import OrgStatus
 from plugin.models import User
 from plugin.models import utcnow
 from plugin.security import TokenCipher
-from plugin.token_store import read_xero_token
-from plugin.token_store import save_xero_token
 from plugin.xero.auth import SignIn
 from plugin.xero.auth import XeroIdentity
 from plugin.xero.errors import XeroError

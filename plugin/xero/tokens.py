@@ -23,12 +23,12 @@ import redis
 from sqlmodel import Session
 from sqlmodel import select
 
+from plugin.auth.token_store import read_xero_token
+from plugin.auth.token_store import save_xero_token
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
 from plugin.security import TokenCipher
-from plugin.token_store import read_xero_token
-from plugin.token_store import save_xero_token
 from plugin.xero.auth import XeroIdentity
 from plugin.xero.errors import XeroNeedsReconnect
 

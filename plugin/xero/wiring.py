@@ -6,10 +6,10 @@ from flask import Flask
 from flask import current_app
 
 from plugin.db import session_scope
+from plugin.infra.queues import get_redis
+from plugin.infra.ratelimit import XeroLimits
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.models import Organisation
-from plugin.queues import get_redis
-from plugin.ratelimit import XeroLimits
-from plugin.ratelimit import XeroRateLimiter
 from plugin.security import token_cipher
 from plugin.xero.auth import XeroAppSettings
 from plugin.xero.auth import XeroIdentity

@@ -23,7 +23,7 @@ from plugin.amazon.errors import AmazonNotFound
 from plugin.amazon.errors import AmazonRateLimited
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.models import MalformedPage
-from plugin.ratelimit import TokenBucket
+from plugin.infra.ratelimit import TokenBucket
 from tests.amazon.conftest import TX_URL
 from tests.unit.amazon_payloads import transaction
 

@@ -7,11 +7,11 @@ from responses import matchers
 from sqlmodel import select
 from sqlmodel import text
 
+from plugin.auth.token_store import read_amazon_access_token
+from plugin.auth.token_store import read_amazon_refresh_token
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
-from plugin.token_store import read_amazon_access_token
-from plugin.token_store import read_amazon_refresh_token
 from tests.amazon.conftest import APPLICATION_ID
 from tests.amazon.conftest import CLIENT_ID
 from tests.amazon.conftest import CLIENT_SECRET

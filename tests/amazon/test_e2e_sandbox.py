@@ -16,11 +16,11 @@ from plugin.amazon.accounts import identify_account
 from plugin.amazon.auth import AmazonSettings
 from plugin.amazon.client import AmazonBusinessClient
 from plugin.amazon.invoices import LineItemKey
+from plugin.auth.token_store import read_amazon_refresh_token
 from plugin.db import session_scope
 from plugin.models import AmazonConnection
 from plugin.models import ConnectionStatus
 from plugin.models import utcnow
-from plugin.token_store import read_amazon_refresh_token
 from sandbox import DEFAULTS
 from tests.amazon.conftest import query_of
 from tests.amazon.conftest import text_of

@@ -15,13 +15,13 @@ from plugin.amazon.errors import AmazonNeedsReconnect
 from plugin.amazon.errors import AmazonTokenError
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.lwa import LwaClient
+from plugin.auth.token_store import read_amazon_access_token
+from plugin.auth.token_store import save_amazon_tokens
 from plugin.db import session_scope
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
 from plugin.models import utcnow
-from plugin.token_store import read_amazon_access_token
-from plugin.token_store import save_amazon_tokens
 from tests.amazon.conftest import CLIENT_ID
 from tests.amazon.conftest import CLIENT_SECRET
 from tests.amazon.conftest import LWA_URL

@@ -17,12 +17,12 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
 from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.queues import get_queue
 from tests.posting.helpers import finish_setup
 from tests.posting.helpers import import_days
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import responses
 
-from plugin.ratelimit import XeroRateLimiter
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.client import XeroClient
 from tests.unit.charts import uk_chart
 

@@ -8,14 +8,14 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from plugin.chart import cache_key
-from plugin.chart import cached_chart
-from plugin.chart import cached_chart_document
-from plugin.chart import chart_document
-from plugin.chart import fetch_chart
-from plugin.chart import forget_chart
-from plugin.chart import payments_enabled_codes
-from plugin.mapping_file import load_chart
+from plugin.mapping.chart import cache_key
+from plugin.mapping.chart import cached_chart
+from plugin.mapping.chart import cached_chart_document
+from plugin.mapping.chart import chart_document
+from plugin.mapping.chart import fetch_chart
+from plugin.mapping.chart import forget_chart
+from plugin.mapping.chart import payments_enabled_codes
+from plugin.mapping.files import load_chart
 from tests.helpers import free_port
 from tests.mapping.conftest import mock_chart
 from tests.unit.charts import account

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from plugin import cli_mapping
-from plugin.mapping_file import preview as preview_plan
-from plugin.mapping_store import export_mapping
-from plugin.mapping_store import load_mapping
-from plugin.mapping_store import save_mapping
+from plugin.auth.token_store import save_xero_token
+from plugin.cli import mapping as cli_mapping
+from plugin.mapping.files import preview as preview_plan
+from plugin.mapping.store import export_mapping
+from plugin.mapping.store import load_mapping
+from plugin.mapping.store import save_mapping
 from plugin.posting import Mapping
-from plugin.token_store import save_xero_token
 from tests.mapping.conftest import API
 from tests.mapping.conftest import XERO_URL
 from tests.mapping.conftest import mock_chart

@@ -10,15 +10,15 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.amazon.models import parse_transaction
-from plugin.mapping_file import MappingFileError
-from plugin.mapping_file import dump_mapping
-from plugin.mapping_store import MappingRejected
-from plugin.mapping_store import MappingStoreError
-from plugin.mapping_store import export_mapping
-from plugin.mapping_store import import_mapping
-from plugin.mapping_store import load_mapping
-from plugin.mapping_store import record_payment_methods
-from plugin.mapping_store import save_mapping
+from plugin.mapping.files import MappingFileError
+from plugin.mapping.files import dump_mapping
+from plugin.mapping.store import MappingRejected
+from plugin.mapping.store import MappingStoreError
+from plugin.mapping.store import export_mapping
+from plugin.mapping.store import import_mapping
+from plugin.mapping.store import load_mapping
+from plugin.mapping.store import record_payment_methods
+from plugin.mapping.store import save_mapping
 from plugin.models import AuditEvent
 from plugin.models import Mapping as MappingRow
 from plugin.models import PaymentMethod
@@ -153,7 +153,7 @@ def test_a_failure_midway_rolls_everything_back(db_session, org, monkeypatch) ->
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("plugin.mapping_store._write_payment_methods", broken)
+    monkeypatch.setattr("plugin.mapping.store._write_payment_methods", broken)
     with pytest.raises(RuntimeError):
         save_mapping(db_session, org.id, mapping_of(us_mapping()), "user:bob")
     db_session.expire_all()

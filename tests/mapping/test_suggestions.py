@@ -6,19 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.mapping_checks import validate_mapping
-from plugin.mapping_file import dump_mapping
-from plugin.mapping_file import preview
+from plugin.mapping.checks import validate_mapping
+from plugin.mapping.files import dump_mapping
+from plugin.mapping.files import preview
+from plugin.mapping.suggestions import default_expense_account
+from plugin.mapping.suggestions import instrument_label
+from plugin.mapping.suggestions import suggest_card_account
+from plugin.mapping.suggestions import suggest_mapping
+from plugin.mapping.suggestions import suggest_treatment
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import LineTypeAccounts
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
-from plugin.suggestions import default_expense_account
-from plugin.suggestions import instrument_label
-from plugin.suggestions import suggest_card_account
-from plugin.suggestions import suggest_mapping
-from plugin.suggestions import suggest_treatment
 from tests.unit.amazon_payloads import uk_card_charge
 from tests.unit.amazon_payloads import uk_card_refund
 from tests.unit.amazon_payloads import us_card_charge

@@ -8,16 +8,16 @@ from datetime import timedelta
 import requests
 from sqlmodel import select
 
-from plugin import mapping_file
-from plugin import sync
 from plugin.db import session_scope
-from plugin.mapping_store import save_mapping
+from plugin.mapping import files as mapping_file
+from plugin.mapping.store import save_mapping
 from plugin.models import EntryState
 from plugin.models import ImportTrigger
 from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import utcnow
+from plugin.work import services as sync
 from tests.unit.charts import uk_mapping
 
 THAMES = "Thames Stationery Ltd"

@@ -11,16 +11,16 @@ import requests
 from rq.job import Job
 from sqlmodel import select
 
-from plugin import sync
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
 from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.queues import get_queue
-from plugin.queues import get_redis
+from plugin.work import services as sync
 from tests.posting.helpers import assert_exactly_once
 from tests.posting.helpers import finish_setup
 from tests.posting.helpers import import_days

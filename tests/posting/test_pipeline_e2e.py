@@ -9,10 +9,10 @@ from collections import Counter
 import requests
 
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
 from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import RunState
-from plugin.queues import get_queue
 from tests.posting.helpers import NEW_CARD
 from tests.posting.helpers import assert_exactly_once
 from tests.posting.helpers import finish_setup

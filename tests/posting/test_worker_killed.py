@@ -14,10 +14,10 @@ import requests
 from sqlmodel import select
 
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import PostingBatch
-from plugin.queues import get_queue
 from tests.e2e_helpers import sandbox_settings
 from tests.helpers import ROOT
 from tests.helpers import clean_env

@@ -35,6 +35,8 @@ import requests
 from sqlmodel import select
 
 from plugin.db import session_scope
+from plugin.infra.queues import QUEUE_NAMES
+from plugin.infra.queues import get_queue
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import ImportRun
@@ -42,8 +44,6 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import RunState
-from plugin.queues import QUEUE_NAMES
-from plugin.queues import get_queue
 from tests.e2e_helpers import amazon_connect
 from tests.e2e_helpers import sandbox_settings
 from tests.e2e_helpers import xero_install
@@ -174,7 +174,7 @@ class Scenario:
         """The worker registered itself in Redis (it is about to take jobs)."""
         from rq import Worker
 
-        from plugin.queues import get_redis
+        from plugin.infra.queues import get_redis
 
         if process.poll() is not None:
             raise AssertionError(f"worker exited early with {process.returncode}")
@@ -233,7 +233,7 @@ class Scenario:
         """The state of the work, for failure messages."""
         from rq import Worker
 
-        from plugin.queues import get_redis
+        from plugin.infra.queues import get_redis
 
         run = self.latest_run()
         client = get_redis(self.app)

@@ -22,9 +22,9 @@ import time
 import pytest
 
 from plugin.db import upgrade
+from plugin.infra.queues import get_queue
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from plugin.queues import get_queue
 from tests.helpers import free_port
 from tests.posting.helpers import import_days
 from tests.proof.scenario import build_scenario

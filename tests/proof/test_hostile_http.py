@@ -24,12 +24,12 @@ import pytest
 from sqlalchemy import text
 
 from plugin.db import get_engine
+from plugin.infra.queues import QUEUE_NAMES
+from plugin.infra.queues import get_queue
 from plugin.models import AmazonConnection
 from plugin.models import ImportRun
 from plugin.models import LedgerEntry
 from plugin.models import metadata
-from plugin.queues import QUEUE_NAMES
-from plugin.queues import get_queue
 from tests.e2e_helpers import SANDBOX_DEFAULTS
 from tests.proof.scenario import say
 

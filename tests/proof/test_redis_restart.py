@@ -15,11 +15,11 @@ import time
 
 import pytest
 
+from plugin.infra.queues import get_queue
+from plugin.infra.redis_server import answers
+from plugin.infra.redis_server import start_private_redis
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from plugin.queues import get_queue
-from plugin.redis_server import answers
-from plugin.redis_server import start_private_redis
 from tests.posting.helpers import import_days
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)

@@ -19,6 +19,9 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
+from plugin.auth.token_store import read_amazon_access_token
+from plugin.auth.token_store import read_amazon_refresh_token
+from plugin.auth.token_store import read_xero_token
 from plugin.db import get_engine
 from plugin.db import session_scope
 from plugin.models import AmazonConnection
@@ -27,9 +30,6 @@ from plugin.models import Organisation
 from plugin.models import metadata
 from plugin.models import utcnow
 from plugin.security import token_cipher
-from plugin.token_store import read_amazon_access_token
-from plugin.token_store import read_amazon_refresh_token
-from plugin.token_store import read_xero_token
 from plugin.xero.wiring import xero_client
 from tests.e2e_helpers import SANDBOX_DEFAULTS
 from tests.helpers import ROOT

@@ -17,13 +17,13 @@ from datetime import timedelta
 import pytest
 import requests
 
+from plugin.auth.token_store import read_xero_token
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
-from plugin.queues import get_queue
 from plugin.security import token_cipher
-from plugin.token_store import read_xero_token
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import say

@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from plugin.mapping_file import load_chart
-from plugin.mapping_file import load_mapping
+from plugin.mapping.files import load_chart
+from plugin.mapping.files import load_mapping
 from plugin.posting import Chart
 from plugin.posting import Mapping
 

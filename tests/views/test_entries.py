@@ -150,7 +150,7 @@ def test_only_held_or_failed_entries_can_be_marked(client, ledger_org, db_sessio
 
 
 def test_taking_the_mark_back_queues_posting(app, client, ledger_org, db_session):
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     held = hold(db_session, ledger_org.id, "TX-AMEX-1")
     client.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand")

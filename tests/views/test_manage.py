@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from plugin.infra.queues import get_queue
 from plugin.models import AmazonConnection
 from plugin.models import ImportRun
 from plugin.models import LedgerEntry
@@ -15,7 +16,6 @@ from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.models import utcnow
-from plugin.queues import get_queue
 from tests.views.manage_helpers import HTMX
 from tests.views.manage_helpers import add_entries
 from tests.views.manage_helpers import ready_org
@@ -272,7 +272,7 @@ def test_unexpected_error_shows_a_reference_not_a_traceback(client, member, monk
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom: secret detail")
 
-    monkeypatch.setattr("plugin.manage_service.summary", broken)
+    monkeypatch.setattr("plugin.manage.services.summary", broken)
     response = client.get(f"/orgs/{org.id}/manage")
     assert response.status_code == 500
     body = text(response)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from plugin import background
+from plugin.infra import background
 from plugin.models import utcnow
 from tests.helpers import free_port
 from tests.views.manage_helpers import HTMX
@@ -73,7 +73,7 @@ def test_the_banner_check_is_cached(redis_down, monkeypatch):
         calls.append(client)
         return False, "ConnectionError"
 
-    monkeypatch.setattr("plugin.background.redis_ok", counting)
+    monkeypatch.setattr("plugin.infra.background.redis_ok", counting)
     assert background.background_available(app, now=100.0) is False
     assert background.background_available(app, now=102.0) is False
     assert len(calls) == 1

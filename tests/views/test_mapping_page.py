@@ -9,7 +9,7 @@ import pytest
 from rq.job import Job
 from sqlmodel import select
 
-from plugin.mapping_store import load_mapping
+from plugin.mapping.store import load_mapping
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
@@ -328,7 +328,7 @@ def test_xero_trouble_is_explained_inline_never_a_500(client, setup, monkeypatch
     def fail(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr("plugin.mapping_page.cached_chart_document", fail)
+    monkeypatch.setattr("plugin.mapping.page.cached_chart_document", fail)
     page = client.get(f"/orgs/{setup.id}/setup/mapping")
     assert page.status_code == 503
     assert expected in text_of(page)

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from plugin.mapping_store import export_mapping
-from plugin.mapping_store import load_mapping
-from plugin.mapping_store import save_mapping
+from plugin.mapping.store import export_mapping
+from plugin.mapping.store import load_mapping
+from plugin.mapping.store import save_mapping
 from plugin.posting import Mapping
 from tests.unit.charts import uk_mapping
 from tests.views.test_onboarding_helpers import HX

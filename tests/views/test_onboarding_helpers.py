@@ -12,12 +12,12 @@ from typing import Any
 
 from plugin import ledger
 from plugin.amazon.models import parse_transactions_page
-from plugin.chart import XERO_PARTS
-from plugin.chart import cache_key
 from plugin.db import session_scope
-from plugin.mapping_file import load_mapping
-from plugin.mapping_store import record_payment_methods
-from plugin.mapping_store import save_mapping
+from plugin.mapping.chart import XERO_PARTS
+from plugin.mapping.chart import cache_key
+from plugin.mapping.files import load_mapping
+from plugin.mapping.store import record_payment_methods
+from plugin.mapping.store import save_mapping
 from plugin.models import AmazonConnection
 from plugin.models import OnboardingStep
 from plugin.models import Organisation

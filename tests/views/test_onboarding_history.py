@@ -10,12 +10,12 @@ import pytest
 from sqlmodel import select
 
 from plugin.amazon.auth import next_step_after_amazon
+from plugin.infra.queues import get_redis
 from plugin.models import ImportRun
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.queues import get_redis
 from tests.views.test_onboarding_helpers import HX
 from tests.views.test_onboarding_helpers import make_org
 from tests.views.test_onboarding_helpers import text_of

@@ -12,11 +12,11 @@ from rq.job import Job
 from plugin import ledger
 from plugin import posting
 from plugin.db import session_scope
+from plugin.infra.queues import get_redis
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
-from plugin.queues import get_redis
-from plugin.review import pending_entries
-from plugin.sync import posting_context
+from plugin.onboarding.review import pending_entries
+from plugin.work.services import posting_context
 from tests.unit.charts import chart_of
 from tests.unit.charts import mapping_of
 from tests.unit.charts import uk_chart
@@ -129,7 +129,7 @@ def test_xero_unavailable_on_review_is_explained(client, at_review, monkeypatch)
     def fail(*args, **kwargs):
         raise XeroConnectionLost("timed out")
 
-    monkeypatch.setattr("plugin.mapping_page.cached_chart_document", fail)
+    monkeypatch.setattr("plugin.mapping.page.cached_chart_document", fail)
     response = client.get(f"/orgs/{at_review.id}/setup/review")
     assert response.status_code == 503
     assert "Xero is not answering" in text_of(response)

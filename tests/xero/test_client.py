@@ -7,8 +7,8 @@ import requests
 import responses
 from responses import matchers
 
-from plugin.ratelimit import XeroLimits
-from plugin.ratelimit import XeroRateLimiter
+from plugin.infra.ratelimit import XeroLimits
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.client import XeroClient
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked

@@ -6,7 +6,7 @@ import pytest
 import responses
 from responses import matchers
 
-from plugin.ratelimit import XeroRateLimiter
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.client import XeroClient
 from plugin.xero.contact import ContactProblemKind
 from plugin.xero.contact import check_contact

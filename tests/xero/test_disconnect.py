@@ -7,12 +7,12 @@ import time
 import pytest
 import responses
 
+from plugin.auth.token_store import save_xero_token
 from plugin.db import session_scope
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import User
-from plugin.token_store import save_xero_token
 
 IDENTITY = "https://identity.xero.test"
 API = "https://api.xero.test"

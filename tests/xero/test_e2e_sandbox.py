@@ -129,7 +129,7 @@ def test_disconnect_done_in_xero_is_detected(e2e_app, sandbox, run_jobs):
     )
     with pytest.raises(XeroConnectionRevoked):
         xero_client(org, e2e_app).organisation()
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
@@ -139,7 +139,7 @@ def test_disconnect_done_in_xero_is_detected(e2e_app, sandbox, run_jobs):
 def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app, sandbox, run_jobs):
     install(e2e_app, sandbox)
     org = the_org(e2e_app)
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
@@ -167,7 +167,7 @@ def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app,
 def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
     client, _ = install(e2e_app, sandbox)
     org = the_org(e2e_app)
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()

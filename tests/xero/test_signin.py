@@ -290,9 +290,9 @@ def test_reconnecting_an_org_disconnected_in_xero_resumes_its_posting(
     """Disconnected in Xero (a job found the tenant gone), then reconnected: sync was never
     turned off by the disconnection, and posting is queued at once."""
     from plugin.db import session_scope
+    from plugin.infra.queues import get_queue
     from plugin.models import OnboardingStep
     from plugin.models import OrgStatus
-    from plugin.queues import get_queue
     from plugin.xero import organisations
 
     _user, org = make_member(
@@ -324,7 +324,7 @@ def test_reconnecting_an_org_disconnected_in_xero_resumes_its_posting(
 
 
 def test_signing_in_again_to_an_active_org_queues_nothing(xero_app, xero_http, signing_key):
-    from plugin.queues import get_queue
+    from plugin.infra.queues import get_queue
 
     for _ in range(2):
         _client, _state, answer = sign_in_to_thames(xero_app, xero_http, signing_key)

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 import responses
 
+from plugin.auth.token_store import read_xero_token
+from plugin.auth.token_store import save_xero_token
 from plugin.db import session_scope
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
-from plugin.token_store import read_xero_token
-from plugin.token_store import save_xero_token
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.wiring import xero_tokens
 

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from plugin.queues import get_queue
+from plugin.infra.queues import get_queue
 
 KEY = "webhook-key-123"
 

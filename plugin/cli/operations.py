@@ -17,9 +17,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from plugin import db
-from plugin.queues import QUEUE_NAMES
-from plugin.queues import get_queue
-from plugin.queues import get_redis
+from plugin.infra.queues import QUEUE_NAMES
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def worker(burst: bool, queues: str, name: str | None) -> None:
     if unknown:
         raise click.BadParameter(f"unknown queues: {', '.join(sorted(unknown))}")
     from jobs.recovery import queue_resume
-    from plugin.worker_runner import run_worker
+    from plugin.infra.worker_runner import run_worker
 
     # Work a killed worker left half done (an import still "running", entries still "posting")
     # is queued again at every start, not at the next hourly sync (jobs/recovery.py). A lost
@@ -130,9 +130,9 @@ def _org_or_fail(org_ref: str) -> Any:
 @needs_current_schema
 def import_command(org_ref: str, start: Any, end: Any) -> None:
     """Queue a manual import of a date range (already-known transactions are never duplicated)."""
-    from plugin import sync
     from plugin.db import get_session
     from plugin.models import ImportTrigger
+    from plugin.work import services as sync
 
     org = _org_or_fail(org_ref)
     try:

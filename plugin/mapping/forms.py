@@ -20,9 +20,9 @@ from decimal import InvalidOperation
 from typing import Final
 from typing import Protocol
 
-from plugin.mapping_checks import LINE_TYPE_NAMES
-from plugin.mapping_checks import MappingProblem
-from plugin.mapping_checks import rate_key
+from plugin.mapping.checks import LINE_TYPE_NAMES
+from plugin.mapping.checks import MappingProblem
+from plugin.mapping.checks import rate_key
 from plugin.models import PaymentMethod
 from plugin.posting import EXPENSE_RULE_FIELDS
 from plugin.posting import SAME_AS_ITEM

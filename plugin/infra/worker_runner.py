@@ -5,7 +5,7 @@ a Redis that goes away mid-job or mid-maintenance included ("Redis connection ti
 quitting...", "found an unhandled exception, quitting..."), and the process exits; before this,
 only a supervisor (honcho, systemd, the platform) brought it back. ``run_worker`` then waits for
 the job it was running to end and for Redis to answer again, and starts a fresh RQ worker in
-the same process (marking the old one dead, so ``plugin.queues.worker_alive`` does not take the
+the same process (marking the old one dead, so ``worker_alive`` does not take the
 interrupted job for a live one), which queues the recovery job as a freshly started worker does.
 
 It stops for good when asked to (SIGINT/SIGTERM, ``--burst``).
@@ -27,7 +27,7 @@ import redis
 from rq import Queue
 from rq import Worker
 
-from plugin.queues import redis_ok
+from plugin.infra.queues import redis_ok
 
 log = logging.getLogger(__name__)
 

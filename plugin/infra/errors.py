@@ -18,8 +18,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from plugin.htmx import is_htmx_request
-from plugin.users import login_manager
+from plugin.auth.login import login_manager
+from plugin.infra.htmx import is_htmx_request
 
 log = logging.getLogger(__name__)
 

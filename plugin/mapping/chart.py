@@ -31,7 +31,7 @@ from typing import Protocol
 
 import redis
 
-from plugin.mapping_file import load_chart
+from plugin.mapping.files import load_chart
 from plugin.models import Organisation
 from plugin.posting import Chart
 

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from plugin.mapping_file import MAX_ACCOUNT_CODE
+from plugin.mapping.files import MAX_ACCOUNT_CODE
 from plugin.posting import EXPENSE_RULE_FIELDS
 from plugin.posting import NO_TAX
 from plugin.posting import SAME_AS_ITEM
@@ -575,7 +575,7 @@ def validate_mapping(
     """Return every problem of ``mapping`` against ``chart`` (empty when it is fit to post).
 
     ``payments_enabled`` names the accounts with ``EnablePaymentsToAccount`` (see
-    ``plugin.chart.payments_enabled_codes``): they may pay bills although not of Type BANK.
+    ``plugin.mapping.chart.payments_enabled_codes``): they may pay bills although not of Type BANK.
     """
     found = [
         *storable_problems(mapping, chart),

@@ -31,8 +31,10 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import ledger
-from plugin import sync
-from plugin.chart import cache_key
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.mapping.chart import cache_key
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
@@ -47,9 +49,7 @@ from plugin.models import OrgStatus
 from plugin.models import PaymentMethod
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.queues import enqueue_once
-from plugin.queues import get_queue
-from plugin.queues import get_redis
+from plugin.work import services as sync
 from plugin.xero.contact import ContactProblem
 from plugin.xero.contact import contact_problem_of
 from plugin.xero.links import document_name

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import session
 
-from plugin.queues import get_redis
+from plugin.infra.queues import get_redis
 
 SESSION_KEY = "oauth_states"
 MAX_AGE_SECONDS = 15 * 60

@@ -3,7 +3,7 @@
 An organisation remembers its step (``Organisation.onboarding_step``); it only ever moves
 forward, when a step is completed. Visiting an earlier step changes nothing, so "Back" keeps
 what was entered; a step further on than the org has reached sends the user to where set-up
-continues instead (``plugin.onboarding.next_step_url``).
+continues instead (``plugin.onboarding.steps.next_step_url``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from plugin.models import AuditEvent
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.onboarding import STEP_PATHS
+from plugin.onboarding.steps import STEP_PATHS
 
 ORDER: Final = (
     OnboardingStep.CONNECT_AMAZON,

@@ -56,17 +56,18 @@ from sqlmodel import select
 from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import payment_method_key
-from plugin.mapping_checks import LINE_TYPE_NAMES
-from plugin.mapping_checks import MAX_INSTRUMENT_TYPE
-from plugin.mapping_checks import MAX_KEY
-from plugin.mapping_checks import MAX_LAST4
-from plugin.mapping_checks import MappingProblem
-from plugin.mapping_checks import expense_rule_key
-from plugin.mapping_checks import rate_key
-from plugin.mapping_checks import storable_problems
-from plugin.mapping_checks import validate_mapping
-from plugin.mapping_file import dump_mapping
-from plugin.mapping_file import load_mapping as load_mapping_file
+from plugin.mapping.checks import LINE_TYPE_NAMES
+from plugin.mapping.checks import MAX_INSTRUMENT_TYPE
+from plugin.mapping.checks import MAX_KEY
+from plugin.mapping.checks import MAX_LAST4
+from plugin.mapping.checks import MappingProblem
+from plugin.mapping.checks import expense_rule_key
+from plugin.mapping.checks import rate_key
+from plugin.mapping.checks import storable_problems
+from plugin.mapping.checks import validate_mapping
+from plugin.mapping.files import dump_mapping
+from plugin.mapping.files import load_mapping as load_mapping_file
+from plugin.mapping.suggestions import instrument_label
 from plugin.models import AuditEvent
 from plugin.models import Mapping as MappingRow
 from plugin.models import Organisation
@@ -79,7 +80,6 @@ from plugin.posting import LineTypeAccounts
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
-from plugin.suggestions import instrument_label
 
 __all__ = [
     "MANAGED_KINDS",

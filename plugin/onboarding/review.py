@@ -21,15 +21,15 @@ from sqlmodel import select
 
 from plugin import ledger
 from plugin import posting
-from plugin.mapping_page import LINE_TYPE_LABELS
-from plugin.mapping_page import RULE_FIELDS
-from plugin.mapping_page import TREATMENT_LABELS
+from plugin.mapping.page import LINE_TYPE_LABELS
+from plugin.mapping.page import RULE_FIELDS
+from plugin.mapping.page import TREATMENT_LABELS
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.posting import SAME_AS_ITEM
-from plugin.sync import posting_context
+from plugin.work.services import posting_context
 
 PENDING: Final = (EntryState.FETCHED, EntryState.HELD, EntryState.READY, EntryState.FAILED)
 KIND_LABELS: Final = {

@@ -19,26 +19,26 @@ from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
-from plugin import mapping_form
-from plugin.mapping_checks import validate_mapping
-from plugin.mapping_file import MappingFileError
-from plugin.mapping_form import FormData
-from plugin.mapping_form import SectionPost
-from plugin.mapping_page import MappingInputs
-from plugin.mapping_page import MappingPage
-from plugin.mapping_page import build_page
-from plugin.mapping_page import payment_method_rows
-from plugin.mapping_page import stored_mapping
-from plugin.mapping_store import MappingRejected
-from plugin.mapping_store import import_mapping
-from plugin.mapping_store import save_mapping
+from plugin.infra.queues import enqueue_once
+from plugin.mapping import forms as mapping_form
+from plugin.mapping.checks import validate_mapping
+from plugin.mapping.files import MappingFileError
+from plugin.mapping.forms import FormData
+from plugin.mapping.forms import SectionPost
+from plugin.mapping.page import MappingInputs
+from plugin.mapping.page import MappingPage
+from plugin.mapping.page import build_page
+from plugin.mapping.page import payment_method_rows
+from plugin.mapping.page import stored_mapping
+from plugin.mapping.store import MappingRejected
+from plugin.mapping.store import import_mapping
+from plugin.mapping.store import save_mapping
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.posting import Mapping
-from plugin.queues import enqueue_once
 
 SAVED: Final = {
     "payment-methods": "Payment methods saved.",

@@ -26,15 +26,15 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 from sqlmodel import select
 
-from plugin import chart as org_chart
-from plugin.cli import needs_current_schema
+from plugin.cli.operations import needs_current_schema
 from plugin.db import session_scope
-from plugin.mapping_file import InputFileError
-from plugin.mapping_file import preview as preview_plan
-from plugin.mapping_store import MappingRejected
-from plugin.mapping_store import MappingStoreError
-from plugin.mapping_store import export_mapping
-from plugin.mapping_store import import_mapping
+from plugin.mapping import chart as org_chart
+from plugin.mapping.files import InputFileError
+from plugin.mapping.files import preview as preview_plan
+from plugin.mapping.store import MappingRejected
+from plugin.mapping.store import MappingStoreError
+from plugin.mapping.store import export_mapping
+from plugin.mapping.store import import_mapping
 from plugin.models import Organisation
 from plugin.xero.errors import XeroError
 

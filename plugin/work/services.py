@@ -40,6 +40,8 @@ from plugin.amazon.auth import AmazonSettings
 from plugin.amazon.client import AmazonBusinessClient
 from plugin.amazon.errors import AmazonError
 from plugin.db import session_scope
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
@@ -52,8 +54,6 @@ from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.queues import get_queue
-from plugin.queues import get_redis
 from plugin.security import token_cipher
 from plugin.xero.contact import contact_problem_of
 from plugin.xero.contact import refresh_contact_status
@@ -304,7 +304,7 @@ def _import_connection(
     keep_alive: Callable[[], None],
     report: Callable[[Progress], None],
 ) -> None:
-    from plugin.mapping_store import record_payment_methods
+    from plugin.mapping.store import record_payment_methods
 
     with _amazon_client(app, connection) as amazon:
         for fetched in amazon.iter_transaction_pages(run.range_start, run.range_end):
@@ -383,8 +383,8 @@ def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
 
 def load_rules(app: Flask, session: Session, org: Organisation) -> tuple[Any, Any, Any]:
     """(Xero client, mapping, chart) for an organisation."""
-    from plugin.chart import cached_chart
-    from plugin.mapping_store import load_mapping
+    from plugin.mapping.chart import cached_chart
+    from plugin.mapping.store import load_mapping
 
     client = xero_client(org, app)
     chart = cached_chart(get_redis(app), client, org)
@@ -516,7 +516,7 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
     Each payment is created once: its Idempotency-Key is the entry's, and before creating one
     we look for a payment already on the bill (a crash between Xero's answer and our commit).
     """
-    from plugin.mapping_store import load_mapping
+    from plugin.mapping.store import load_mapping
 
     counts = SettlementCounts()
     org = session.get(Organisation, org_id)

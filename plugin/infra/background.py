@@ -11,8 +11,8 @@ from threading import Lock
 
 from flask import Flask
 
-from plugin.queues import get_redis
-from plugin.queues import redis_ok
+from plugin.infra.queues import get_redis
+from plugin.infra.queues import redis_ok
 
 CACHE_SECONDS = 5.0
 

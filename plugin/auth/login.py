@@ -13,7 +13,7 @@ from flask_login import LoginManager
 from flask_login import UserMixin
 
 from plugin.db import get_session
-from plugin.htmx import is_htmx_request
+from plugin.infra.htmx import is_htmx_request
 from plugin.models import User
 
 login_manager = LoginManager()

@@ -22,16 +22,20 @@ from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
-from plugin.chart import cached_chart_document
-from plugin.chart import chart_from_document
-from plugin.chart import payments_enabled_codes
-from plugin.mapping_checks import EXPENSE_REFUSED_TYPES
-from plugin.mapping_checks import LINE_TYPE_NAMES
-from plugin.mapping_checks import rate_key
-from plugin.mapping_form import rate_slug
-from plugin.mapping_form import tax_field
-from plugin.mapping_store import MappingStoreError
-from plugin.mapping_store import load_mapping
+from plugin.infra.queues import get_redis
+from plugin.mapping.chart import cached_chart_document
+from plugin.mapping.chart import chart_from_document
+from plugin.mapping.chart import payments_enabled_codes
+from plugin.mapping.checks import EXPENSE_REFUSED_TYPES
+from plugin.mapping.checks import LINE_TYPE_NAMES
+from plugin.mapping.checks import rate_key
+from plugin.mapping.forms import rate_slug
+from plugin.mapping.forms import tax_field
+from plugin.mapping.store import MappingStoreError
+from plugin.mapping.store import load_mapping
+from plugin.mapping.suggestions import Suggestions
+from plugin.mapping.suggestions import suggest_mapping
+from plugin.mapping.suggestions import suggest_treatment
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
@@ -40,10 +44,6 @@ from plugin.posting import Account
 from plugin.posting import Chart
 from plugin.posting import Mapping
 from plugin.posting import percent_text
-from plugin.queues import get_redis
-from plugin.suggestions import Suggestions
-from plugin.suggestions import suggest_mapping
-from plugin.suggestions import suggest_treatment
 from plugin.xero.wiring import xero_client
 
 log = logging.getLogger(__name__)

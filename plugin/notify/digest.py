@@ -172,8 +172,8 @@ def build_digest(org_id: int, org_name: str, base_url: str, snapshot: Snapshot) 
 
 def snapshot_of(session: Session, org: Organisation) -> Snapshot:
     """What needs attention in the organisation now."""
-    from plugin.manage_service import new_payment_methods
-    from plugin.manage_service import reason_groups
+    from plugin.manage.services import new_payment_methods
+    from plugin.manage.services import reason_groups
 
     org_id = int(org.id or 0)
     methods = {m.key: m.label or m.key for m in new_payment_methods(session, org_id)}

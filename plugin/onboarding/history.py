@@ -25,8 +25,8 @@ from sqlmodel import select
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from plugin.sync import HISTORY_LIMIT_DAYS
-from plugin.sync import ImportRangeError
+from plugin.work.services import HISTORY_LIMIT_DAYS
+from plugin.work.services import ImportRangeError
 
 DEFAULT_DAYS = 30
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)

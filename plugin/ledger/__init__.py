@@ -1,0 +1,29 @@
+"""The ledger: every Amazon Business transaction of an organisation, and its way into Xero."""
+
+from plugin.ledger.services import BATCH_SIZE as BATCH_SIZE
+from plugin.ledger.services import BY_HAND as BY_HAND
+from plugin.ledger.services import EVALUATE_CHUNK as EVALUATE_CHUNK
+from plugin.ledger.services import FINAL_IN_XERO as FINAL_IN_XERO
+from plugin.ledger.services import PARSE_ERROR as PARSE_ERROR
+from plugin.ledger.services import REPLAY_PAUSES as REPLAY_PAUSES
+from plugin.ledger.services import REPLAY_PAUSES_AFTER_TIMEOUT as REPLAY_PAUSES_AFTER_TIMEOUT
+from plugin.ledger.services import REPLAY_WINDOW as REPLAY_WINDOW
+from plugin.ledger.services import XERO_REJECTED as XERO_REJECTED
+from plugin.ledger.services import ClaimLost as ClaimLost
+from plugin.ledger.services import EvaluateCounts as EvaluateCounts
+from plugin.ledger.services import PostCounts as PostCounts
+from plugin.ledger.services import RecordCounts as RecordCounts
+from plugin.ledger.services import XeroWriter as XeroWriter
+from plugin.ledger.services import context_for as context_for
+from plugin.ledger.services import counts_by_state as counts_by_state
+from plugin.ledger.services import evaluate as evaluate
+from plugin.ledger.services import log as log
+from plugin.ledger.services import mark_posted_by_hand as mark_posted_by_hand
+from plugin.ledger.services import parsed as parsed
+from plugin.ledger.services import payload_hash as payload_hash
+from plugin.ledger.services import payload_of as payload_of
+from plugin.ledger.services import post_ready as post_ready
+from plugin.ledger.services import record_page as record_page
+from plugin.ledger.services import recover as recover
+from plugin.ledger.services import retry as retry
+from plugin.ledger.services import unmark_posted_by_hand as unmark_posted_by_hand

@@ -1,0 +1,1 @@
+"""Manage Integrations: status, entries, actions, manual imports and the entry page."""

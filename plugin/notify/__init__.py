@@ -1,0 +1,1 @@
+"""Notifications: the daily digest and the mail it goes out by."""

@@ -1,0 +1,1 @@
+"""The set-up wizard: its steps, the historical import and the review."""

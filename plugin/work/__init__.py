@@ -1,0 +1,1 @@
+"""The background work's services: imports, posting runs, settlements, attachments, recovery."""

@@ -1,4 +1,5 @@
-"""Pay by Invoice settlement job: bills Amazon reports Closed get their Xero payment."""
+"""Pay by Invoice settlement job: bills Amazon reports Closed get their Xero payment
+(``plugin/work/settlements.py`` does the work)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,15 @@ from typing import Any
 from rq import get_current_job
 
 from jobs.context import job_app
-from jobs.context import job_context
-from plugin.amazon.errors import AmazonNeedsReconnect
-from plugin.work import services as sync
-from plugin.xero.errors import XeroConnectionRevoked
-from plugin.xero.errors import XeroNeedsReconnect
+from plugin.infra.keys import settle_job_id
+from plugin.work import settlements
+from plugin.work.context import work_context
 
 
 def check_invoice_payments(org_id: int) -> dict[str, Any]:
     """Create the Xero payments of closed Pay by Invoice bills."""
     job = get_current_job()
-    holder = job.id if job is not None else f"settle-{org_id}"
-    with job_context() as session:
-        try:
-            counts = sync.run_settlements(session, job_app(), org_id, holder)
-        except sync.AlreadyRunning as busy:
-            return {"org": org_id, "skipped": f"busy ({busy.job_id})"}
-        except (XeroNeedsReconnect, XeroConnectionRevoked, AmazonNeedsReconnect) as stop:
-            return {"org": org_id, "skipped": str(stop)}
-        return {
-            "org": org_id,
-            "checked": counts.checked,
-            "paid": counts.paid,
-            "allocated": counts.allocated,
-        }
+    holder = job.id if job is not None else settle_job_id(org_id)
+    app = job_app()
+    with work_context(app) as session:
+        return settlements.check_invoice_payments(session, app, org_id, holder)

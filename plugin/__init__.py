@@ -21,11 +21,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` (used by tests) overrides settings from the environment."""
     from flask import Flask
 
+    from plugin import cli
     from plugin import db
     from plugin import security
     from plugin.auth import login as users
-    from plugin.cli import mapping as cli_mapping
-    from plugin.cli import operations as cli
     from plugin.config import ROOT
     from plugin.config import load_settings
     from plugin.infra import errors
@@ -68,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import manage
     from plugin.views import mapping
     from plugin.views import onboarding
+    from plugin.views import outbox
     from plugin.views import webhooks
     from plugin.views import xero
 
@@ -76,17 +76,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         main.bp,
         xero.bp,
         amazon.bp,
+        amazon.callback_bp,
         onboarding.bp,
         mapping.bp,
         entries.bp,
         manage.bp,
+        outbox.bp,
         webhooks.bp,
     )
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
     cli.init_app(app)
-    cli_mapping.init_app(app)
     return app
 
 
@@ -103,7 +104,7 @@ def _check_schema(app: Flask) -> None:
     except SchemaBehindError:
         if click.get_current_context(silent=True) is not None:
             # Loaded by the `flask` command: db-upgrade must still run; the other commands
-            # check again themselves (plugin.cli.operations.needs_current_schema).
+            # check again themselves (plugin.cli.database.needs_current_schema).
             app.logger.warning("The database schema is behind; run: flask --app wsgi db-upgrade")
             return
         get_engine(app).dispose()

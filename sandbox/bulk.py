@@ -45,9 +45,9 @@ from sandbox.amazon.world import User as AmazonUser
 from sandbox.amazon.world import get_world
 from sandbox.core import current_sandbox
 from sandbox.xero import seed
+from sandbox.xero.build import build_tenant
+from sandbox.xero.build import stable_id
 from sandbox.xero.world import XeroUser
-from sandbox.xero.world import _build_tenant
-from sandbox.xero.world import stable_id
 from sandbox.xero.world import xero_world
 
 bp = Blueprint("sandbox_bulk", __name__, url_prefix="/_sandbox")
@@ -123,7 +123,7 @@ def bulk_orgs() -> Response:
         end = sandbox.clock.now()
         for index in range(first, first + count):
             spec = _tenant_spec(index)
-            tenant = _build_tenant(xero.seed, spec)
+            tenant = build_tenant(xero.seed, spec)
             xero.tenants[tenant.tenant_id] = tenant
             user_id = stable_id(xero.seed, "user", spec["key"])
             xero.users[user_id] = XeroUser(

@@ -89,7 +89,7 @@ def translate_timing(count: int) -> tuple[float, float, Any]:
     from plugin.mapping.chart import chart_from_document
     from sandbox.amazon.generator import generate_account
     from sandbox.amazon.profiles import THAMES
-    from sandbox.xero.world import build_world
+    from sandbox.xero.build import build_world
     from tests.posting.helpers import thames_mapping
 
     tenant = next(t for t in build_world(42).tenants.values() if t.name == THAMES_ORG)

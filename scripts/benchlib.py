@@ -327,7 +327,7 @@ def finish_setup(stack: Stack, org_id: int, mapping_json: dict[str, Any]) -> Non
 
 def queue_import_and_post(stack: Stack, org_id: int, days: int) -> int:
     """Queue the organisation's historical import, which posts by itself when it ends (set-up
-    is finished: ``sync.posts_after_import``); returns the ImportRun id.
+    is finished: ``imports.posts_after_import``); returns the ImportRun id.
 
     No RQ dependency (``depends_on``) chains the posting run to the import: RQ 3 concedes a
     dependent whose registry changed under it ("Ready job ... changed while enqueueing;
@@ -340,13 +340,13 @@ def queue_import_and_post(stack: Stack, org_id: int, days: int) -> int:
     from plugin.models import ImportTrigger
     from plugin.models import Organisation
     from plugin.models import utcnow
-    from plugin.work import services as sync
+    from plugin.work.imports import start_import
 
     today = utcnow().date()
     with session_scope(stack.app) as db:
         org = db.get(Organisation, org_id)
         assert org is not None
-        run = sync.start_import(
+        run = start_import(
             db,
             stack.app,
             org,

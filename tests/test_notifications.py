@@ -24,6 +24,7 @@ from plugin.models import PaymentMethod
 from plugin.models import User
 from plugin.models import utcnow
 from plugin.notify import digest as notifications
+from plugin.notify import outbox
 from tests.views.manage_helpers import add_entries
 from tests.views.manage_helpers import ready_org
 
@@ -97,7 +98,7 @@ def test_every_item_links_to_the_place_that_fixes_it():
 
 
 def outbox_mails(app) -> list:
-    folder = notifications.outbox_dir(app)
+    folder = outbox.outbox_dir(app)
     if not folder.is_dir():
         return []
     return [
@@ -326,6 +327,6 @@ def test_outbox_is_empty_then_404_with_smtp(app, client, make_member, sign_in, t
 
 def test_outbox_folder_setting(app, tmp_path):
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "mail")
-    assert notifications.outbox_dir(app) == Path(tmp_path / "mail")
+    assert outbox.outbox_dir(app) == Path(tmp_path / "mail")
     app.config["MAIL_OUTBOX_DIR"] = None
-    assert notifications.outbox_dir(app) == Path(app.instance_path) / "outbox"
+    assert outbox.outbox_dir(app) == Path(app.instance_path) / "outbox"

@@ -1,4 +1,4 @@
-"""The recovery job (jobs/recovery.py) tells interrupted imports from live ones.
+"""The recovery policy (plugin/work/recovery.py) tells interrupted imports from live ones.
 
 Found by scripts/bench_many_orgs.py: a run committed a moment before its job reached Redis, or
 whose job had started but not yet taken the organisation's lock, was taken for an interrupted
@@ -20,7 +20,8 @@ import pytest
 from rq.job import Job
 from rq.job import JobStatus
 
-from jobs import recovery
+from jobs.recovery import resume_interrupted
+from plugin.infra.locks import running_holder
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -30,7 +31,8 @@ from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
 from plugin.models import utcnow
-from plugin.work import services as sync
+from plugin.work import imports
+from plugin.work import recovery
 
 
 @pytest.fixture
@@ -141,7 +143,7 @@ def test_enqueue_once_replaces_a_started_job_whose_worker_died(app):
 
 def test_a_run_whose_job_is_not_in_redis_yet_is_not_judged_yet(app, db_session, org):
     run = add_run(db_session, org)  # committed; its job is being enqueued right now
-    assert recovery._interrupted(db_session, get_redis(app), run) == "young"
+    assert recovery.interrupted(db_session, get_redis(app), run) == "young"
 
 
 def test_a_run_whose_job_arrives_while_recovery_waits_is_left_alone(
@@ -156,7 +158,7 @@ def test_a_run_whose_job_arrives_while_recovery_waits_is_left_alone(
 
     late = threading.Thread(target=enqueue_late)
     late.start()
-    result = recovery.resume_interrupted()
+    result = resume_interrupted()
     late.join()
     assert result["imports"] == []
     assert queued_imports(app) == [f"import-{run.id}"]
@@ -167,20 +169,20 @@ def test_a_run_whose_job_never_arrives_is_queued_once_it_is_not_young(
 ):
     monkeypatch.setattr(recovery, "YOUNG_SECONDS", 2)
     run = add_run(db_session, org)
-    result = recovery.resume_interrupted()  # waits for the run to be old enough to judge
+    result = resume_interrupted()  # waits for the run to be old enough to judge
     assert result["imports"] == [run.id]
     assert queued_imports(app) == [f"import-{run.id}-resume-1"]
 
 
 def test_a_run_whose_job_was_lost_is_queued_again(app, db_session, org):
     run = add_run(db_session, org, age_seconds=recovery.YOUNG_SECONDS + 5)
-    result = recovery.resume_interrupted()
+    result = resume_interrupted()
     assert result["imports"] == [run.id]
     assert queued_imports(app) == [f"import-{run.id}-resume-1"]
     db_session.refresh(run)
     assert run.rq_job_id == f"import-{run.id}-resume-1"
     # The copy is waiting now: a second look leaves it alone.
-    assert recovery.resume_interrupted()["imports"] == []
+    assert resume_interrupted()["imports"] == []
     assert queued_imports(app) == [f"import-{run.id}-resume-1"]
 
 
@@ -189,7 +191,7 @@ def test_a_run_whose_job_has_started_on_a_live_worker_is_left_alone(app, db_sess
     run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
     register_worker(get_redis(app), "live", os.getpid())
     started_job(app, str(run.rq_job_id), "live")
-    assert recovery.resume_interrupted()["imports"] == []
+    assert resume_interrupted()["imports"] == []
     assert queued_imports(app) == []
 
 
@@ -197,7 +199,7 @@ def test_a_run_whose_worker_was_killed_is_queued_again(app, db_session, org):
     run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
     register_worker(get_redis(app), "killed", dead_pid())
     started_job(app, str(run.rq_job_id), "killed")
-    assert recovery.resume_interrupted()["imports"] == [run.id]
+    assert resume_interrupted()["imports"] == [run.id]
     assert queued_imports(app) == [f"import-{run.id}-resume-1"]
 
 
@@ -211,13 +213,13 @@ def test_a_run_that_ended_after_the_list_was_read_is_not_queued_again(app, db_se
         other.add(ended)
         other.commit()
     assert run.state == RunState.RUNNING  # this session's copy is stale
-    assert recovery._interrupted(db_session, get_redis(app), run) == "ended"
+    assert recovery.interrupted(db_session, get_redis(app), run) == "ended"
 
 
 def test_a_run_whose_organisation_is_locked_is_waited_for(app, db_session, org):
     add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
     get_redis(app).set(f"lock:org-work:{org.id}", "import-elsewhere", ex=120)
-    result = recovery.resume_interrupted()
+    result = resume_interrupted()
     assert result["imports"] == []
     assert result["waiting_for"] == [org.id]
     assert queued_imports(app) == []
@@ -242,12 +244,12 @@ def test_a_late_copy_of_an_ended_run_changes_nothing(app, db_session, org):
         12,
         finished_at,
     )
-    assert sync.running_holder(get_redis(app), org.id) is None
+    assert running_holder(get_redis(app), org.id) is None
     assert f"post-{org.id}" not in get_queue("high", app).job_ids
 
 
 def test_start_import_records_the_job_id_with_the_run(app, db_session, org):
-    run = sync.start_import(
+    run = imports.start_import(
         db_session, app, org, utcnow().date(), utcnow().date(), ImportTrigger.MANUAL, "test"
     )
     assert run.rq_job_id == f"import-{run.id}"
@@ -288,13 +290,13 @@ def test_an_import_that_keeps_crashing_is_failed_with_its_error(
     def crash(*_args, **_kwargs):
         raise RuntimeError("the feed page could not be stored")
 
-    monkeypatch.setattr(sync, "run_import", crash)  # SimpleWorker runs jobs in this process
+    monkeypatch.setattr(imports, "run_import", crash)  # SimpleWorker runs jobs in this process
     run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
     for attempt in (1, 2):
-        assert recovery.resume_interrupted()["imports"] == [run.id]
+        assert resume_interrupted()["imports"] == [run.id]
         assert queued_imports(app) == [f"import-{run.id}-resume-{attempt}"]
         assert run_jobs(queues=("high",)) == 1  # the copy fails
-    result = recovery.resume_interrupted()
+    result = resume_interrupted()
     assert result["imports"] == []
     assert result["given_up"] == [run.id]
     assert queued_imports(app) == []
@@ -306,7 +308,7 @@ def test_an_import_that_keeps_crashing_is_failed_with_its_error(
     events = db_session.exec(select(AuditEvent).where(AuditEvent.action == "import_given_up")).all()
     assert [e.detail["run"] for e in events] == [run.id]
     # Later looks leave the failed run alone.
-    assert recovery.resume_interrupted() == {
+    assert resume_interrupted() == {
         "imports": [],
         "posting": [],
         "waiting_for": [],
@@ -324,7 +326,7 @@ def test_an_import_killed_without_an_error_says_its_worker_stopped(app, db_sessi
     run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
     register_worker(get_redis(app), "killed", dead_pid())
     started_job(app, str(run.rq_job_id), "killed")
-    assert recovery.resume_interrupted()["given_up"] == [run.id]
+    assert resume_interrupted()["given_up"] == [run.id]
     db_session.refresh(run)
     assert run.state == RunState.FAILED
     assert "(its worker stopped each time)" in run.error

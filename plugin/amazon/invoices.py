@@ -4,7 +4,7 @@ Plain frozen dataclasses over Amazon's JSON, keeping the raw object for anything
 model (JP-only fields such as ``tax`` or ``sellerInformation``). Parsing is strict about what
 the spec marks required (``invoiceNumber``/``invoiceDate`` of an invoice detail; ``invoiceId``/
 ``resultType`` of a payment result) and raises ``ValueError`` naming the item; the client turns
-that into ``AmazonMalformedResponse``. Dates use ``plugin.amazon.models.parse_datetime``.
+that into ``AmazonMalformedResponse``. Dates use ``plugin.amazon.values.parse_datetime``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import field
 from datetime import datetime
 from typing import Any
 
-from plugin.amazon.models import parse_datetime
+from plugin.amazon.values import parse_datetime
 
 PAYMENT_STATUSES = ("Issued", "Payment Processing", "Past Due", "Closed")
 
@@ -162,7 +162,8 @@ def parse_payment_details(body: Any, where: str) -> list[InvoicePaymentResult]:
                 )
             )
             continue
-        error = item.get("error") if isinstance(item.get("error"), dict) else {}
+        raw_error = item.get("error")
+        error: dict[str, Any] = raw_error if isinstance(raw_error, dict) else {}
         results.append(
             InvoicePaymentResult(
                 invoice_id,

@@ -10,17 +10,8 @@ Decisions:
   it is the idempotency key, so a transaction without one cannot enter the ledger and is a
   parse failure. Whether a transaction has what *posting* needs (amount, type, date, lines) is
   decided by ``plugin.posting``, which holds it with a reason rather than failing the parse.
-- Money amounts become ``Decimal``, never ``float``. Amazon documents them as strings
-  (``"5.99"``, ``"-2.99"``); a string must be a plain decimal (optional sign, digits, optional
-  fraction) and nothing else, so ``"5.99abc"``, ``"1e3"``, ``"NaN"``, ``"Infinity"`` and ``""`` are
-  rejected. JSON numbers are tolerated (the Reporting API sends numbers): integers exactly, and
-  finite floats through their shortest repr (``5.99`` -> ``Decimal("5.99")``); booleans are not
-  numbers. Precision is kept as sent; ``plugin.posting`` refuses sub-cent amounts.
-- Tax rates (``taxRate``, ``shipTaxRate``, ``giftWrapTaxRate``) are fractions as strings
-  (``"0.20"``) and become ``Decimal`` with the same strictness; they must not be negative.
-- Date-times must be ISO 8601 with a time zone (``Z`` or ``±hh:mm``), with or without fractional
-  seconds (any number of digits; beyond microseconds they are truncated), and become aware
-  ``datetime`` objects. A date-time without a zone is rejected: its instant would be a guess.
+- Money amounts, tax rates, currency codes and date-times are read strictly by
+  ``plugin.amazon.values`` (``Decimal``, never ``float``; date-times must carry a time zone).
 - ``transactionType`` is kept as text, not an enum, so that an undocumented type parses and
   posting can hold it as ``unsupported_transaction_type`` instead of losing the transaction.
 - ``itemQuantity`` must be a JSON integer (not ``"2"``, ``2.5`` or ``true``).
@@ -36,22 +27,21 @@ Public API: ``parse_transaction``, ``parse_transactions_page``, ``payment_method
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from decimal import InvalidOperation
-from typing import Annotated
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import StrictInt
 from pydantic import StrictStr
 from pydantic import ValidationError
+
+from plugin.amazon.values import AmountDecimal
+from plugin.amazon.values import AwareDatetime
+from plugin.amazon.values import CurrencyCode
+from plugin.amazon.values import RateDecimal
+from plugin.amazon.values import show
 
 __all__ = [
     "AssociatedTransactionDetail",
@@ -69,82 +59,6 @@ __all__ = [
 
 TRANSACTION_TYPES = ("CHARGE", "REFUND", "OVERREFUND")
 """The ``transactionType`` values the spec documents."""
-
-_DECIMAL_TEXT = re.compile(r"[+-]?\d+(\.\d+)?")
-_ISO_DATETIME = re.compile(
-    r"(?P<base>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?)"
-    r"(\.(?P<fraction>\d+))?"
-    r"(?P<zone>Z|z|[+-]\d{2}:?\d{2})"
-)
-_CURRENCY_CODE = re.compile(r"[A-Z]{3}")
-_MAX_REPR = 60
-
-
-def _show(value: object) -> str:
-    """Return a short repr of a bad value for a human-readable reason."""
-    text = repr(value)
-    return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
-
-
-def parse_decimal(value: object, what: str = "an amount") -> Decimal:
-    """Return ``value`` as a finite ``Decimal``; raise ``ValueError`` naming it otherwise."""
-    if isinstance(value, bool):
-        raise ValueError(f"{_show(value)} is not {what}")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{_show(value)} is not {what}")
-        return Decimal(repr(value))
-    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value):
-        try:
-            return Decimal(value)
-        except InvalidOperation:  # pragma: no cover - the pattern admits only valid text
-            pass
-    raise ValueError(f"{_show(value)} is not {what}")
-
-
-def _amount(value: object) -> Decimal:
-    return parse_decimal(value, "an amount")
-
-
-def _rate(value: object) -> Decimal:
-    rate = parse_decimal(value, "a tax rate")
-    if rate < 0:
-        raise ValueError(f"{_show(value)} is not a tax rate (negative)")
-    return rate
-
-
-def _currency(value: object) -> str:
-    if isinstance(value, str) and _CURRENCY_CODE.fullmatch(value):
-        return value
-    raise ValueError(f"{_show(value)} is not a currency code (three capital letters)")
-
-
-def parse_datetime(value: object) -> datetime:
-    """Return an aware ``datetime`` from ISO 8601 text with ``Z`` or an offset."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError(f"{_show(value)} has no time zone")
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"{_show(value)} is not a date-time")
-    match = _ISO_DATETIME.fullmatch(value)
-    if match is None:
-        raise ValueError(f"{_show(value)} is not an ISO 8601 date-time with a time zone")
-    fraction = (match["fraction"] or "")[:6]
-    zone = "+00:00" if match["zone"] in ("Z", "z") else match["zone"]
-    text = match["base"] + (f".{fraction.ljust(6, '0')}" if fraction else "") + zone
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{_show(value)} is not a valid date-time") from None
-
-
-AmountDecimal = Annotated[Decimal, BeforeValidator(_amount)]
-RateDecimal = Annotated[Decimal, BeforeValidator(_rate)]
-CurrencyCode = Annotated[str, BeforeValidator(_currency)]
-AwareDatetime = Annotated[datetime, BeforeValidator(parse_datetime)]
 
 _MODEL_CONFIG = ConfigDict(
     extra="allow",
@@ -346,8 +260,8 @@ def _describe_error(error: Any) -> str:
     if kind == "string_too_short":
         return f"{where}: is empty"
     if kind in _TYPE_WORDS:
-        return f"{where}: {_TYPE_WORDS[kind]}, got {_show(error.get('input'))}"
-    return f"{where}: {error['msg']} (got {_show(error.get('input'))})"
+        return f"{where}: {_TYPE_WORDS[kind]}, got {show(error.get('input'))}"
+    return f"{where}: {error['msg']} (got {show(error.get('input'))})"
 
 
 def describe_validation_error(exc: ValidationError, limit: int = 3) -> str:
@@ -373,7 +287,7 @@ def parse_transaction(raw: object, position: int | None = None) -> Transaction |
     if not isinstance(raw, dict):
         return ParseFailure(
             transaction_id,
-            f"a transaction should be an object, got {_show(raw)}",
+            f"a transaction should be an object, got {show(raw)}",
             raw,
             position,
         )
@@ -391,18 +305,18 @@ def parse_transactions_page(body: object, page_label: str) -> TransactionsPage:
     """Parse one ``getTransactions`` response; raise ``MalformedPage`` if it is not one."""
     if not isinstance(body, dict):
         raise MalformedPage(
-            f"{page_label}: the response should be an object with 'transactions', got {_show(body)}"
+            f"{page_label}: the response should be an object with 'transactions', got {show(body)}"
         )
     if "transactions" not in body:
         raise MalformedPage(f"{page_label}: 'transactions' is missing")
     raw_transactions = body["transactions"]
     if not isinstance(raw_transactions, list):
         raise MalformedPage(
-            f"{page_label}: 'transactions' should be a list, got {_show(raw_transactions)}"
+            f"{page_label}: 'transactions' should be a list, got {show(raw_transactions)}"
         )
     token = body.get("nextPageToken")
     if token is not None and not isinstance(token, str):
-        raise MalformedPage(f"{page_label}: 'nextPageToken' should be text, got {_show(token)}")
+        raise MalformedPage(f"{page_label}: 'nextPageToken' should be text, got {show(token)}")
     parsed = tuple(
         parse_transaction(raw, position) for position, raw in enumerate(raw_transactions)
     )

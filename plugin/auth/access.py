@@ -1,10 +1,21 @@
 """Who may see what: an organisation is reachable only by its members (404 for everyone else,
-so the existence of other organisations is not revealed)."""
+so the existence of other organisations is not revealed).
+
+``load_organisation_from_url(bp)`` does it once for a blueprint whose URLs hold ``<org_id>``:
+the views find the member's organisation with ``current_organisation()``.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Blueprint
 from flask import abort
+from flask import current_app
+from flask import g
+from flask import request
 from flask_login import current_user
+from flask_login.config import EXEMPT_METHODS
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -31,6 +42,36 @@ def organisation_or_404(org_id: int) -> Organisation:
     if org is None:
         abort(404)
     return org
+
+
+def load_organisation_from_url(bp: Blueprint) -> None:
+    """Load the organisation of ``<org_id>`` once for every view of ``bp``.
+
+    A URL value preprocessor pops ``org_id`` (the views do not take it); then, after the app's
+    own checks (CSRF), a signed-out visitor gets what ``login_required`` gives them and anyone
+    but a member gets 404, before the view runs.
+    """
+    bp.url_value_preprocessor(_pop_org_id)
+    bp.before_request(_load_organisation)
+
+
+def current_organisation() -> Organisation:
+    """The organisation of this request's URL (see ``load_organisation_from_url``)."""
+    org: Organisation = g.organisation
+    return org
+
+
+def _pop_org_id(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.org_id = values.pop("org_id", None) if values else None
+
+
+def _load_organisation() -> Any:
+    if g.get("org_id") is None or request.method in EXEMPT_METHODS:
+        return None
+    if not current_user.is_authenticated and not current_app.config.get("LOGIN_DISABLED"):
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+    g.organisation = organisation_or_404(int(g.org_id))
+    return None
 
 
 def user_organisations(session: Session, user_id: int) -> list[Organisation]:

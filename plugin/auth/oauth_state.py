@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import session
 
+from plugin.infra.keys import oauth_used_key
 from plugin.infra.queues import get_redis
 
 SESSION_KEY = "oauth_states"
@@ -53,6 +54,6 @@ def consume(kind: str, state: str | None) -> dict[str, Any]:
         raise StateError("This sign-in response belongs to a different connection flow.")
     if time.time() - float(entry.get("at", 0)) > MAX_AGE_SECONDS:
         raise StateError("This sign-in attempt took too long and has expired.")
-    if not get_redis().set(f"oauth:used:{state}", "1", nx=True, ex=MAX_AGE_SECONDS * 2):
+    if not get_redis().set(oauth_used_key(state), "1", nx=True, ex=MAX_AGE_SECONDS * 2):
         raise StateError("This sign-in response was already used.")
     return dict(entry.get("data") or {})

@@ -26,19 +26,21 @@ from flask.cli import with_appcontext
 from sqlmodel import Session
 from sqlmodel import select
 
-from plugin.cli.operations import needs_current_schema
+from plugin.cli.database import needs_current_schema
 from plugin.db import session_scope
 from plugin.mapping import chart as org_chart
-from plugin.mapping.files import InputFileError
-from plugin.mapping.files import preview as preview_plan
+from plugin.mapping.files import MappingFileError
+from plugin.mapping.json_files import InputFileError
+from plugin.mapping.json_files import decoded
+from plugin.mapping.preview import preview as preview_plan
+from plugin.mapping.rows import MappingStoreError
 from plugin.mapping.store import MappingRejected
-from plugin.mapping.store import MappingStoreError
 from plugin.mapping.store import export_mapping
 from plugin.mapping.store import import_mapping
 from plugin.models import Organisation
 from plugin.xero.errors import XeroError
 
-__all__ = ["init_app", "mapping_export", "mapping_import", "preview"]
+__all__ = ["mapping_export", "mapping_import", "preview"]
 
 BAD_INPUT = 2
 FAILED = 1
@@ -67,21 +69,16 @@ def read_bytes(path: str) -> bytes:
         fail(f"{path}: $: cannot be read ({exc.strerror or type(exc).__name__})")
 
 
-def read_json(path: str) -> Any:
-    """Return a file's decoded JSON, or fail with one line naming the file and the place."""
-    raw = read_bytes(path)
+def read_json(path: str) -> object:
+    """Return a mapping file's decoded JSON, or fail with one line naming the file and the place."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        fail(f"{path}: $: not UTF-8 text ({exc.reason} at byte {exc.start})")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{path}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})")
+        return decoded(read_bytes(path), path, MappingFileError)
+    except InputFileError as exc:
+        fail(str(exc))
 
 
 def design_shape(result: dict[str, Any]) -> dict[str, Any]:
-    """Return ``mapping_file.preview``'s result with exactly design.md §7's keys.
+    """Return ``mapping.preview.preview``'s result with exactly design.md §7's keys.
 
     ``preview`` also gives each held entry its machine ``code``; the command's output is a stable
     interface, so it carries only what §7 promises.
@@ -194,9 +191,3 @@ def mapping_import(org_ref: str, file_path: str) -> None:
                 click.echo(one_line(line), err=True)
             sys.exit(BAD_INPUT)
     click.echo(f"Imported {file_path} for {org.name or org.xero_tenant_id}: {change.describe()}.")
-
-
-def init_app(app: Flask) -> None:
-    """Register the mapping commands."""
-    for command in (preview, mapping_export, mapping_import):
-        app.cli.add_command(command)

@@ -11,7 +11,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from plugin.amazon.errors import AmazonError
-from plugin.mapping.files import InputFileError
+from plugin.mapping.json_files import InputFileError
 from plugin.models import utcnow
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroError

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import redis
 
-PREFIX = "ratelimit"
+from plugin.infra.keys import bucket_key
+from plugin.infra.keys import xero_limit_key
 
 # Sliding-window log: KEYS[1] zset; ARGV now, window, limit, member.
 # Returns 0 when admitted, else milliseconds until a slot frees.
@@ -119,7 +120,7 @@ class XeroRateLimiter:
 
     # Keys ----------------------------------------------------------------------------------
     def _key(self, *parts: str) -> str:
-        return ":".join((PREFIX, "xero", *parts))
+        return xero_limit_key(*parts)
 
     # Admission -----------------------------------------------------------------------------
     def wait_needed(self, tenant_id: str) -> tuple[float, str]:
@@ -260,7 +261,7 @@ class TokenBucket:
     def take(self, key: str, rate: float, burst: int, max_wait: float = 30.0) -> None:
         """Take one token, sleeping while the bucket refills; RateLimitWait beyond ``max_wait``."""
         deadline = self.clock() + max_wait
-        bucket = f"{PREFIX}:bucket:{key}"
+        bucket = bucket_key(key)
         while True:
             wait_ms = self._take(keys=[bucket], args=[self.clock(), rate, burst])
             if not wait_ms:

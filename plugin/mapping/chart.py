@@ -4,7 +4,7 @@ The chart is kept in the CHART.json shape of design.md §7, Xero's own JSON:
 ``{"Organisation": {...}, "Accounts": [...], "TaxRates": [...], "Currencies": [...],
 "Contact": {"ContactID": "..."}}``, so what the app validates and posts against can be written to
 a file as is and replayed with ``flask preview`` by support. ``chart_from_document`` turns it into
-a ``posting.Chart`` through ``mapping_file.load_chart``, so Xero's data passes the same checks as
+a ``posting.Chart`` through ``chart_file.load_chart``, so Xero's data passes the same checks as
 a CHART.json file.
 
 Decisions:
@@ -31,7 +31,8 @@ from typing import Protocol
 
 import redis
 
-from plugin.mapping.files import load_chart
+from plugin.infra.keys import chart_cache_key
+from plugin.mapping.chart_file import load_chart
 from plugin.models import Organisation
 from plugin.posting import Chart
 
@@ -128,7 +129,7 @@ def xero_parts(client: ChartSource) -> dict[str, Any]:
 
 def with_contact(parts: dict[str, Any], org: Organisation) -> dict[str, Any]:
     """Return the CHART.json document: Xero's parts plus the org's Amazon Business contact."""
-    document = {name: parts[name] for name in XERO_PARTS if name in parts}
+    document: dict[str, Any] = {name: parts[name] for name in XERO_PARTS if name in parts}
     if org.amazon_contact_id:
         document["Contact"] = {"ContactID": org.amazon_contact_id}
     return document
@@ -160,7 +161,7 @@ def payments_enabled_codes(document: dict[str, Any]) -> frozenset[str]:
 
 def cache_key(org_id: int) -> str:
     """Return the Redis key of an organisation's cached chart."""
-    return f"chart:v1:{org_id}"
+    return chart_cache_key(org_id)
 
 
 def _cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:

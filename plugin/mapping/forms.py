@@ -1,11 +1,11 @@
 """Turn a posted section of the mapping page into a ``posting.Mapping``, and point problems
-(JSON paths from ``mapping_checks``) at the form fields they are about.
+(JSON paths from the checks) at the form fields they are about.
 
 The page has four sections, each saved on its own: ``payment-methods``, ``expenses``, ``taxes``
 and ``line-types``. A section's post replaces only its part of the stored mapping; the other
 parts stay as stored. Field names (``pm-<row id>-account``, ``rule-<n>-value``,
-``tax-<rate>``, ``lt-shipping``...) are shared with the templates through ``field_id``-style
-helpers here, so the two cannot drift apart.
+``tax-<rate>``, ``lt-shipping``...) are built by the ``*_field`` helpers here, for reading the
+post and for placing problems alike (the section templates spell the same names).
 """
 
 from __future__ import annotations
@@ -41,6 +41,10 @@ SECTION_PATHS: Final = {
     "line-types": ("$.line_types",),
 }
 _PATH: Final = re.compile(r"^\$\.(\w+)(?:\[(\d+)\])?(?:\.(\w+))?")
+_METHOD_PARTS: Final = {"account_code": "account", "payment_account_code": "payment_account"}
+"""The part of a payment method's field for each key of the export format (else: treatment)."""
+_RULE_PARTS: Final = {"field": "field", "key": "key", "value": "value", "account_code": "account"}
+"""The part of an expense rule's field for each key of the export format (else: value)."""
 
 
 class FormData(Protocol):
@@ -72,6 +76,21 @@ def tax_field(rate: Decimal) -> str:
     return f"tax-{rate_slug(rate)}"
 
 
+def method_field(row_id: int | None, part: str) -> str:
+    """Return the name of a payment method's field: treatment, account or payment_account."""
+    return f"pm-{row_id}-{part}"
+
+
+def rule_field(n: int | str, part: str) -> str:
+    """Return the name of the n-th expense rule's field: field, key, value, account, remove."""
+    return f"rule-{n}-{part}"
+
+
+def line_type_field(name: str) -> str:
+    """Return the name of a line type's account field."""
+    return f"lt-{name}"
+
+
 def _text(form: FormData, name: str) -> str | None:
     value = (form.get(name) or "").strip()
     return value or None
@@ -81,11 +100,13 @@ def _text(form: FormData, name: str) -> str | None:
 
 
 def _posted_method(form: FormData, row: PaymentMethod) -> PaymentMethodMapping | None:
-    treatment = _text(form, f"pm-{row.id}-treatment")
+    treatment = _text(form, method_field(row.id, "treatment"))
     if treatment is None:
         return None
-    account = _text(form, f"pm-{row.id}-account") if treatment == "spend_money" else None
-    paid_from = _text(form, f"pm-{row.id}-payment_account") if treatment == "bill" else None
+    account = _text(form, method_field(row.id, "account")) if treatment == "spend_money" else None
+    paid_from = (
+        _text(form, method_field(row.id, "payment_account")) if treatment == "bill" else None
+    )
     return PaymentMethodMapping(
         instrument_type=row.instrument_type,
         last4=row.last4 or None,
@@ -117,11 +138,11 @@ def read_payment_methods(
             continue
         by_key[row.key] = entry
         if entry.treatment == "bill" and not entry.payment_account_code:
-            errors[f"pm-{row.id}-payment_account"] = (
+            errors[method_field(row.id, "payment_account")] = (
                 "Pick the account Pay by Invoice bills are paid from."
             )
         if entry.treatment == "spend_money" and not entry.account_code:
-            errors[f"pm-{row.id}-account"] = (
+            errors[method_field(row.id, "account")] = (
                 "Pick the bank or credit-card account this is paid from, or choose "
                 "“Not mapped yet”."
             )
@@ -135,12 +156,12 @@ def read_payment_methods(
 
 
 def _posted_rule(form: FormData, n: str) -> ExpenseRule | None:
-    if form.get(f"rule-{n}-remove"):
+    if form.get(rule_field(n, "remove")):
         return None
-    kind = _text(form, f"rule-{n}-field") or ""
-    key = _text(form, f"rule-{n}-key")
-    value = _text(form, f"rule-{n}-value")
-    account = _text(form, f"rule-{n}-account")
+    kind = _text(form, rule_field(n, "field")) or ""
+    key = _text(form, rule_field(n, "key"))
+    value = _text(form, rule_field(n, "value"))
+    account = _text(form, rule_field(n, "account"))
     if value is None and account is None and key is None:
         return None  # the blank "add a rule" row
     return ExpenseRule(
@@ -161,9 +182,9 @@ def read_expenses(form: FormData, stored: Mapping) -> SectionPost:
             continue
         index = len(rules)
         if rule.field not in EXPENSE_RULE_FIELDS:
-            errors[f"rule-{index}-field"] = "Pick what this rule matches on."
+            errors[rule_field(index, "field")] = "Pick what this rule matches on."
         if not rule.account_code:
-            errors[f"rule-{index}-account"] = "Pick the account this rule posts to."
+            errors[rule_field(index, "account")] = "Pick the account this rule posts to."
         rules.append(rule)
     mapping = replace(
         stored,
@@ -210,7 +231,7 @@ def read_taxes(form: FormData, stored: Mapping) -> SectionPost:
 
 def read_line_types(form: FormData, stored: Mapping) -> SectionPost:
     """Replace the accounts of shipping, gift wrap, fees, discounts and unreclaimable tax."""
-    values = {name: _text(form, f"lt-{name}") for name in LINE_TYPE_NAMES}
+    values = {name: _text(form, line_type_field(name)) for name in LINE_TYPE_NAMES}
     discount = values.pop("discount") or SAME_AS_ITEM
     line_types = LineTypeAccounts(discount=discount, **values)
     return SectionPost(replace(stored, line_types=line_types))
@@ -233,12 +254,11 @@ def field_for(path: str, mapping: Mapping, rows: Sequence[PaymentMethod]) -> str
     if part == "payment_methods" and index is not None:
         return _payment_method_field(int(index), leaf, mapping, rows)
     if part == "expense_rules" and index is not None:
-        names = {"field": "field", "key": "key", "value": "value", "account_code": "account"}
-        return f"rule-{index}-{names.get(leaf or '', 'value')}"
+        return rule_field(index, _RULE_PARTS.get(leaf or "", "value"))
     if part == "tax_rates" and index is not None and int(index) < len(mapping.tax_rates):
         return tax_field(mapping.tax_rates[int(index)].rate)
     if part == "line_types" and leaf:
-        return f"lt-{leaf}"
+        return line_type_field(leaf)
     simple = {"expense_default_account_code": "expense_default"}
     return simple.get(part, part if part == "unreclaimable_tax" else None)
 
@@ -252,8 +272,7 @@ def _payment_method_field(
     row = next((r for r in rows if r.key == key), None)
     if row is None:
         return None
-    names = {"account_code": "account", "payment_account_code": "payment_account"}
-    return f"pm-{row.id}-{names.get(leaf or '', 'treatment')}"
+    return method_field(row.id, _METHOD_PARTS.get(leaf or "", "treatment"))
 
 
 def errors_for(

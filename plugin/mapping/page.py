@@ -1,5 +1,5 @@
-"""What the mapping page shows: the org's chart as grouped choices, every payment method and
-Amazon tax rate seen, the stored mapping with suggestions filling its gaps (flagged as such).
+"""What the mapping page shows: every payment method and Amazon tax rate seen, the stored mapping
+with suggestions filling its gaps (flagged as such), each row with its choices (``options``).
 
 ``load_inputs`` reads Xero (the cached chart), the database (payment methods, ledger tax rates,
 stored mapping); it raises Xero's errors for the view to explain. ``build_page`` is pure: the
@@ -9,7 +9,6 @@ inputs and a mapping to show (the stored one, or a just-posted section) in, a ``
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -19,20 +18,26 @@ from typing import Final
 
 from flask import Flask
 from sqlmodel import Session
-from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import get_redis
 from plugin.mapping.chart import cached_chart_document
 from plugin.mapping.chart import chart_from_document
 from plugin.mapping.chart import payments_enabled_codes
-from plugin.mapping.checks import EXPENSE_REFUSED_TYPES
 from plugin.mapping.checks import LINE_TYPE_NAMES
 from plugin.mapping.checks import rate_key
 from plugin.mapping.forms import rate_slug
 from plugin.mapping.forms import tax_field
-from plugin.mapping.store import MappingStoreError
+from plugin.mapping.options import Option
+from plugin.mapping.options import OptionGroup
+from plugin.mapping.options import bank_choices
+from plugin.mapping.options import expense_choices
+from plugin.mapping.options import payable_choices
+from plugin.mapping.options import tax_choices
+from plugin.mapping.options import with_current
+from plugin.mapping.rows import MappingStoreError
 from plugin.mapping.store import load_mapping
+from plugin.mapping.store import payment_method_rows
 from plugin.mapping.suggestions import Suggestions
 from plugin.mapping.suggestions import suggest_mapping
 from plugin.mapping.suggestions import suggest_treatment
@@ -40,7 +45,6 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.posting import SAME_AS_ITEM
-from plugin.posting import Account
 from plugin.posting import Chart
 from plugin.posting import Mapping
 from plugin.posting import percent_text
@@ -49,20 +53,6 @@ from plugin.xero.wiring import xero_client
 log = logging.getLogger(__name__)
 
 PAGE_XERO_WAIT: Final = 3.0  # seconds a page may wait for the shared Xero limiter
-TYPE_GROUPS: Final = {
-    "EXPENSE": "Expenses",
-    "OVERHEADS": "Overheads",
-    "DIRECTCOSTS": "Direct costs",
-    "FIXED": "Fixed assets",
-    "CURRENT": "Current assets",
-    "INVENTORY": "Inventory",
-    "PREPAYMENT": "Prepayments",
-    "NONCURRENT": "Non-current assets",
-    "CURRLIAB": "Current liabilities",
-    "LIABILITY": "Liabilities",
-    "TERMLIAB": "Non-current liabilities",
-}
-BANK_GROUPS: Final = {"CREDITCARD": "Credit cards", "BANK": "Bank accounts"}
 RULE_FIELDS: Final = {
     "business_order_info": "Business order info (e.g. GL code)",
     "unspsc_prefix": "UNSPSC code starts with",
@@ -122,17 +112,6 @@ def _rate(value: object) -> Decimal | None:
     return rate if rate.is_finite() and 0 <= rate < 1 else None
 
 
-def payment_method_rows(session: Session, org_id: int) -> list[PaymentMethod]:
-    """Return the org's payment methods in the order first seen."""
-    return list(
-        session.exec(
-            select(PaymentMethod)
-            .where(PaymentMethod.organisation_id == org_id)
-            .order_by(col(PaymentMethod.id))
-        )
-    )
-
-
 def stored_mapping(session: Session, org_id: int) -> tuple[Mapping, bool]:
     """Return (the stored mapping, whether it could not be read and was replaced by empty)."""
     try:
@@ -158,113 +137,7 @@ def load_inputs(app: Flask, session: Session, org: Organisation) -> MappingInput
     )
 
 
-# --- Choices ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Option:
-    """One choice of a select."""
-
-    value: str
-    label: str
-
-
-@dataclass(frozen=True)
-class OptionGroup:
-    """An <optgroup>."""
-
-    label: str
-    options: tuple[Option, ...]
-
-
-def _usable(account: Account) -> bool:
-    return account.status == "ACTIVE" and bool(account.code)
-
-
-def _account_option(account: Account, chart: Chart) -> Option:
-    currency = (
-        f" ({account.currency_code})"
-        if account.currency_code and account.currency_code != chart.base_currency
-        else ""
-    )
-    return Option(str(account.code), f"{account.code} · {account.name}{currency}")
-
-
-def _grouped(
-    accounts: Iterable[Account], chart: Chart, group_of: dict[str, str]
-) -> list[OptionGroup]:
-    groups: dict[str, list[Option]] = {label: [] for label in group_of.values()}
-    other: list[Option] = []
-    for account in accounts:
-        key = account.bank_account_type if account.type == "BANK" else account.type
-        label = group_of.get(key or "")
-        (groups[label] if label else other).append(_account_option(account, chart))
-    found = [OptionGroup(label, tuple(options)) for label, options in groups.items() if options]
-    if other:
-        found.append(OptionGroup("Other", tuple(other)))
-    return found
-
-
-def bank_choices(chart: Chart) -> list[OptionGroup]:
-    """Active bank, credit-card and other money accounts (Type BANK), cards first."""
-    banks = [a for a in chart.accounts if _usable(a) and a.type == "BANK"]
-    return _grouped(banks, chart, BANK_GROUPS)
-
-
-def payable_choices(chart: Chart, payments_enabled: frozenset[str]) -> list[OptionGroup]:
-    """Accounts bills may be paid from: bank accounts, then those with payments enabled."""
-    groups = _grouped(
-        [a for a in chart.accounts if _usable(a) and a.type == "BANK"],
-        chart,
-        {"BANK": "Bank accounts", "CREDITCARD": "Credit cards"},
-    )
-    enabled = [
-        _account_option(a, chart)
-        for a in chart.accounts
-        if _usable(a) and a.type != "BANK" and a.code in payments_enabled
-    ]
-    if enabled:
-        groups.append(OptionGroup("Payments enabled", tuple(enabled)))
-    return groups
-
-
-def expense_choices(chart: Chart) -> list[OptionGroup]:
-    """Active accounts that can take a purchase, grouped by type (usual expense types first)."""
-    fitting = [
-        a
-        for a in chart.accounts
-        if _usable(a) and not a.system_account and a.type not in EXPENSE_REFUSED_TYPES
-    ]
-    return _grouped(fitting, chart, TYPE_GROUPS)
-
-
-def tax_choices(chart: Chart, rate: Decimal) -> list[OptionGroup]:
-    """Active expense tax rates fit for Amazon ``rate``: the same rate, or 0% when above 0."""
-    usable = [t for t in chart.tax_rates if t.status == "ACTIVE" and t.can_apply_to_expenses]
-    same = tuple(
-        Option(t.tax_type, f"{t.name} ({t.tax_type})") for t in usable if t.fraction == rate
-    )
-    groups = [OptionGroup(f"{percent_text(rate)}, like Amazon", same)] if same else []
-    if rate > 0:
-        zero = tuple(
-            Option(t.tax_type, f"{t.name} ({t.tax_type})") for t in usable if t.effective_rate == 0
-        )
-        if zero:
-            groups.append(OptionGroup("0%: the tax cannot be reclaimed", zero))
-    return groups
-
-
-def with_current(groups: list[OptionGroup], value: str | None, why: str) -> list[OptionGroup]:
-    """Add the current value as its own group when it is not among the choices (so it shows)."""
-    if not value or any(o.value == value for g in groups for o in g.options):
-        return groups
-    return [
-        *groups,
-        OptionGroup("Current choice (cannot be used)", (Option(value, f"{value}: {why}"),)),
-    ]
-
-
-# --- Rows ------------------------------------------------------------------------------------
+# --- Page rows --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -21,17 +21,17 @@ from sqlmodel import select
 
 from plugin.infra.queues import enqueue_once
 from plugin.mapping import forms as mapping_form
-from plugin.mapping.checks import validate_mapping
+from plugin.mapping.chart_checks import validate_mapping
 from plugin.mapping.files import MappingFileError
 from plugin.mapping.forms import FormData
 from plugin.mapping.forms import SectionPost
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
 from plugin.mapping.page import build_page
-from plugin.mapping.page import payment_method_rows
 from plugin.mapping.page import stored_mapping
 from plugin.mapping.store import MappingRejected
 from plugin.mapping.store import import_mapping
+from plugin.mapping.store import payment_method_rows
 from plugin.mapping.store import save_mapping
 from plugin.models import EntryState
 from plugin.models import LedgerEntry

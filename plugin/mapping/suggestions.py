@@ -40,9 +40,9 @@ from decimal import Decimal
 from typing import Final
 
 from plugin.amazon.models import payment_method_key
-from plugin.mapping.checks import purchase_named
+from plugin.mapping.accounts import purchase_named
+from plugin.mapping.accounts import unreclaimable_rank
 from plugin.mapping.checks import rate_key
-from plugin.mapping.checks import unreclaimable_rank
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import Account
 from plugin.posting import Chart

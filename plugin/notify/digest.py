@@ -5,41 +5,26 @@ when something is new since the last one: a payment method seen for the first ti
 failed entries for a reason, or a connection that needs reconnecting. Each item links to the
 exact page that fixes it.
 
-Building the digest is pure (``snapshot_of``, ``is_news``, ``build_digest``); ``gather`` reads the
-database and ``send_message`` delivers: through SMTP when ``SMTP_URL`` is set
-(``smtp://user:pass@host:587`` upgrades with STARTTLS, ``smtps://`` is TLS from the start,
-other ports of ``smtp://`` are plain, for a local relay), else into the
-outbox folder (``MAIL_OUTBOX_DIR``, default ``<instance>/outbox``) as ``.eml`` files, which the
-``/outbox`` page lists in the demo and the tests.
+Building the digest is pure (``is_news``, ``due``, ``build_digest``); ``snapshot_of`` and
+``recipients`` read the database; ``send_digest`` puts it together and hands each email to
+``plugin.notify.mail``.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
-import ssl
-import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import format_datetime
-from email.utils import make_msgid
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 from urllib.parse import urlencode
-from urllib.parse import urlsplit
 
 from flask import Flask
-from flask import render_template
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
+from plugin.manage.entries import reason_groups
+from plugin.manage.status import new_payment_methods
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
@@ -47,14 +32,10 @@ from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import User
-from plugin.models import utcnow
-
-log = logging.getLogger(__name__)
+from plugin.notify.mail import compose
+from plugin.notify.mail import send_message
 
 DIGEST_ACTION = "digest_sent"
-ORG_HEADER = "X-Organisation-Id"
-SMTP_TIMEOUT = 20
-STARTTLS_PORT = 587
 
 
 # --- Pure: what to report --------------------------------------------------------------------
@@ -172,9 +153,6 @@ def build_digest(org_id: int, org_name: str, base_url: str, snapshot: Snapshot) 
 
 def snapshot_of(session: Session, org: Organisation) -> Snapshot:
     """What needs attention in the organisation now."""
-    from plugin.manage.services import new_payment_methods
-    from plugin.manage.services import reason_groups
-
     org_id = int(org.id or 0)
     methods = {m.key: m.label or m.key for m in new_payment_methods(session, org_id)}
     held = {g.reason_code: (g.reason, g.count) for g in reason_groups(session, org_id)}
@@ -212,60 +190,7 @@ def recipients(session: Session, org_id: int) -> list[User]:
     return [user for user in users if user.email]
 
 
-# --- Composing and delivering ----------------------------------------------------------------
-
-
-def compose(digest: Digest, to: str, mail_from: str) -> EmailMessage:
-    """The email for one member (plain text, with an HTML alternative)."""
-    message = EmailMessage()
-    message["Subject"] = digest.subject
-    message["From"] = mail_from
-    message["To"] = to
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain="amazon-business-for-xero")
-    message[ORG_HEADER] = str(digest.org_id)
-    message.set_content(render_template("mail/digest.txt", digest=digest))
-    message.add_alternative(render_template("mail/digest.html", digest=digest), subtype="html")
-    return message
-
-
-def outbox_dir(app: Flask) -> Path:
-    """Where mail goes when no SMTP server is configured."""
-    configured = app.config.get("MAIL_OUTBOX_DIR")
-    return Path(configured) if configured else Path(app.instance_path) / "outbox"
-
-
-def send_message(app: Flask, message: EmailMessage) -> None:
-    """Deliver through SMTP_URL, or write the message to the outbox folder."""
-    url = str(app.config.get("SMTP_URL") or "")
-    if url:
-        _send_smtp(url, message)
-        return
-    folder = outbox_dir(app)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    path = folder / f"{stamp}-{message[ORG_HEADER] or 'x'}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(message.as_bytes(policy=policy.SMTP))
-
-
-def _send_smtp(url: str, message: EmailMessage) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps"):
-        raise ValueError("SMTP_URL must start with smtp:// or smtps://")
-    host = parts.hostname or "localhost"
-    port = parts.port or (465 if parts.scheme == "smtps" else 587)
-    context = ssl.create_default_context()
-    server: smtplib.SMTP
-    if parts.scheme == "smtps":
-        server = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
-    else:
-        server = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
-    with server:
-        if parts.scheme == "smtp" and port == STARTTLS_PORT:
-            server.starttls(context=context)
-        if parts.username:
-            server.login(unquote(parts.username), unquote(parts.password or ""))
-        server.send_message(message)
+# --- Sending ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -319,46 +244,3 @@ def organisations_to_check(session: Session) -> list[Organisation]:
             .order_by(col(Organisation.id))
         )
     )
-
-
-# --- The outbox page -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutboxMail:
-    """One mail in the outbox folder, as the outbox page shows it."""
-
-    name: str
-    org_id: int | None
-    subject: str
-    to: str
-    date: str
-    text: str
-
-
-def read_outbox(app: Flask, org_ids: Iterable[int]) -> list[OutboxMail]:
-    """Mails in the outbox for the given organisations, newest first."""
-    wanted = set(org_ids)
-    folder = outbox_dir(app)
-    if not folder.is_dir():
-        return []
-    mails: list[OutboxMail] = []
-    for path in sorted(folder.glob("*.eml"), reverse=True):
-        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        raw_org = str(message.get(ORG_HEADER) or "")
-        org_id = int(raw_org) if raw_org.isdigit() else None
-        if org_id not in wanted:
-            continue
-        body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""  # type: ignore[attr-defined]
-        mails.append(
-            OutboxMail(
-                path.name,
-                org_id,
-                str(message.get("Subject", "")),
-                str(message.get("To", "")),
-                str(message.get("Date", "")),
-                str(text),
-            )
-        )
-    return mails

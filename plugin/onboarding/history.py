@@ -25,8 +25,8 @@ from sqlmodel import select
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from plugin.work.services import HISTORY_LIMIT_DAYS
-from plugin.work.services import ImportRangeError
+from plugin.work.imports import HISTORY_LIMIT_DAYS
+from plugin.work.imports import ImportRangeError
 
 DEFAULT_DAYS = 30
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)

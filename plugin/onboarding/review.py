@@ -29,7 +29,7 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.posting import SAME_AS_ITEM
-from plugin.work.services import posting_context
+from plugin.work.posting_run import posting_context
 
 PENDING: Final = (EntryState.FETCHED, EntryState.HELD, EntryState.READY, EntryState.FAILED)
 KIND_LABELS: Final = {

@@ -7,8 +7,12 @@ Routes (members of the organisation only; everyone else gets 404):
 - ``GET /amazon/callback``: Amazon's redirect back; verify state, exchange the code at once.
 - ``POST /orgs/<org_id>/amazon/<connection_id>/name``: rename a connection (form or HTMX).
 
+The organisation of ``<org_id>`` is loaded once for ``bp`` (``plugin.auth.access``). The
+callback is on its own blueprint, ``callback_bp``: its URL is the redirect URI registered with
+Amazon and carries no organisation (that comes from the state).
+
 Views stay thin: state handling is ``plugin.auth.oauth_state``, everything else
-``plugin.amazon.auth``. The callback answers with ``Referrer-Policy: no-referrer`` whatever
+``plugin.amazon.consent``. The callback answers with ``Referrer-Policy: no-referrer`` whatever
 happens (the URL carries the authorization code). The picker page widens CSP ``form-action``
 to the stores' consent origins, because the POST that starts consent ends in a redirect there.
 """
@@ -29,24 +33,26 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 
-from plugin.amazon.auth import AmazonSettings
-from plugin.amazon.auth import ConsentProblem
-from plugin.amazon.auth import InvalidName
-from plugin.amazon.auth import complete_consent
-from plugin.amazon.auth import connection_of
-from plugin.amazon.auth import connections_of
-from plugin.amazon.auth import consent_redirect
-from plugin.amazon.auth import explain_consent_error
-from plugin.amazon.auth import explain_exchange_failure
-from plugin.amazon.auth import next_step_after_amazon
-from plugin.amazon.auth import rename_connection
+from plugin.amazon.connections import InvalidName
+from plugin.amazon.connections import connection_of
+from plugin.amazon.connections import connections_of
+from plugin.amazon.connections import rename_connection
+from plugin.amazon.consent import ConsentProblem
+from plugin.amazon.consent import complete_consent
+from plugin.amazon.consent import consent_redirect
+from plugin.amazon.consent import explain_consent_error
+from plugin.amazon.consent import explain_exchange_failure
+from plugin.amazon.consent import next_step_after_amazon
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.regions import Store
 from plugin.amazon.regions import UnknownStore
 from plugin.amazon.regions import consent_origins
 from plugin.amazon.regions import picker_stores
 from plugin.amazon.regions import store_for
+from plugin.amazon.settings import AmazonSettings
 from plugin.auth import oauth_state
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.auth.access import organisation_or_404
 from plugin.auth.access import user_organisations
 from plugin.auth.oauth_state import StateError
@@ -57,7 +63,9 @@ from plugin.models import Organisation
 from plugin.security import set_security_headers
 from plugin.security import token_cipher
 
-bp = Blueprint("amazon", __name__)
+bp = Blueprint("amazon", __name__, url_prefix="/orgs/<int:org_id>/amazon")
+load_organisation_from_url(bp)
+callback_bp = Blueprint("amazon_callback", __name__, url_prefix="/amazon")
 
 FLOW = "amazon"
 
@@ -66,11 +74,10 @@ def _settings() -> AmazonSettings:
     return AmazonSettings.from_config(current_app.config)
 
 
-@bp.after_request
+@callback_bp.after_request
 def _no_referrer_on_callback(response: Response) -> Response:
     """The callback URL holds the authorization code: never let it leak as a Referer."""
-    if request.endpoint == "amazon.callback":
-        response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -92,18 +99,18 @@ def _connect_page(org: Organisation, status: int = 200, error: str = "") -> Resp
     return set_security_headers(response, form_targets=targets)
 
 
-@bp.get("/orgs/<int:org_id>/amazon")
+@bp.get("")
 @login_required
-def connect_page(org_id: int) -> Response:
+def connect_page() -> Response:
     """Pick an Amazon Business store to connect; list the stores already connected."""
-    return _connect_page(organisation_or_404(org_id))
+    return _connect_page(current_organisation())
 
 
-@bp.post("/orgs/<int:org_id>/amazon")
+@bp.post("")
 @login_required
-def start(org_id: int) -> Any:
+def start() -> Any:
     """Send the browser to the chosen store's consent page with a fresh single-use state."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     settings = _settings()
     if not (settings.client_id and settings.application_id):
         return _connect_page(
@@ -135,7 +142,7 @@ def _problem_page(
     return response
 
 
-@bp.get("/amazon/callback")
+@callback_bp.get("/callback")
 @login_required
 def callback() -> Any:
     """Amazon's redirect back: check state, explain errors, or exchange the code at once."""
@@ -196,11 +203,11 @@ def callback() -> Any:
     return redirect(next_step_after_amazon(org))
 
 
-@bp.post("/orgs/<int:org_id>/amazon/<int:connection_id>/name")
+@bp.post("/<int:connection_id>/name")
 @login_required
-def rename(org_id: int, connection_id: int) -> Any:
+def rename(connection_id: int) -> Any:
     """Rename a store connection; HTMX gets the updated row, a plain form a redirect."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
     connection = connection_of(session, int(org.id or 0), connection_id)
     if connection is None:

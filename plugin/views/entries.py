@@ -26,22 +26,25 @@ from sqlmodel import Session
 from sqlmodel import select
 from werkzeug.wrappers import Response
 
-from plugin.auth.access import organisation_or_404
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
-from plugin.manage import services as manage_service
+from plugin.manage.actions import mark_posted_by_hand
+from plugin.manage.actions import unmark_posted_by_hand
 from plugin.manage.entry import describe
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 
-bp = Blueprint("entries", __name__)
+bp = Blueprint("entries", __name__, url_prefix="/orgs/<int:org_id>/entries")
+load_organisation_from_url(bp)
 
 
-@bp.get("/orgs/<int:org_id>/entries/<transaction_id>")
+@bp.get("/<transaction_id>")
 @login_required
-def entry(org_id: int, transaction_id: str) -> Any:
+def entry(transaction_id: str) -> Any:
     """The ledger entry of one Amazon Business transaction."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     method = session.exec(
@@ -53,15 +56,15 @@ def entry(org_id: int, transaction_id: str) -> Any:
     return render_template("entries/entry.html", org=org, view=describe(found, method))
 
 
-@bp.post("/orgs/<int:org_id>/entries/<transaction_id>/posted-by-hand")
+@bp.post("/<transaction_id>/posted-by-hand")
 @login_required
-def posted_by_hand(org_id: int, transaction_id: str) -> Response:
+def posted_by_hand(transaction_id: str) -> Response:
     """Mark a held or failed entry as posted in Xero by the user."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     who = current_user.name or current_user.email or f"user {current_user.id}"
-    if manage_service.mark_posted_by_hand(session, org, found, f"user:{current_user.id}", who):
+    if mark_posted_by_hand(session, org, found, f"user:{current_user.id}", who):
         flash("Marked as posted by hand. This app will never post it.", "success")
     else:
         flash(
@@ -70,15 +73,15 @@ def posted_by_hand(org_id: int, transaction_id: str) -> Response:
     return _back_to(org, transaction_id)
 
 
-@bp.post("/orgs/<int:org_id>/entries/<transaction_id>/posted-by-hand/undo")
+@bp.post("/<transaction_id>/posted-by-hand/undo")
 @login_required
-def posted_by_hand_undo(org_id: int, transaction_id: str) -> Response:
+def posted_by_hand_undo(transaction_id: str) -> Response:
     """Take back "posted by hand": the entry is evaluated and posted again if it can be."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     actor = f"user:{current_user.id}"
-    if manage_service.unmark_posted_by_hand(session, current_app, org, found, actor):
+    if unmark_posted_by_hand(session, current_app, org, found, actor):
         flash("The mark is taken back: this purchase is checked and posted again.", "success")
     else:
         flash("Nothing changed: this purchase is not marked as posted by hand.", "error")

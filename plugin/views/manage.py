@@ -14,7 +14,9 @@ answers the full page to a plain request, so every URL can be bookmarked and rel
 - ``GET  /orgs/<id>/manage/history``: import history.
 - ``POST /orgs/<id>/manage/notify``: the signed-in member's daily digest on or off.
 - ``GET  /orgs/<id>/manage/disconnect``: what disconnecting does, and the button to do it.
-- ``GET  /outbox``: mail written to the outbox folder (only when no SMTP server is configured).
+
+The organisation is loaded once for the blueprint (``plugin.auth.access``); the outbox page is
+``plugin.views.outbox``.
 
 Mutations answer HTMX with the updated fragment plus ``HX-Trigger: manage-changed`` (so the
 status and history refresh), and plain forms with a redirect back to the page.
@@ -38,22 +40,26 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
 from sqlalchemy.exc import DBAPIError
+from werkzeug.wrappers import Response as BaseResponse
 
-from plugin.auth.access import organisation_or_404
-from plugin.auth.access import user_organisations
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra import errors
 from plugin.infra.background import background_available
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
-from plugin.manage import services as service
+from plugin.manage import actions
+from plugin.manage import entries as entry_list
+from plugin.manage import manual_import
+from plugin.manage import status as org_status
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.notify import digest as notifications
 from plugin.onboarding.steps import next_step_url
-from plugin.work.services import ready_to_post
+from plugin.work.readiness import ready_to_post
 
-bp = Blueprint("manage", __name__)
+bp = Blueprint("manage", __name__, url_prefix="/orgs/<int:org_id>/manage")
+load_organisation_from_url(bp)
 
 PAGE = "manage/page.html"
 CHANGED = "manage-changed"
@@ -102,35 +108,37 @@ def _status_context(org: Organisation) -> dict[str, Any]:
     interval = int(current_app.config.get("SYNC_INTERVAL_MINUTES") or 60)
     return {
         "org": org,
-        "summary": service.summary(get_session(), current_app, org),
-        "next_sync": service.next_sync_estimate(org, interval, utcnow()),
+        "summary": org_status.summary(get_session(), current_app, org),
+        "next_sync": org_status.next_sync_estimate(org, interval, utcnow()),
         "setup_url": next_step_url(org),
     }
 
 
-def _entries_context(org: Organisation, wanted: service.EntryFilter) -> dict[str, Any]:
+def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
-    short_code = service.xero_short_code(current_app, org_id)
+    short_code = entry_list.xero_short_code(current_app, org_id)
     return {
         "org": org,
         "wanted": wanted,
-        "entries_page": service.list_entries(session, org_id, wanted, short_code),
-        "groups": service.reason_groups(session, org_id),
-        "anything_imported": service.has_entries(session, org_id),
-        "state_labels": service.STATE_LABELS,
+        "entries_page": entry_list.list_entries(session, org_id, wanted, short_code),
+        "groups": entry_list.reason_groups(session, org_id),
+        "anything_imported": entry_list.has_entries(session, org_id),
+        "state_labels": entry_list.STATE_LABELS,
     }
 
 
 def _import_context(org: Organisation, error: str = "", form: Any = None) -> dict[str, Any]:
     session = get_session()
-    run = service.latest_manual_import(session, int(org.id or 0))
+    org_id = int(org.id or 0)
+    run = manual_import.latest_manual_import(session, org_id)
+    confirmed = run is not None and manual_import.posting_confirmed(session, org_id, run.id or 0)
     today = utcnow().date()
     return {
         "org": org,
         "run": run,
-        "active": service.run_active(run),
-        "confirmed": bool(run and service.posting_confirmed(session, int(org.id or 0), run.id)),
+        "active": manual_import.run_active(run),
+        "confirmed": confirmed,
         "import_error": error,
         "form": form or {},
         "today": today.isoformat(),
@@ -138,11 +146,11 @@ def _import_context(org: Organisation, error: str = "", form: Any = None) -> dic
 
 
 def _history_context(org: Organisation) -> dict[str, Any]:
-    return {"org": org, "history": service.import_history(get_session(), int(org.id or 0))}
+    return {"org": org, "history": manual_import.import_history(get_session(), int(org.id or 0))}
 
 
 def _notify_context(org: Organisation) -> dict[str, Any]:
-    membership = service.membership_of(get_session(), int(org.id or 0), int(current_user.id))
+    membership = actions.membership_of(get_session(), int(org.id or 0), int(current_user.id))
     return {"org": org, "membership": membership}
 
 
@@ -150,7 +158,7 @@ def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) ->
     overrides = dict(overrides or {})
     context: dict[str, Any] = {}
     context.update(_status_context(org))
-    context.update(_entries_context(org, overrides.pop("wanted", service.EntryFilter())))
+    context.update(_entries_context(org, overrides.pop("wanted", entry_list.EntryFilter())))
     context.update(_import_context(org))
     context.update(_history_context(org))
     context.update(_notify_context(org))
@@ -179,39 +187,39 @@ def _answer(
     return response
 
 
-def _back(org: Organisation, anchor: str = "") -> Response:
+def _back(org: Organisation, anchor: str = "") -> BaseResponse:
     return redirect(url_for("manage.page", org_id=org.id) + (f"#{anchor}" if anchor else ""))
 
 
 # --- The page and its fragments ----------------------------------------------------------------
 
 
-@bp.get("/orgs/<int:org_id>/manage")
+@bp.get("")
 @login_required
-def page(org_id: int) -> Response:
+def page() -> Response:
     """Manage Integrations: everything about the organisation's connection, on one page."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     return render(PAGE, PAGE, **_page_context(org))
 
 
-@bp.get("/orgs/<int:org_id>/manage/status")
+@bp.get("/status")
 @login_required
-def status(org_id: int) -> Response:
+def status() -> Response:
     """Connections, counts and sync (polled by the page)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     return _answer(org, "partials/manage/_status.html", _status_context(org))
 
 
-@bp.post("/orgs/<int:org_id>/manage/sync")
+@bp.post("/sync")
 @login_required
-def sync_now(org_id: int) -> Response:
+def sync_now() -> BaseResponse:
     """Queue a sync of the organisation now."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     why_not = ready_to_post(org)
     if why_not is not None:
         message, category = f"Cannot sync now: {why_not}", "error"
     else:
-        queued = service.sync_now(current_app, org)
+        queued = actions.sync_now(current_app, org)
         message, category = {
             True: ("Sync started. New purchases appear here in a minute or two.", "success"),
             False: ("A sync is already on its way.", "success"),
@@ -224,13 +232,13 @@ def sync_now(org_id: int) -> Response:
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
 
 
-@bp.post("/orgs/<int:org_id>/manage/sync-enabled")
+@bp.post("/sync-enabled")
 @login_required
-def sync_enabled(org_id: int) -> Response:
+def sync_enabled() -> BaseResponse:
     """Turn scheduled syncing on or off."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     enabled = request.form.get("enabled") == "1"
-    message = service.set_sync_enabled(get_session(), org, enabled, _actor())
+    message = actions.set_sync_enabled(get_session(), org, enabled, _actor())
     if not is_htmx_request():
         flash(message, "success")
         return _back(org)
@@ -238,25 +246,25 @@ def sync_enabled(org_id: int) -> Response:
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
 
 
-@bp.get("/orgs/<int:org_id>/manage/entries")
+@bp.get("/entries")
 @login_required
-def entries(org_id: int) -> Response:
+def entries() -> Response:
     """Entries by state and reason, 50 at a time, newest first."""
-    org = organisation_or_404(org_id)
-    wanted = service.EntryFilter.from_args(request.args)
+    org = current_organisation()
+    wanted = entry_list.EntryFilter.from_args(request.args)
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
 
 
-@bp.post("/orgs/<int:org_id>/manage/entries/retry")
+@bp.post("/entries/retry")
 @login_required
-def retry(org_id: int) -> Response:
+def retry() -> BaseResponse:
     """Retry one held or failed entry, or every one with a given reason."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     raw_id = request.form.get("entry_id", "")
     reason = request.form.get("reason", "").strip() or None
     if not raw_id.isdigit() and reason is None:
         abort(400, description="Choose an entry or a reason to retry.")
-    count = service.retry_entries(
+    count = actions.retry_entries(
         get_session(),
         current_app,
         org,
@@ -273,18 +281,18 @@ def retry(org_id: int) -> Response:
     if not is_htmx_request():
         flash(message, "success")
         return _back(org, "entries")
-    wanted = service.EntryFilter.from_args(
+    wanted = entry_list.EntryFilter.from_args(
         {"state": request.form.get("state"), "reason": request.form.get("reason_filter")}
     )
     context = {**_entries_context(org, wanted), "entries_message": message}
     return _answer(org, "partials/manage/_entries.html", context, trigger=True)
 
 
-@bp.get("/orgs/<int:org_id>/manage/import")
+@bp.get("/import")
 @login_required
-def import_status(org_id: int) -> Response:
+def import_status() -> Response:
     """The manual import form, and the progress or result of the latest manual import."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     context = _import_context(org)
     response = _answer(org, "partials/manage/_import.html", context)
     if request.args.get("polling") and not context["active"]:
@@ -292,14 +300,14 @@ def import_status(org_id: int) -> Response:
     return response
 
 
-@bp.post("/orgs/<int:org_id>/manage/import")
+@bp.post("/import")
 @login_required
-def start_import(org_id: int) -> Response:
+def start_import() -> BaseResponse:
     """Import a date range from Amazon Business (nothing is posted before confirmation)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     try:
-        service.start_manual_import(get_session(), current_app, org, request.form, _actor())
-    except service.ImportFormError as exc:
+        manual_import.start_manual_import(get_session(), current_app, org, request.form, _actor())
+    except manual_import.ImportFormError as exc:
         context = _import_context(org, error=str(exc), form=request.form)
         return _answer(org, "partials/manage/_import.html", context, status=400)
     if not is_htmx_request():
@@ -308,20 +316,20 @@ def start_import(org_id: int) -> Response:
     return _answer(org, "partials/manage/_import.html", _import_context(org), trigger=True)
 
 
-@bp.post("/orgs/<int:org_id>/manage/import/<int:run_id>/post")
+@bp.post("/import/<int:run_id>/post")
 @login_required
-def post_import(org_id: int, run_id: int) -> Response:
+def post_import(run_id: int) -> BaseResponse:
     """Post the new entries a manual import found."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
-    run = service.import_run_of(session, int(org.id or 0), run_id)
+    run = manual_import.import_run_of(session, int(org.id or 0), run_id)
     if run is None:
         abort(404)
     error = ""
     why_not = ready_to_post(org)
     if why_not is not None:
         error = f"Cannot post yet: {why_not}"
-    elif not service.post_new(current_app, session, org, run, _actor()):
+    elif not manual_import.post_new(current_app, session, org, run, _actor()):
         error = "Background work is paused, so posting cannot start now. Try again shortly."
     if not is_htmx_request():
         flash(error or "Posting started.", "error" if error else "success")
@@ -330,44 +338,33 @@ def post_import(org_id: int, run_id: int) -> Response:
     return _answer(org, "partials/manage/_import.html", context, trigger=not error)
 
 
-@bp.get("/orgs/<int:org_id>/manage/history")
+@bp.get("/history")
 @login_required
-def history(org_id: int) -> Response:
+def history() -> Response:
     """The organisation's latest imports."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     return _answer(org, "partials/manage/_history.html", _history_context(org))
 
 
-@bp.post("/orgs/<int:org_id>/manage/notify")
+@bp.post("/notify")
 @login_required
-def notify(org_id: int) -> Response:
+def notify() -> BaseResponse:
     """Turn the signed-in member's daily digest email on or off."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     session = get_session()
-    membership = service.membership_of(session, int(org.id or 0), int(current_user.id))
+    membership = actions.membership_of(session, int(org.id or 0), int(current_user.id))
     if membership is None:
         abort(404)
-    service.set_notify(session, membership, request.form.get("notify") == "1")
+    actions.set_notify(session, membership, request.form.get("notify") == "1")
     if not is_htmx_request():
         flash("Email digest " + ("on." if membership.notify else "off."), "success")
         return _back(org, "notifications")
     return _answer(org, "partials/manage/_notify.html", _notify_context(org))
 
 
-@bp.get("/orgs/<int:org_id>/manage/disconnect")
+@bp.get("/disconnect")
 @login_required
-def confirm_disconnect(org_id: int) -> str:
+def confirm_disconnect() -> str:
     """Say what disconnecting does before doing it."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     return render_template("manage/disconnect.html", org=org)
-
-
-@bp.get("/outbox")
-@login_required
-def outbox() -> str:
-    """The demo's mail: digests written to the outbox folder for the user's organisations."""
-    if current_app.config.get("SMTP_URL"):
-        abort(404)
-    orgs = user_organisations(get_session(), int(current_user.id))
-    mails = notifications.read_outbox(current_app, [int(o.id or 0) for o in orgs])
-    return render_template("manage/outbox.html", mails=mails, orgs={o.id: o for o in orgs})

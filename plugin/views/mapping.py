@@ -3,7 +3,8 @@ items; used by the wizard and by Manage Integrations (``?from=manage``). Members
 
 Routes:
 
-- ``GET /orgs/<org_id>/setup/mapping`` (wizard step) and ``GET /orgs/<org_id>/mapping``: the page.
+- ``GET /orgs/<org_id>/mapping``: the page (``show_page``; the wizard's step
+  ``/orgs/<org_id>/setup/mapping`` is ``plugin.views.onboarding``).
 - ``GET /orgs/<org_id>/mapping/<section>``: one section (``payment-methods``, ``expenses``,
   ``taxes``, ``line-types``); HTMX gets the fragment (root ``id`` = the section name), a browser
   the whole page. Manage Integrations embeds ``payment-methods`` with ``hx-trigger="load"``.
@@ -12,7 +13,8 @@ Routes:
 - ``GET /orgs/<org_id>/mapping/export``: the mapping file (design §7) as a download.
 - ``POST /orgs/<org_id>/mapping/import``: upload a mapping file; checked against the chart.
 
-Xero not answering while the page is built gives an inline message with a retry button.
+Xero not answering while the page is built gives an inline message with a retry button. The
+organisation is loaded once for the blueprint (``plugin.auth.access``).
 """
 
 from __future__ import annotations
@@ -31,12 +33,14 @@ from flask import request
 from flask_login import current_user
 from flask_login import login_required
 
-from plugin.auth.access import organisation_or_404
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra.htmx import render
 from plugin.infra.outages import OUTAGES
 from plugin.infra.outages import Outage
 from plugin.infra.outages import explain
+from plugin.mapping.files import dump_mapping
 from plugin.mapping.forms import SECTIONS
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
@@ -46,13 +50,13 @@ from plugin.mapping.page import stored_mapping
 from plugin.mapping.sections import FileImport
 from plugin.mapping.sections import import_file
 from plugin.mapping.sections import save_section
-from plugin.mapping.store import dump_mapping
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.onboarding import wizard
 from plugin.onboarding.steps import next_step_url
 
-bp = Blueprint("mapping", __name__)
+bp = Blueprint("mapping", __name__, url_prefix="/orgs/<int:org_id>/mapping")
+load_organisation_from_url(bp)
 
 PAGE: Final = "mapping/page.html"
 SECTION_TEMPLATES: Final = {
@@ -111,8 +115,8 @@ def _section_or_404(section: str) -> str:
     return SECTION_TEMPLATES[section]
 
 
-def _page(org_id: int) -> Any:
-    org = organisation_or_404(org_id)
+def show_page(org: Organisation) -> Any:
+    """The whole mapping page (the wizard's step sends the user back until it is reached)."""
     if not _from_manage() and not wizard.reached(org, OnboardingStep.MAP_ACCOUNTS):
         return redirect(next_step_url(org))
     inputs = _inputs(org)
@@ -121,25 +125,18 @@ def _page(org_id: int) -> Any:
     return _render(org, PAGE, build_page(inputs))
 
 
-@bp.get("/orgs/<int:org_id>/setup/mapping")
+@bp.get("")
 @login_required
-def wizard_page(org_id: int) -> Any:
-    """The mapping step of the wizard."""
-    return _page(org_id)
-
-
-@bp.get("/orgs/<int:org_id>/mapping")
-@login_required
-def page(org_id: int) -> Any:
+def page() -> Any:
     """The mapping page (from Manage Integrations: ``?from=manage``)."""
-    return _page(org_id)
+    return show_page(current_organisation())
 
 
-@bp.get("/orgs/<int:org_id>/mapping/<section>")
+@bp.get("/<section>")
 @login_required
-def section(org_id: int, section: str) -> Any:
+def section(section: str) -> Any:
     """One section of the mapping page (HTMX fragment) or the whole page."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     fragment = _section_or_404(section)
     inputs = _inputs(org)
     if isinstance(inputs, Outage):
@@ -147,11 +144,11 @@ def section(org_id: int, section: str) -> Any:
     return _render(org, fragment, build_page(inputs), section_id=section)
 
 
-@bp.post("/orgs/<int:org_id>/mapping/<section>")
+@bp.post("/<section>")
 @login_required
-def save(org_id: int, section: str) -> Any:
+def save(section: str) -> Any:
     """Save one section; answer with it (problems next to the fields, 422, when refused)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     fragment = _section_or_404(section)
     inputs = _inputs(org)
     if isinstance(inputs, Outage):
@@ -162,11 +159,11 @@ def save(org_id: int, section: str) -> Any:
     )
 
 
-@bp.get("/orgs/<int:org_id>/mapping/export")
+@bp.get("/export")
 @login_required
-def export(org_id: int) -> Any:
+def export() -> Any:
     """Download the mapping (design §7 format, version 1)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     mapping, _unreadable = stored_mapping(get_session(), int(org.id or 0))
     body = json.dumps(dump_mapping(mapping), indent=2, ensure_ascii=False) + "\n"
     name = re.sub(r"[^A-Za-z0-9]+", "-", org.name).strip("-").lower() or f"org-{org.id}"
@@ -178,11 +175,11 @@ def export(org_id: int) -> Any:
     return response
 
 
-@bp.post("/orgs/<int:org_id>/mapping/import")
+@bp.post("/import")
 @login_required
-def import_(org_id: int) -> Any:
+def import_() -> Any:
     """Import a mapping file; every problem is listed when it is refused."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     inputs = _inputs(org)
     if isinstance(inputs, Outage):
         return _render(org, ALL_SECTIONS, status=503, outage=inputs)

@@ -1,5 +1,6 @@
-"""The set-up wizard after Amazon Business is connected: import history, then review and finish
-(the mapping step is ``plugin.views.mapping``). Members of the organisation only (404 otherwise).
+"""The set-up wizard after Amazon Business is connected: import history, map accounts, then
+review and finish. Members of the organisation only (404 otherwise; the organisation is loaded
+once for the blueprint, see ``plugin.auth.access``).
 
 Routes:
 
@@ -9,6 +10,8 @@ Routes:
 - ``GET /orgs/<org_id>/setup/history/runs/<run_id>``: the progress fragment; it polls itself
   every second while the import is queued or running, and stops when it is done.
 - ``POST /orgs/<org_id>/setup/history/next``: Skip or Next: on to mapping.
+- ``GET /orgs/<org_id>/setup/mapping``: the mapping page as a wizard step (the page itself is
+  ``plugin.views.mapping``).
 - ``POST /orgs/<org_id>/setup/mapping/next``: mapping done: on to review.
 - ``GET /orgs/<org_id>/setup/review``: the mapping summary and what posting would create.
 - ``POST /orgs/<org_id>/setup/review``: Finish: sync on, posting queued, on to Manage.
@@ -28,12 +31,16 @@ from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
 
-from plugin.amazon.auth import connections_of
-from plugin.auth.access import organisation_or_404
+from plugin.amazon.connections import connections_of
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
+from plugin.infra.keys import post_job_id
+from plugin.infra.locks import AlreadyRunning
 from plugin.infra.outages import OUTAGES
 from plugin.infra.outages import explain
 from plugin.infra.queues import enqueue_once
@@ -49,9 +56,12 @@ from plugin.onboarding import history
 from plugin.onboarding import review
 from plugin.onboarding import wizard
 from plugin.onboarding.steps import next_step_url
-from plugin.work import services as sync
+from plugin.views import mapping as mapping_views
+from plugin.work.imports import ImportRangeError
+from plugin.work.imports import start_import
 
-bp = Blueprint("onboarding", __name__)
+bp = Blueprint("onboarding", __name__, url_prefix="/orgs/<int:org_id>/setup")
+load_organisation_from_url(bp)
 
 BUSY_POSTING = "Posting to Xero is running for this organisation; try again in a minute."
 NO_AMAZON = "Connect an Amazon Business store first: there is nothing to import yet."
@@ -61,9 +71,9 @@ def _actor() -> str:
     return f"user:{current_user.id}"
 
 
-def _org_at(org_id: int, step: OnboardingStep) -> tuple[Organisation, Response | None]:
+def _org_at(step: OnboardingStep) -> tuple[Organisation, BaseResponse | None]:
     """The member's organisation, and a redirect when it has not reached ``step`` yet."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     if not wizard.reached(org, step):
         return org, redirect(next_step_url(org))
     return org, None
@@ -107,21 +117,21 @@ def _history(
     )
 
 
-@bp.get("/orgs/<int:org_id>/setup/history")
+@bp.get("/history")
 @login_required
-def history_page(org_id: int) -> Any:
+def history_page() -> Any:
     """Choose a range to import (the last 90 days at most), or skip."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    org, elsewhere = _org_at(OnboardingStep.IMPORT_HISTORY)
     if elsewhere is not None:
         return elsewhere
     return _history(org, history.latest_historical_run(get_session(), int(org.id or 0)))
 
 
-@bp.post("/orgs/<int:org_id>/setup/history")
+@bp.post("/history")
 @login_required
-def start_history(org_id: int) -> Any:
+def start_history() -> Any:
     """Start the historical import of the chosen range."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    org, elsewhere = _org_at(OnboardingStep.IMPORT_HISTORY)
     if elsewhere is not None:
         return elsewhere
     session = get_session()
@@ -132,12 +142,12 @@ def start_history(org_id: int) -> Any:
     note = ""
     try:
         start, end = history.read_dates(request.form)
-        run = sync.start_import(
+        run = start_import(
             session, current_app, org, start, end, ImportTrigger.HISTORICAL, _actor()
         )
-    except sync.ImportRangeError as exc:
+    except ImportRangeError as exc:
         return _history(org, latest, 422, str(exc), form=form)
-    except sync.AlreadyRunning as busy:
+    except AlreadyRunning as busy:
         found = history.run_of_org(session, int(org.id or 0), busy.run_id or 0)
         if found is None:
             return _history(org, latest, 409, BUSY_POSTING, form=form)
@@ -148,33 +158,40 @@ def start_history(org_id: int) -> Any:
     return _history(org, run, note=note)
 
 
-@bp.get("/orgs/<int:org_id>/setup/history/runs/<int:run_id>")
+@bp.get("/history/runs/<int:run_id>")
 @login_required
-def import_progress(org_id: int, run_id: int) -> Any:
+def import_progress(run_id: int) -> Any:
     """The progress of one import (polled by the progress bar while it runs)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     run = history.run_of_org(get_session(), int(org.id or 0), run_id)
     if run is None:
         abort(404)
     return _history(org, run, fragment="partials/onboarding/_import_progress.html")
 
 
-@bp.post("/orgs/<int:org_id>/setup/history/next")
+@bp.post("/history/next")
 @login_required
-def history_done(org_id: int) -> Any:
+def history_done() -> Any:
     """Skip or finish the import step: on to mapping."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.IMPORT_HISTORY)
+    org, elsewhere = _org_at(OnboardingStep.IMPORT_HISTORY)
     if elsewhere is not None:
         return elsewhere
     wizard.advance(get_session(), org, OnboardingStep.MAP_ACCOUNTS, _actor())
-    return redirect(url_for("mapping.wizard_page", org_id=org.id), code=303)
+    return redirect(url_for("onboarding.mapping_page", org_id=org.id), code=303)
 
 
-@bp.post("/orgs/<int:org_id>/setup/mapping/next")
+@bp.get("/mapping")
 @login_required
-def mapping_done(org_id: int) -> Any:
+def mapping_page() -> Any:
+    """The mapping step of the wizard."""
+    return mapping_views.show_page(current_organisation())
+
+
+@bp.post("/mapping/next")
+@login_required
+def mapping_done() -> Any:
     """Mapping done: on to review."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.MAP_ACCOUNTS)
+    org, elsewhere = _org_at(OnboardingStep.MAP_ACCOUNTS)
     if elsewhere is not None:
         return elsewhere
     wizard.advance(get_session(), org, OnboardingStep.REVIEW, _actor())
@@ -184,11 +201,11 @@ def mapping_done(org_id: int) -> Any:
 # --- Review ----------------------------------------------------------------------------------
 
 
-@bp.get("/orgs/<int:org_id>/setup/review")
+@bp.get("/review")
 @login_required
-def review_page(org_id: int) -> Any:
+def review_page() -> Any:
     """The mapping summary and the preview of what Finish will post."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.REVIEW)
+    org, elsewhere = _org_at(OnboardingStep.REVIEW)
     if elsewhere is not None:
         return elsewhere
     session = get_session()
@@ -217,11 +234,11 @@ def review_page(org_id: int) -> Any:
     )
 
 
-@bp.post("/orgs/<int:org_id>/setup/review")
+@bp.post("/review")
 @login_required
-def finish(org_id: int) -> Any:
+def finish() -> Any:
     """Finish set-up: turn sync on and post the ledger to Xero."""
-    org, elsewhere = _org_at(org_id, OnboardingStep.REVIEW)
+    org, elsewhere = _org_at(OnboardingStep.REVIEW)
     if elsewhere is not None:
         return elsewhere
     session = get_session()
@@ -229,7 +246,7 @@ def finish(org_id: int) -> Any:
     session.add(org)
     wizard.advance(session, org, OnboardingStep.DONE, _actor())
     session.commit()
-    enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+    enqueue_once("high", "jobs.posting.post_ready", post_job_id(int(org.id or 0)), org.id)
     flash(
         "Set-up is finished. Your Amazon Business purchases are being posted to Xero, and new "
         "ones will follow by themselves.",

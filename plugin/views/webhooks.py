@@ -22,6 +22,8 @@ from flask import request
 from sqlmodel import select
 
 from plugin.db import get_session
+from plugin.infra.keys import contact_check_job_id
+from plugin.infra.keys import webhook_seen_key
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_redis
 from plugin.models import Organisation
@@ -68,7 +70,7 @@ def xero() -> Any:
             str(event.get(k, "")) for k in ("tenantId", "resourceId", "eventDateUtc", "eventType")
         )
         digest = hashlib.sha256(fingerprint.encode()).hexdigest()
-        if not redis_client.set(f"webhook:xero:{digest}", "1", nx=True, ex=DEDUPE_SECONDS):
+        if not redis_client.set(webhook_seen_key(digest), "1", nx=True, ex=DEDUPE_SECONDS):
             continue  # delivered before
         org = (
             get_session()
@@ -81,6 +83,6 @@ def xero() -> Any:
             .first()
         )
         if org is not None and org.id is not None:
-            enqueue_once("default", "jobs.xero.check_contact", f"contact-check-{org.id}", org.id)
+            enqueue_once("default", "jobs.xero.check_contact", contact_check_job_id(org.id), org.id)
             log.info("Queued a contact check for organisation %s", org.id)
     return _empty(200)

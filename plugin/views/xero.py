@@ -2,7 +2,8 @@
 
 The App Store launch URL is ``/xero/connect``. The callback verifies ``state`` (single use, bound
 to this browser) and the id_token, signs the user in and records the organisations authorised
-in this consent; then the user continues to Amazon Business.
+in this consent; then the user continues to Amazon Business. The organisation of the
+``/xero/orgs/<org_id>/...`` routes is loaded once for the blueprint (``plugin.auth.access``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from flask_login import login_user
 from flask_login import logout_user
 
 from plugin.auth import oauth_state
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
 from plugin.auth.access import organisation_or_404
 from plugin.auth.login import SignedInUser
 from plugin.auth.token_store import read_xero_token
 from plugin.db import get_session
+from plugin.infra.keys import post_job_id
 from plugin.infra.queues import enqueue_once
 from plugin.models import Organisation
 from plugin.models import User
@@ -46,6 +50,7 @@ from plugin.xero.wiring import xero_identity
 log = logging.getLogger(__name__)
 
 bp = Blueprint("xero", __name__, url_prefix="/xero")
+load_organisation_from_url(bp)
 CONSENT_ORGS_KEY = "consent_org_ids"
 
 
@@ -137,7 +142,7 @@ def callback() -> Any:
 def _resume_posting(org: Organisation) -> None:
     """Posting paused by the disconnection resumes now (else: with the next sync)."""
     try:
-        enqueue_once("high", "jobs.posting.post_ready", f"post-{org.id}", org.id)
+        enqueue_once("high", "jobs.posting.post_ready", post_job_id(int(org.id or 0)), org.id)
     except (redis.RedisError, OSError) as exc:
         log.warning("Could not queue posting for reconnected org %s: %s", org.id, exc)
 
@@ -168,9 +173,9 @@ def pick_organisation() -> Any:
 
 @bp.post("/orgs/<int:org_id>/disconnect")
 @login_required
-def disconnect(org_id: int) -> Any:
+def disconnect() -> Any:
     """Disconnect the organisation from Xero (its ledger is kept)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     cipher = token_cipher(current_app)
     token = read_xero_token(cipher, org) if org.xero_token_encrypted else None
     organisations.disconnect(
@@ -186,9 +191,9 @@ def disconnect(org_id: int) -> Any:
 
 @bp.post("/orgs/<int:org_id>/contact/repair")
 @login_required
-def repair_contact(org_id: int) -> Any:
+def repair_contact() -> Any:
     """One-click repair of the Amazon Business contact (renamed, archived, merged, deleted)."""
-    org = organisation_or_404(org_id)
+    org = current_organisation()
     try:
         contact.repair_and_record(get_session(), org, xero_client(org))
     except XeroError as exc:

@@ -1,1 +1,3 @@
-"""The background work's services: imports, posting runs, settlements, attachments, recovery."""
+"""The background work's services, which the RQ jobs in ``jobs/`` call: imports, posting
+runs, Pay by Invoice settlements, attachments, scheduled syncs, contact checks, digests and
+recovery."""

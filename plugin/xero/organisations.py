@@ -11,9 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import UTC
 from datetime import date
-from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -31,6 +29,7 @@ from plugin.models import utcnow
 from plugin.security import TokenCipher
 from plugin.xero.auth import SignIn
 from plugin.xero.auth import XeroIdentity
+from plugin.xero.dates import optional_xero_date
 from plugin.xero.errors import XeroError
 
 log = logging.getLogger(__name__)
@@ -136,17 +135,8 @@ def apply_organisation_details(org: Organisation, details: dict[str, Any]) -> No
 
 
 def parse_xero_date(value: Any) -> date | None:
-    """A date from Xero's JSON: ``/Date(1769817600000+0000)/`` or ISO ``2026-01-31T00:00:00``."""
-    if not value:
-        return None
-    text = str(value)
-    if text.startswith("/Date("):
-        millis = int(text[6:].split(")")[0].split("+")[0].split("-")[0])
-        return datetime.fromtimestamp(millis / 1000, tz=UTC).date()
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        return None
+    """A date from Xero's JSON (``None`` when absent); see ``plugin.xero.dates``."""
+    return optional_xero_date(value)
 
 
 def disconnect(

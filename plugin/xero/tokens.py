@@ -25,6 +25,7 @@ from sqlmodel import select
 
 from plugin.auth.token_store import read_xero_token
 from plugin.auth.token_store import save_xero_token
+from plugin.infra.keys import xero_token_lock_key
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
@@ -110,7 +111,7 @@ class XeroTokenManager:
         with self.session_factory() as session:
             org = session.get(Organisation, self.org_id)
             group = org.xero_token_group if org is not None else None
-        return f"lock:xero-token:{group or f'org-{self.org_id}'}"
+        return xero_token_lock_key(group, self.org_id)
 
     def _refresh(self, stale_access_token: str | None) -> str:
         lock = self.redis.lock(

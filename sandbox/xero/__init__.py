@@ -10,7 +10,7 @@ from sandbox.core import Sandbox
 
 def reset_world(sandbox: Sandbox) -> None:
     """Rebuild the Xero world from ``SANDBOX_SEED``."""
-    from sandbox.xero.world import build_world
+    from sandbox.xero.build import build_world
 
     sandbox.worlds["xero"] = build_world(int(sandbox.config["SANDBOX_SEED"]))
 

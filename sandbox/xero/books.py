@@ -12,10 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sandbox.xero.build import new_contact
 from sandbox.xero.seed import PROVIDER_NAME
 from sandbox.xero.validation import Draft
 from sandbox.xero.world import Tenant
-from sandbox.xero.world import new_contact
 from sandbox.xero.xerojson import ms_datetime
 from sandbox.xero.xerojson import utc_string
 

@@ -14,9 +14,9 @@ import pytest
 import responses
 
 from plugin.amazon.client import AmazonBusinessClient
-from plugin.amazon.client import ReportPolling
-from plugin.amazon.client import RetryPolicy
 from plugin.amazon.regions import store_for
+from plugin.amazon.reports import ReportPolling
+from plugin.amazon.retry import RetryPolicy
 
 CLIENT_ID = "amzn1.application-oa2-client.test"
 CLIENT_SECRET = "test-amazon-secret"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import gzip
 
 import pytest
+import requests
 from responses import matchers
 
-from plugin.amazon.client import ReportPolling
 from plugin.amazon.errors import AmazonMalformedResponse
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
+from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.invoices import LineItemKey
+from plugin.amazon.reports import ReportPolling
 from tests.amazon.conftest import EU_API
 
 REPORTS = EU_API + "/reports/2021-09-30/reports"
@@ -134,3 +136,46 @@ def test_downloads_that_are_not_pdfs_are_refused(http, make_client, compression,
 def test_exactly_one_of_invoice_or_line(make_client):
     with pytest.raises(ValueError, match="either"):
         make_client().fetch_invoice_pdf()
+
+
+# --- Download retries (the client's one retry policy) ----------------------------------------
+
+
+def test_a_failing_download_link_is_retried_then_succeeds(http, make_client, clock):
+    document_answer(http)
+    http.get(DOWNLOAD, status=503)
+    http.get(DOWNLOAD, body=requests.ConnectionError("reset"))
+    http.get(DOWNLOAD, body=PDF)
+    assert make_client().download_report_document("D1") == PDF
+    assert len(clock.sleeps) == 2
+    assert 0.5 <= clock.sleeps[0] <= 1.0 < clock.sleeps[1] <= 2.0  # exponential, jittered
+
+
+def test_a_download_link_failing_past_the_cap_is_unavailable(http, make_client, clock):
+    document_answer(http)
+    for _ in range(4):
+        http.get(DOWNLOAD, status=500)
+    with pytest.raises(AmazonUnavailable, match="answered HTTP 500") as caught:
+        make_client().download_report_document("D1")
+    assert caught.value.retry_after == 90  # the polling's retry_after: ask for a new link later
+    assert caught.value.status == 500
+    assert len(clock.sleeps) == 3
+
+
+def test_download_connection_errors_past_the_cap_are_unavailable(http, make_client, clock):
+    document_answer(http)
+    for _ in range(4):
+        http.get(DOWNLOAD, body=requests.Timeout("slow"))
+    with pytest.raises(AmazonUnavailable, match=r"the PDF from Amazon \(Timeout\)") as caught:
+        make_client().download_report_document("D1")
+    assert caught.value.retry_after == 30
+    assert isinstance(caught.value.__cause__, requests.Timeout)
+    assert len(clock.sleeps) == 3
+
+
+def test_an_expired_download_link_is_not_retried(http, make_client, clock):
+    document_answer(http)
+    http.get(DOWNLOAD, status=403)
+    with pytest.raises(AmazonUnavailable, match="answered HTTP 403"):
+        make_client().download_report_document("D1")
+    assert clock.sleeps == []

@@ -12,8 +12,6 @@ import pytest
 import requests
 from responses import matchers
 
-from plugin.amazon.client import amazon_time
-from plugin.amazon.client import split_window
 from plugin.amazon.errors import AmazonBadRequest
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.errors import AmazonForbidden
@@ -23,6 +21,8 @@ from plugin.amazon.errors import AmazonNotFound
 from plugin.amazon.errors import AmazonRateLimited
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.models import MalformedPage
+from plugin.amazon.paging import amazon_time
+from plugin.amazon.paging import split_window
 from plugin.infra.ratelimit import TokenBucket
 from tests.amazon.conftest import TX_URL
 from tests.unit.amazon_payloads import transaction

@@ -13,9 +13,9 @@ from sqlmodel import select
 
 from plugin.amazon.accounts import claim_account
 from plugin.amazon.accounts import identify_account
-from plugin.amazon.auth import AmazonSettings
 from plugin.amazon.client import AmazonBusinessClient
 from plugin.amazon.invoices import LineItemKey
+from plugin.amazon.settings import AmazonSettings
 from plugin.auth.token_store import read_amazon_refresh_token
 from plugin.db import session_scope
 from plugin.models import AmazonConnection

@@ -8,13 +8,13 @@ import pytest
 from responses import matchers
 from sqlmodel import select
 
-from plugin.amazon.auth import AccessTokenProvider
-from plugin.amazon.auth import AmazonSettings
-from plugin.amazon.auth import token_provider_for
 from plugin.amazon.errors import AmazonNeedsReconnect
 from plugin.amazon.errors import AmazonTokenError
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.lwa import LwaClient
+from plugin.amazon.settings import AmazonSettings
+from plugin.amazon.tokens import AccessTokenProvider
+from plugin.amazon.tokens import token_provider_for
 from plugin.auth.token_store import read_amazon_access_token
 from plugin.auth.token_store import save_amazon_tokens
 from plugin.db import session_scope

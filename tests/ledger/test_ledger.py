@@ -11,7 +11,8 @@ from sqlmodel import select
 
 from plugin import ledger
 from plugin.amazon.models import parse_transactions_page
-from plugin.ledger import services as ledger_services
+from plugin.ledger import post as ledger_post
+from plugin.ledger import record as ledger_record
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -363,7 +364,7 @@ def test_a_second_posting_run_without_the_lock_never_sends_an_entry_twice(
                 ledger.post_ready(other, org_id, xero, mapping, chart, context)
         return real_context_for(session, org_id, entries, base)
 
-    monkeypatch.setattr(ledger_services, "context_for", other_run_first)
+    monkeypatch.setattr(ledger_post, "context_for", other_run_first)
     counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
     assert "Another posting run" in (counts.stopped or "")
     assert counts.posted == 0
@@ -464,7 +465,7 @@ def test_a_mark_made_while_a_changed_payload_is_recorded_is_kept(
     from plugin.db import session_scope
 
     held = held_new_card(db_session, org, rules)
-    real_descriptors = ledger_services._descriptors
+    real_descriptors = ledger_record._descriptors
 
     def user_marks_meanwhile(item):
         if getattr(item, "transaction_id", None) == "NEWCARD":
@@ -472,7 +473,7 @@ def test_a_mark_made_while_a_changed_payload_is_recorded_is_kept(
                 assert ledger.mark_posted_by_hand(other, org.id, held.id, "Ann")
         return real_descriptors(item)
 
-    monkeypatch.setattr(ledger_services, "_descriptors", user_marks_meanwhile)
+    monkeypatch.setattr(ledger_record, "_descriptors", user_marks_meanwhile)
     changed = uk_card_charge(transaction_id="NEWCARD", last4="9911", invoice_number="CHANGED")
     counts = record(db_session, org, [changed])
     assert (counts.updated, counts.flagged) == (0, 1)
@@ -488,7 +489,7 @@ def test_a_retry_made_while_a_changed_payload_is_recorded_keeps_the_new_payload(
     from plugin.db import session_scope
 
     held = held_new_card(db_session, org, rules)
-    real_descriptors = ledger_services._descriptors
+    real_descriptors = ledger_record._descriptors
     retried = []
 
     def user_retries_meanwhile(item):
@@ -497,7 +498,7 @@ def test_a_retry_made_while_a_changed_payload_is_recorded_keeps_the_new_payload(
                 retried.append(ledger.retry(other, org.id, [held.id]))
         return real_descriptors(item)
 
-    monkeypatch.setattr(ledger_services, "_descriptors", user_retries_meanwhile)
+    monkeypatch.setattr(ledger_record, "_descriptors", user_retries_meanwhile)
     changed = uk_card_charge(transaction_id="NEWCARD", last4="9911", invoice_number="CHANGED")
     counts = record(db_session, org, [changed])
     assert retried == [1]

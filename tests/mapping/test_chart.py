@@ -15,7 +15,7 @@ from plugin.mapping.chart import chart_document
 from plugin.mapping.chart import fetch_chart
 from plugin.mapping.chart import forget_chart
 from plugin.mapping.chart import payments_enabled_codes
-from plugin.mapping.files import load_chart
+from plugin.mapping.chart_file import load_chart
 from tests.helpers import free_port
 from tests.mapping.conftest import mock_chart
 from tests.unit.charts import account

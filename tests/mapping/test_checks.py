@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from plugin.mapping.chart_checks import validate_mapping
 from plugin.mapping.checks import storable_problems
-from plugin.mapping.checks import validate_mapping
 from plugin.mapping.files import dump_mapping
 from plugin.mapping.files import load_mapping
 from plugin.posting import ExpenseRule

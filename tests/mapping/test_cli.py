@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from plugin.auth.token_store import save_xero_token
-from plugin.cli import mapping as cli_mapping
-from plugin.mapping.files import preview as preview_plan
+from plugin.mapping.preview import preview as preview_plan
 from plugin.mapping.store import export_mapping
 from plugin.mapping.store import load_mapping
 from plugin.mapping.store import save_mapping
@@ -51,8 +50,7 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def run(app):
-    """Invoke a command of ours the way `flask --app wsgi ...` does."""
-    cli_mapping.init_app(app)
+    """Invoke a command of ours the way `flask --app wsgi ...` does (create_app registers them)."""
     runner = app.test_cli_runner()
     return lambda *args: runner.invoke(args=[str(a) for a in args])
 

@@ -12,8 +12,8 @@ from sqlmodel import select
 from plugin.amazon.models import parse_transaction
 from plugin.mapping.files import MappingFileError
 from plugin.mapping.files import dump_mapping
+from plugin.mapping.rows import MappingStoreError
 from plugin.mapping.store import MappingRejected
-from plugin.mapping.store import MappingStoreError
 from plugin.mapping.store import export_mapping
 from plugin.mapping.store import import_mapping
 from plugin.mapping.store import load_mapping

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from plugin.mapping.checks import validate_mapping
+from plugin.mapping.chart_checks import validate_mapping
 from plugin.mapping.files import dump_mapping
-from plugin.mapping.files import preview
+from plugin.mapping.preview import preview
 from plugin.mapping.suggestions import default_expense_account
 from plugin.mapping.suggestions import instrument_label
 from plugin.mapping.suggestions import suggest_card_account

@@ -17,7 +17,7 @@ from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.work import services as sync
+from plugin.work.imports import start_import
 from tests.unit.charts import uk_mapping
 
 THAMES = "Thames Stationery Ltd"
@@ -80,7 +80,7 @@ def import_days(app, org, days=90, trigger=ImportTrigger.HISTORICAL):
     today = utcnow().date()
     with session_scope(app) as db:
         stored = db.get(Organisation, org.id)
-        return sync.start_import(
+        return start_import(
             db, app, stored, today - timedelta(days=days), today, trigger, actor="test"
         )
 

@@ -12,6 +12,9 @@ from rq.job import Job
 from sqlmodel import select
 
 from plugin.db import session_scope
+from plugin.infra.locks import AlreadyRunning
+from plugin.infra.locks import org_lock
+from plugin.infra.locks import running_holder
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
 from plugin.models import EntryState
@@ -20,7 +23,9 @@ from plugin.models import ImportTrigger
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.work import services as sync
+from plugin.work.imports import ImportRangeError
+from plugin.work.imports import start_import
+from plugin.work.imports import validate_range
 from tests.posting.helpers import assert_exactly_once
 from tests.posting.helpers import finish_setup
 from tests.posting.helpers import import_days
@@ -39,12 +44,12 @@ TODAY = date(2026, 11, 23)
     ],
 )
 def test_bad_ranges_are_refused_with_a_clear_message(start, end, trigger, message):
-    with pytest.raises(sync.ImportRangeError, match=message):
-        sync.validate_range(start, end, trigger, TODAY)
+    with pytest.raises(ImportRangeError, match=message):
+        validate_range(start, end, trigger, TODAY)
 
 
 def test_manual_imports_may_reach_further_back():
-    start, end = sync.validate_range(TODAY - timedelta(days=400), TODAY, "manual", TODAY)
+    start, end = validate_range(TODAY - timedelta(days=400), TODAY, "manual", TODAY)
     assert start.date() == TODAY - timedelta(days=400)
     assert end.date() <= TODAY
 
@@ -52,12 +57,12 @@ def test_manual_imports_may_reach_further_back():
 def test_a_second_run_for_the_same_org_reports_the_running_one(app, make_member):
     _, org = make_member()
     redis = get_redis(app)
-    with sync.org_lock(redis, org.id, "import-41"):
-        with pytest.raises(sync.AlreadyRunning) as busy, session_scope(app) as db:
-            sync.start_import(db, app, db.get(Organisation, org.id), TODAY, TODAY, "manual", "test")
+    with org_lock(redis, org.id, "import-41"):
+        with pytest.raises(AlreadyRunning) as busy, session_scope(app) as db:
+            start_import(db, app, db.get(Organisation, org.id), TODAY, TODAY, "manual", "test")
         assert busy.value.job_id == "import-41"
         assert busy.value.run_id == 41
-    assert sync.running_holder(redis, org.id) is None
+    assert running_holder(redis, org.id) is None
 
 
 def test_import_reports_progress_in_job_meta(pipeline, run_jobs):

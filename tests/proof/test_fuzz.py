@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -63,6 +64,19 @@ def check_one(raw: object, org: str, tally: Counter) -> None:
     tally["parse_failures" if isinstance(item, ParseFailure) else "held"] += 1
 
 
+def counted(check: Callable[[], None], tally: Counter) -> None:
+    """Run one check, counting a failed assertion as unsound and any other exception as escaped
+    (then re-raising, so hypothesis shrinks it and the test fails)."""
+    try:
+        check()
+    except AssertionError:
+        tally["unsound"] += 1
+        raise
+    except Exception:
+        tally["escaped"] += 1
+        raise
+
+
 def fuzz(examples: int, name: str) -> None:
     tally: Counter = Counter()
 
@@ -74,7 +88,7 @@ def fuzz(examples: int, name: str) -> None:
     )
     @given(payloads, st.sampled_from(sorted(ORGS)))
     def one_by_one(raw: object, org: str) -> None:
-        check_one(raw, org, tally)
+        counted(lambda: check_one(raw, org, tally), tally)
 
     @settings(
         max_examples=max(examples // 10, 50),
@@ -84,6 +98,10 @@ def fuzz(examples: int, name: str) -> None:
     )
     @given(st.lists(payloads, max_size=8), st.sampled_from(sorted(ORGS)))
     def as_batch(items: list[object], org: str) -> None:
+        counted(lambda: check_batch(items, org), tally)
+        tally["batches"] += 1
+
+    def check_batch(items: list[object], org: str) -> None:
         mapping, chart, _ = ORGS[org]
         plan = translate_all([parse_transaction(i) for i in items], mapping, chart)
         assert len(plan.documents) + len(plan.held) == len(items)
@@ -91,17 +109,22 @@ def fuzz(examples: int, name: str) -> None:
             assert held.code in HELD_CODES, held
             assert held.code != "internal_error", held
             assert held.reason.strip()
-        tally["batches"] += 1
 
-    one_by_one()
-    as_batch()
-    total = tally["documents"] + tally["held"] + tally["parse_failures"]
-    line = (
-        f"VERDICT fuzz-{name}: examples={total} documents={tally['documents']} "
-        f"held={tally['held']} unreadable={tally['parse_failures']} "
-        f"batches={tally['batches']} escaped=0 unsound=0"
-    )
-    sys.stdout.write(line + "\n")
+    try:
+        one_by_one()
+        as_batch()
+    finally:
+        # Printed from the counts, failure or not (hypothesis re-runs a failing example while
+        # shrinking, so after a failure the counts include those re-runs).
+        total = tally["documents"] + tally["held"] + tally["parse_failures"]
+        line = (
+            f"VERDICT fuzz-{name}: examples={total} documents={tally['documents']} "
+            f"held={tally['held']} unreadable={tally['parse_failures']} "
+            f"batches={tally['batches']} escaped={tally['escaped']} unsound={tally['unsound']}"
+        )
+        sys.stdout.write(line + "\n")
+    assert tally["escaped"] == 0, tally
+    assert tally["unsound"] == 0, tally
     assert total >= examples * 0.9  # hypothesis may stop a little early on duplicates
     assert tally["documents"], tally
     assert tally["held"], tally

@@ -23,7 +23,7 @@ import jobs.context
 from plugin.infra.queues import QUEUE_NAMES
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
-from plugin.ledger import services as ledger_services
+from plugin.ledger import post as ledger_post
 from plugin.models import ImportTrigger
 from tests.posting.helpers import import_days
 from tests.proof.scenario import build_scenario
@@ -74,7 +74,7 @@ def drain(scenario, timeout: float) -> int:
 
 def run_faults(app_config, make_app, monkeypatch, transactions, rates, batch, timeout, drops=0):
     scenario = build_scenario(app_config, make_app, monkeypatch, transactions)
-    monkeypatch.setattr(ledger_services, "BATCH_SIZE", batch)
+    monkeypatch.setattr(ledger_post, "BATCH_SIZE", batch)
     jobs.context.use_app(scenario.app)
     started = time.monotonic()
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sandbox.amazon.generator import line_sum
+from sandbox.amazon.transaction_json import line_sum
 from tests.sandbox.amazon_helpers import connect
 
 

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from sandbox.amazon.dates import parse_iso
 from sandbox.amazon.generator import generate_account
-from sandbox.amazon.generator import line_sum
-from sandbox.amazon.generator import rate_text
 from sandbox.amazon.profiles import HUDSON
 from sandbox.amazon.profiles import THAMES
 from sandbox.amazon.profiles import AccountProfile
 from sandbox.amazon.stores import STORES
+from sandbox.amazon.transaction_json import line_sum
+from sandbox.amazon.transaction_json import rate_text
 
 END = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 DEFAULT_COUNT = 60

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from plugin.mapping.files import load_chart
+from plugin.mapping.chart_file import load_chart
 from plugin.mapping.files import load_mapping
 from plugin.posting import Chart
 from plugin.posting import Mapping

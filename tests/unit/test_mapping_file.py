@@ -12,15 +12,15 @@ import pytest
 
 from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
-from plugin.mapping.files import ChartFileError
-from plugin.mapping.files import InputFileError
+from plugin.mapping.chart_file import ChartFileError
+from plugin.mapping.chart_file import load_chart
 from plugin.mapping.files import MappingFileError
-from plugin.mapping.files import TransactionsFileError
 from plugin.mapping.files import dump_mapping
-from plugin.mapping.files import load_chart
 from plugin.mapping.files import load_mapping
-from plugin.mapping.files import load_transactions_file
-from plugin.mapping.files import preview
+from plugin.mapping.json_files import InputFileError
+from plugin.mapping.preview import TransactionsFileError
+from plugin.mapping.preview import load_transactions_file
+from plugin.mapping.preview import preview
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import ExpenseRule
 from plugin.posting import LineTypeAccounts

@@ -386,7 +386,7 @@ def test_duplicate_transaction_ids_post_once_and_hold_the_copy() -> None:
 
 
 def test_a_bug_holds_one_entry_as_internal_error_and_the_run_goes_on(monkeypatch) -> None:
-    import plugin.posting.rules as posting  # where translate looks bank_reference up
+    import plugin.posting.bodies as posting  # where the body builder looks bank_reference up
 
     def broken(*_: object) -> object:
         raise ZeroDivisionError("boom")

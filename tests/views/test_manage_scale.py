@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
-from plugin.manage.services import EntryFilter
-from plugin.manage.services import entries_statements
+from plugin.manage.entries import EntryFilter
+from plugin.manage.entries import entries_statements
 from plugin.models import LedgerEntry
 from tests.views.manage_helpers import HTMX
 from tests.views.manage_helpers import ready_org

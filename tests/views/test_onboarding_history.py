@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from plugin.amazon.auth import next_step_after_amazon
+from plugin.amazon.consent import next_step_after_amazon
 from plugin.infra.queues import get_redis
 from plugin.models import ImportRun
 from plugin.models import OnboardingStep

@@ -16,7 +16,7 @@ from plugin.infra.queues import get_redis
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.onboarding.review import pending_entries
-from plugin.work.services import posting_context
+from plugin.work.posting_run import posting_context
 from tests.unit.charts import chart_of
 from tests.unit.charts import mapping_of
 from tests.unit.charts import uk_chart

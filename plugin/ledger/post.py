@@ -1,0 +1,128 @@
+"""Posting every ``ready`` entry: recover unknown batches first, then send the rest in batches
+of up to ``BATCH_SIZE`` documents per Xero endpoint.
+
+A batch whose outcome is unknown is re-sent with its key a few times in the same run (with a
+short pause) rather than left waiting for the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+
+from sqlmodel import Session
+from sqlmodel import col
+from sqlmodel import select
+
+from plugin import posting
+from plugin.ledger.batches import ClaimLost
+from plugin.ledger.batches import XeroWriter
+from plugin.ledger.batches import open_batch
+from plugin.ledger.batches import send_batch
+from plugin.ledger.evaluation import context_for
+from plugin.ledger.record import parsed
+from plugin.ledger.recovery import recover
+from plugin.models import BatchState
+from plugin.models import EntryState
+from plugin.models import LedgerEntry
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 50
+REPLAY_PAUSES = (0.0, 1.0, 3.0)  # re-sends of an unknown batch within one run
+# After a read time-out Xero may still be working on the request: a replay racing it could
+# arrive before Xero has stored the answer to its key, so the first re-send waits longer.
+REPLAY_PAUSES_AFTER_TIMEOUT = (10.0, 3.0, 5.0)
+
+
+@dataclass
+class PostCounts:
+    """What a posting run did."""
+
+    posted: int = 0
+    failed: int = 0
+    held: int = 0
+    recovered: int = 0
+    batches: int = 0
+    unknown_batches: list[int] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped early (another run took its entries)
+
+
+def post_ready(
+    session: Session,
+    org_id: int,
+    xero: XeroWriter,
+    mapping: posting.Mapping,
+    chart: posting.Chart,
+    context: posting.PostingContext,
+    now: datetime | None = None,
+    max_batches: int | None = None,
+    on_batch: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PostCounts:
+    """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
+
+    ``on_batch`` is called after each batch (the job keeps its organisation lock alive).
+
+    Raises the Xero errors that mean "stop for now" (rate limited, unavailable, reconnect) after
+    putting the batch's entries back to ``ready``; the caller re-queues the job.
+    """
+    counts = PostCounts()
+    counts.recovered = recover(session, org_id, xero, now=now)
+    while max_batches is None or counts.batches < max_batches:
+        entries = list(
+            session.exec(
+                select(LedgerEntry)
+                .where(LedgerEntry.organisation_id == org_id, LedgerEntry.state == EntryState.READY)
+                .order_by(col(LedgerEntry.transaction_date), col(LedgerEntry.id))
+                .limit(BATCH_SIZE * 4)
+            )
+        )
+        if not entries:
+            break
+        batch_context = context_for(session, org_id, entries, context)
+        by_endpoint: dict[str, list[tuple[LedgerEntry, posting.Document]]] = {}
+        for entry in entries:
+            outcome = posting.translate(parsed(entry), mapping, chart, batch_context)
+            if isinstance(outcome, posting.Held):
+                entry.state = EntryState.HELD
+                entry.reason_code, entry.reason = outcome.code, outcome.reason
+                session.add(entry)
+                counts.held += 1
+                continue
+            by_endpoint.setdefault(outcome.endpoint, []).append((entry, outcome))
+        session.commit()
+        for endpoint, members in by_endpoint.items():
+            for start in range(0, len(members), BATCH_SIZE):
+                if max_batches is not None and counts.batches >= max_batches:
+                    return counts
+                chunk = members[start : start + BATCH_SIZE]
+                try:
+                    batch = open_batch(session, org_id, endpoint, chunk)
+                except ClaimLost as lost:  # someone else is posting this organisation
+                    log.warning("Posting stopped: %s", lost)
+                    counts.stopped = str(lost)
+                    return counts
+                counts.batches += 1
+                sent = send_batch(session, batch, xero)
+                if sent is None:
+                    counts.unknown_batches.append(int(batch.id or 0))
+                    # Resolve it now (same key: Xero replays its first answer), a few times
+                    # with a short pause, rather than leave the entries waiting for a later run.
+                    timed_out = bool((batch.response_summary or {}).get("timed_out"))
+                    for pause in REPLAY_PAUSES_AFTER_TIMEOUT if timed_out else REPLAY_PAUSES:
+                        sleep(pause)
+                        counts.recovered += recover(session, org_id, xero, now=now)
+                        session.refresh(batch)
+                        if batch.state not in (BatchState.PENDING, BatchState.SENT):
+                            break
+                    continue
+                counts.posted += sent[0]
+                counts.failed += sent[1]
+                if on_batch is not None:
+                    on_batch()
+    return counts

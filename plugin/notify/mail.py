@@ -1,0 +1,72 @@
+"""Composing the digest email and delivering it.
+
+Delivery goes through SMTP when ``SMTP_URL`` is set (``smtp://user:pass@host:587`` upgrades with
+STARTTLS, ``smtps://`` is TLS from the start, other ports of ``smtp://`` are plain, for a local
+relay), else into the outbox folder (``plugin.notify.outbox``).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import format_datetime
+from email.utils import make_msgid
+from typing import TYPE_CHECKING
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+from flask import Flask
+from flask import render_template
+
+from plugin.models import utcnow
+from plugin.notify import outbox
+
+if TYPE_CHECKING:
+    from plugin.notify.digest import Digest
+
+SMTP_TIMEOUT = 20
+STARTTLS_PORT = 587
+
+
+def compose(digest: Digest, to: str, mail_from: str) -> EmailMessage:
+    """The email for one member (plain text, with an HTML alternative)."""
+    message = EmailMessage()
+    message["Subject"] = digest.subject
+    message["From"] = mail_from
+    message["To"] = to
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain="amazon-business-for-xero")
+    message[outbox.ORG_HEADER] = str(digest.org_id)
+    message.set_content(render_template("mail/digest.txt", digest=digest))
+    message.add_alternative(render_template("mail/digest.html", digest=digest), subtype="html")
+    return message
+
+
+def send_message(app: Flask, message: EmailMessage) -> None:
+    """Deliver through SMTP_URL, or write the message to the outbox folder."""
+    url = str(app.config.get("SMTP_URL") or "")
+    if url:
+        _send_smtp(url, message)
+        return
+    outbox.write(app, message)
+
+
+def _send_smtp(url: str, message: EmailMessage) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ValueError("SMTP_URL must start with smtp:// or smtps://")
+    host = parts.hostname or "localhost"
+    port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    context = ssl.create_default_context()
+    server: smtplib.SMTP
+    if parts.scheme == "smtps":
+        server = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
+    else:
+        server = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
+    with server:
+        if parts.scheme == "smtp" and port == STARTTLS_PORT:
+            server.starttls(context=context)
+        if parts.username:
+            server.login(unquote(parts.username), unquote(parts.password or ""))
+        server.send_message(message)

@@ -1,0 +1,155 @@
+"""Xero JSON bodies: ``LineItem`` elements, the ``BankTransactions`` / ``Invoices`` /
+``CreditNotes`` elements, the reference that finds a document again and the ``Url`` back to our
+entry page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from typing import Final
+
+from plugin.amazon.models import Transaction
+from plugin.posting.amounts import CENT
+from plugin.posting.inputs import Account
+from plugin.posting.inputs import PostingContext
+from plugin.posting.lines import Line
+from plugin.posting.results import InvariantViolation
+from plugin.posting.results import JsonBody
+
+MAX_REFERENCE: Final = 255
+MAX_DESCRIPTION: Final = 4000
+
+LineItemBody = dict[str, str | int | float]
+
+
+def json_amount(amount: Decimal) -> float:
+    """A 2-dp ``Decimal`` as the JSON number Xero's schema asks for (exact to the cent).
+
+    Xero's schema types amounts ``number``, so this is where, and the only place where, an amount
+    leaves ``Decimal``: when the body is built, after every rule and check has run.
+    """
+    quantized = amount.quantize(CENT)
+    number = float(quantized)
+    if Decimal(repr(number)).quantize(CENT) != quantized:  # pragma: no cover - range-checked
+        raise InvariantViolation(f"{amount} does not survive conversion to a JSON number")
+    return number
+
+
+def line_body(line: Line) -> LineItemBody:
+    """A Xero ``LineItem``."""
+    return {
+        "Description": line.description[:MAX_DESCRIPTION],
+        "Quantity": line.quantity,
+        "UnitAmount": json_amount(line.unit_amount),
+        "LineAmount": json_amount(line.amount),
+        "AccountCode": line.account_code,
+        "TaxType": line.tax_type,
+        "TaxAmount": json_amount(line.tax_amount),
+    }
+
+
+def with_transaction_id(lines: list[Line], transaction_id: str) -> list[Line]:
+    """Append the Amazon transaction id to the first line's description (bills, credit notes)."""
+    first = lines[0]
+    tagged = replace(
+        first, description=f"{first.description} [Amazon transaction {transaction_id}]"
+    )
+    return [tagged, *lines[1:]]
+
+
+def bank_reference(transaction: Transaction) -> str:
+    """``"<orderId> [<orderId> ...] <transactionId>"``, at most 255 characters.
+
+    The distinct order ids then the transaction id, space separated; when too long, order ids are
+    dropped from the end (with "+N more") before the transaction id is cut.
+    """
+    order_ids = list(dict.fromkeys(i.order_id for i in transaction.line_items if i.order_id))
+    tail = transaction.transaction_id
+    for keep in range(len(order_ids), -1, -1):
+        dropped = len(order_ids) - keep
+        parts = order_ids[:keep] + ([f"+{dropped} more"] if dropped else []) + [tail]
+        reference = " ".join(parts)
+        if len(reference) <= MAX_REFERENCE:
+            return reference
+    return tail[:MAX_REFERENCE]
+
+
+def document_url(transaction: Transaction, context: PostingContext) -> str | None:
+    """Our page for the entry (``PostingContext.entry_url``), unless absent or mentioning Xero
+    (which Xero refuses)."""
+    if context.entry_url is None:
+        return None
+    url = context.entry_url(transaction.transaction_id)
+    if not url or "xero" in url.lower():
+        return None
+    return url
+
+
+def bank_account_ref(account: Account) -> dict[str, str]:
+    """``{"AccountID": ...}`` when known, else ``{"Code": ...}``."""
+    if account.account_id:
+        return {"AccountID": account.account_id}
+    return {"Code": account.code or ""}
+
+
+def common_fields(contact_id: str, when: date, currency: str) -> JsonBody:
+    """The fields every document carries: the Amazon Business contact, date, currency, status."""
+    return {
+        "Contact": {"ContactID": contact_id},
+        "Date": when.isoformat(),
+        "CurrencyCode": currency,
+        "LineAmountTypes": "Exclusive",
+        "Status": "AUTHORISED",
+    }
+
+
+def bank_transaction_body(
+    transaction: Transaction,
+    spend: bool,
+    bank_account: Account,
+    common: JsonBody,
+    lines: list[Line],
+    url: str | None,
+) -> JsonBody:
+    """A ``BankTransactions`` element: ``SPEND`` for a charge, ``RECEIVE`` for a refund."""
+    body: JsonBody = {
+        "Type": "SPEND" if spend else "RECEIVE",
+        "BankAccount": bank_account_ref(bank_account),
+        "Reference": bank_reference(transaction),
+        **common,
+        "LineItems": [line_body(line) for line in lines],
+    }
+    if url:
+        body["Url"] = url
+    return body
+
+
+def bill_body(
+    invoice_number: str, due: date, common: JsonBody, lines: list[Line], url: str | None
+) -> JsonBody:
+    """An ``Invoices`` element of type ``ACCPAY``: a bill numbered as Amazon's invoice."""
+    body: JsonBody = {
+        "Type": "ACCPAY",
+        "InvoiceNumber": invoice_number,
+        **common,
+        "DueDate": due.isoformat(),
+        "LineItems": [line_body(line) for line in lines],
+    }
+    if url:
+        body["Url"] = url
+    return body
+
+
+def credit_note_body(invoice_number: str, common: JsonBody, lines: list[Line]) -> JsonBody:
+    """A ``CreditNotes`` element of type ``ACCPAYCREDIT``, numbered as Amazon's credit memo.
+
+    ``CreditNoteNumber`` may repeat (it is unique only for ACCRECCREDIT), ``Reference`` is
+    ACCRECCREDIT only, and a credit note has no ``Url`` in Xero's schema: none is sent.
+    """
+    return {
+        "Type": "ACCPAYCREDIT",
+        "CreditNoteNumber": invoice_number,
+        **common,
+        "LineItems": [line_body(line) for line in lines],
+    }

@@ -1,0 +1,273 @@
+"""The Xero lines of a document, in ``Decimal``: each Amazon line item's item line and its
+shipping, gift-wrap, fee and discount lines, unreclaimable tax lines, the over-refund line, and the
+totals invariant every document must meet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from plugin.amazon.models import Transaction
+from plugin.amazon.models import TransactionLineItem
+from plugin.posting.accounts import expense_account_for
+from plugin.posting.accounts import line_account
+from plugin.posting.amounts import CENT
+from plugin.posting.amounts import ZERO
+from plugin.posting.amounts import Components
+from plugin.posting.amounts import components_of
+from plugin.posting.amounts import percent_text
+from plugin.posting.inputs import SAME_AS_ITEM
+from plugin.posting.inputs import Chart
+from plugin.posting.inputs import Mapping
+from plugin.posting.inputs import PostingContext
+from plugin.posting.results import InvariantViolation
+from plugin.posting.tax import NO_TAX
+from plugin.posting.tax import allocate
+from plugin.posting.tax import check_tax_amount
+from plugin.posting.tax import no_tax_type
+from plugin.posting.tax import tax_treatment_for
+
+
+def with_original_details(
+    item: TransactionLineItem, context: PostingContext
+) -> TransactionLineItem:
+    """Fill a refund line's missing title/ASIN/UNSPSC/businessOrderInfo from its charge line.
+
+    A refund line usually lacks them; the charge's line (same ``orderId`` + ``orderLineItemId``,
+    from ``PostingContext.original_line_items`` or a CHARGE in the same ``translate_all`` input)
+    fills them in, so expense rules pick the same account as the charge did.
+    """
+    if item.order_id is None or item.order_line_item_id is None:
+        return item
+    original = context.original_line_items.get((item.order_id, item.order_line_item_id))
+    if original is None:
+        return item
+    fill = {
+        "product_title": item.product_title or original.product_title,
+        "asin": item.asin or original.asin,
+        "unspsc": item.unspsc or original.unspsc,
+        "business_order_info": item.business_order_info or original.business_order_info,
+    }
+    return item.model_copy(update=fill)
+
+
+@dataclass(frozen=True)
+class Line:
+    """One Xero line item, in ``Decimal``; ``quantity`` x ``unit_amount`` == ``amount``."""
+
+    description: str
+    account_code: str
+    amount: Decimal
+    tax_type: str
+    tax_amount: Decimal = ZERO
+    quantity: int = 1
+
+    @property
+    def unit_amount(self) -> Decimal:
+        """``amount / quantity``, exact to the cent by construction."""
+        return self.amount / self.quantity
+
+
+def quantity_for(amount: Decimal, item_quantity: int | None) -> int:
+    """Return ``itemQuantity`` when ``amount`` divides by it to the cent, else 1.
+
+    ``LineAmount`` is always the principal exactly; with quantity 1 the item's quantity is
+    written in the description instead.
+    """
+    if item_quantity is None or item_quantity < 1:
+        return 1
+    cents = amount / CENT
+    return item_quantity if cents % item_quantity == 0 else 1
+
+
+def item_description(item: TransactionLineItem, kind: str, quantity_shown: bool) -> str:
+    """``"Pencils (ASIN B07..., order 203-...)"``, noting refunds and unshown quantities."""
+    title = item.product_title or "Amazon item"
+    details = []
+    if not quantity_shown and item.item_quantity is not None and item.item_quantity != 1:
+        details.append(f"quantity {item.item_quantity}")
+    if item.asin:
+        details.append(f"ASIN {item.asin}")
+    if item.order_id:
+        details.append(f"order {item.order_id}")
+    text = f"{title} ({', '.join(details)})" if details else title
+    if kind != "CHARGE":
+        reason = f": {item.refund_reason}" if item.refund_reason else ""
+        text = f"Refund{reason} - {text}"
+    return text
+
+
+def _item_ref(item: TransactionLineItem) -> str:
+    title = item.product_title or "Amazon item"
+    return f"{title} (order {item.order_id})" if item.order_id else title
+
+
+def component_lines(
+    item: TransactionLineItem,
+    parts: Components,
+    item_account: str,
+    mapping: Mapping,
+    chart: Chart,
+) -> list[tuple[str, str, Decimal]]:
+    """Return (description, account, amount) for the item's non-zero extra charges/credits."""
+    ref = _item_ref(item)
+    line_types = mapping.line_types
+    wanted = [
+        ("shipping", "Shipping for", parts.shipping, line_types.shipping),
+        ("gift wrap", "Gift wrap for", parts.gift_wrap, line_types.gift_wrap),
+        ("regulatory fee", "Regulatory fee for", parts.regulatory_fee, line_types.regulatory_fee),
+    ]
+    lines = []
+    for name, prefix, amount, code in wanted:
+        if amount != 0:
+            account = line_account(code, chart, f"{name} charges", "Line types")
+            lines.append((f"{prefix} {ref}", account, amount))
+    if parts.discount != 0:
+        if line_types.discount == SAME_AS_ITEM:
+            account = item_account
+        else:
+            account = line_account(line_types.discount, chart, "discounts", "Line types")
+        lines.append((f"Discount on {ref}", account, parts.discount))
+    return lines
+
+
+@dataclass(frozen=True)
+class ItemLines:
+    """The Xero lines for one Amazon line item, and any unreclaimable tax set aside."""
+
+    lines: list[Line]
+    unreclaimable_tax: Decimal
+    rate: Decimal
+
+
+def lines_for_item(
+    transaction: Transaction,
+    item: TransactionLineItem,
+    kind: str,
+    factor: Decimal,
+    mapping: Mapping,
+    chart: Chart,
+) -> ItemLines:
+    """Return the Xero lines for one Amazon line item (item line first).
+
+    Reclaimable tax is split across the item's lines in proportion to their amounts (see
+    ``allocate``). Unreclaimable tax (US sales tax) is, per ``Mapping.unreclaimable_tax``, set
+    aside for a separate ``NONE`` line (``separate_line``) or added to the item line
+    (``fold_into_item``).
+    """
+    parts = components_of(item, factor)
+    item_account = expense_account_for(transaction, item, mapping, chart)
+    extras = component_lines(item, parts, item_account, mapping, chart)
+    treatment = tax_treatment_for(item, parts, mapping, chart)
+    principal = parts.principal
+    set_aside = ZERO
+    if treatment.reclaimable:
+        check_tax_amount(item, parts, treatment.rate, len(extras))
+        taxes = allocate(parts.tax, [principal, *(amount for _, _, amount in extras)])
+    else:
+        taxes = [ZERO] * (1 + len(extras))
+        if mapping.unreclaimable_tax == "fold_into_item":
+            principal += parts.tax
+        else:
+            set_aside = parts.tax
+    quantity = quantity_for(principal, item.item_quantity)
+    first = Line(
+        description=item_description(item, kind, quantity_shown=quantity != 1),
+        account_code=item_account,
+        amount=principal,
+        tax_type=treatment.tax_type,
+        tax_amount=taxes[0],
+        quantity=quantity,
+    )
+    rest = [
+        Line(description, account, amount, treatment.tax_type, tax)
+        for (description, account, amount), tax in zip(extras, taxes[1:], strict=True)
+    ]
+    return ItemLines([first, *rest], set_aside, treatment.rate)
+
+
+def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Chart) -> list[Line]:
+    """One ``NONE`` line per rate for tax the org cannot reclaim (``separate_line``)."""
+    by_rate: dict[Decimal, Decimal] = {}
+    for entry in items:
+        if entry.unreclaimable_tax != 0:
+            by_rate[entry.rate] = by_rate.get(entry.rate, ZERO) + entry.unreclaimable_tax
+    if not by_rate:
+        return []
+    account = line_account(mapping.line_types.tax, chart, "unreclaimable tax", "Line types")
+    no_tax_type(chart, "tax that cannot be reclaimed")
+    return [
+        Line(
+            f"Tax at {percent_text(rate)} charged by Amazon (not reclaimable)",
+            account,
+            amount,
+            NO_TAX,
+        )
+        for rate, amount in sorted(by_rate.items())
+    ]
+
+
+def over_refund_line(
+    transaction: Transaction, mapping: Mapping, chart: Chart, factor: Decimal
+) -> Line:
+    """The single line of an over-refund that came without line items.
+
+    Goodwill: ``|amount|`` to the default expense account with ``TaxType`` ``NONE``. It reduces
+    the cost of purchases, and Amazon reported no tax to reclaim or reverse.
+    """
+    assert transaction.amount is not None
+    account = line_account(
+        mapping.expense_default_account_code,
+        chart,
+        "the default expense account (used for over-refunds)",
+        "Expenses",
+    )
+    no_tax_type(chart, "over-refunds without line items")
+    return Line(
+        "Amazon over-refund (goodwill credit)",
+        account,
+        transaction.amount.amount * factor,
+        NO_TAX,
+    )
+
+
+def build_lines(
+    transaction: Transaction,
+    kind: str,
+    factor: Decimal,
+    mapping: Mapping,
+    chart: Chart,
+    context: PostingContext,
+) -> list[Line]:
+    """Return every Xero line of the document, in Amazon's order, tax lines last."""
+    if not transaction.line_items:
+        return [over_refund_line(transaction, mapping, chart, factor)]
+    items = []
+    for item in transaction.line_items:
+        source = with_original_details(item, context) if kind != "CHARGE" else item
+        items.append(lines_for_item(transaction, source, kind, factor, mapping, chart))
+    lines = [line for entry in items for line in entry.lines]
+    return lines + unreclaimable_tax_lines(items, mapping, chart)
+
+
+def check_invariant(lines: list[Line], expected_total: Decimal, transaction_id: str) -> Decimal:
+    """Return the document total; raise ``InvariantViolation`` unless it is ``expected_total``.
+
+    Every emitted document is re-checked: sum(``LineAmount``) + sum(``TaxAmount``) ==
+    ``|amount|`` and ``Quantity`` x ``UnitAmount`` == ``LineAmount`` on every line. A breach is a
+    bug in these rules, never a post.
+    """
+    for line in lines:
+        if (
+            line.unit_amount * line.quantity != line.amount
+            or line.unit_amount != line.unit_amount.quantize(CENT)
+        ):
+            raise InvariantViolation(
+                f"{transaction_id}: line {line.description!r} does not multiply out"
+            )
+    total = sum((line.amount + line.tax_amount for line in lines), ZERO)
+    if total != expected_total:
+        raise InvariantViolation(
+            f"{transaction_id}: lines total {total}, transaction amount {expected_total}"
+        )
+    return total

@@ -1,0 +1,170 @@
+"""Posting runs for one organisation: check the Amazon Business contact, evaluate the ledger
+against the current mapping and chart, and post what is ready (recovering unknown batches
+first); ``post_ready`` is the posting job's work, which comes back later (not sleeps) when
+Xero or the organisation is not ready for it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from rq.exceptions import DuplicateJobError
+from sqlmodel import Session
+
+from plugin import ledger
+from plugin import posting
+from plugin.amazon.errors import AmazonError
+from plugin.db import session_scope
+from plugin.infra.keys import post_later_job_id
+from plugin.infra.locks import AlreadyRunning
+from plugin.infra.locks import lock_seconds
+from plugin.infra.locks import org_lock
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.mapping.chart import cached_chart
+from plugin.mapping.store import load_mapping
+from plugin.models import EntryState
+from plugin.models import Organisation
+from plugin.work.readiness import NotReady
+from plugin.work.readiness import ready_to_post
+from plugin.work.settlements import fill_due_dates
+from plugin.xero import organisations
+from plugin.xero.client import XeroClient
+from plugin.xero.contact import refresh_contact_status
+from plugin.xero.errors import XeroConnectionLost
+from plugin.xero.errors import XeroConnectionRevoked
+from plugin.xero.errors import XeroNeedsReconnect
+from plugin.xero.errors import XeroRateLimited
+from plugin.xero.errors import XeroServerError
+from plugin.xero.errors import XeroUnavailable
+from plugin.xero.wiring import xero_client
+from plugin.xero.wiring import xero_identity
+from plugin.xero.wiring import xero_tokens
+
+log = logging.getLogger(__name__)
+
+BUSY_RETRY_SECONDS = 30
+
+
+def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
+    """The per-run inputs for the posting rules: our page for each entry, the org's timezone."""
+    base = str(app.config["PUBLIC_URL"]).rstrip("/")
+    return posting.PostingContext(
+        entry_url=posting.url_template(f"{base}/orgs/{org.id}/entries/{{transaction_id}}")
+    )
+
+
+def load_rules(
+    app: Flask, session: Session, org: Organisation
+) -> tuple[XeroClient, posting.Mapping, posting.Chart]:
+    """(Xero client, mapping, chart) for an organisation."""
+    client = xero_client(org, app)
+    chart = cached_chart(get_redis(app), client, org)
+    return client, load_mapping(session, int(org.id or 0)), chart
+
+
+def evaluate_org(
+    app: Flask, session: Session, org: Organisation, states: tuple[str, ...] | None = None
+) -> ledger.EvaluateCounts:
+    """Re-decide held (and given) entries against the current mapping and chart."""
+    _client, mapping, chart = load_rules(app, session, org)
+    wanted = states or (EntryState.FETCHED, EntryState.HELD)
+    return ledger.evaluate(
+        session, int(org.id or 0), mapping, chart, posting_context(app, org), wanted
+    )
+
+
+def run_posting(
+    session: Session, app: Flask, org_id: int, holder: str, include_failed: bool = False
+) -> ledger.PostCounts:
+    """Evaluate and post everything ready for the organisation (recovering unknown batches).
+
+    ``include_failed`` also re-evaluates entries Xero refused (after a mapping change).
+    """
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise LookupError(f"organisation {org_id} does not exist")
+    with org_lock(get_redis(app), org_id, holder, lock_seconds(app)) as keep_alive:
+        why_not = ready_to_post(org)
+        if why_not is None:
+            refresh_contact_status(session, org, xero_client(org, app))
+            why_not = ready_to_post(org)
+        if why_not is not None:
+            raise NotReady(why_not)
+        try:
+            fill_due_dates(session, app, org_id)
+        except AmazonError as exc:  # bills fall back to the mapping's payment terms
+            log.warning("Could not read Pay by Invoice due dates for org %s: %s", org_id, exc)
+        client, mapping, chart = load_rules(app, session, org)
+        context = posting_context(app, org)
+        states = [EntryState.FETCHED, EntryState.HELD]
+        if include_failed:
+            states.append(EntryState.FAILED)
+        ledger.evaluate(session, org_id, mapping, chart, context, states)
+        return ledger.post_ready(
+            session, org_id, client, mapping, chart, context, on_batch=keep_alive
+        )
+
+
+# --- The posting job -------------------------------------------------------------------------
+
+
+def post_ready(
+    session: Session, app: Flask, org_id: int, holder: str, include_failed: bool = False
+) -> dict[str, Any]:
+    """Post everything ready; on a rate limit, outage or Xero error, come back later (not sleep).
+
+    ``holder`` is the job's id (the lock's holder); the job's answer comes back.
+    """
+    try:
+        counts = run_posting(session, app, org_id, holder, include_failed)
+    except AlreadyRunning as busy:
+        # An import (or another posting run) holds the organisation: come back shortly
+        # rather than wait for the next hourly sync.
+        with contextlib.suppress(DuplicateJobError):
+            get_queue("default", app).enqueue_in(
+                timedelta(seconds=BUSY_RETRY_SECONDS),
+                "jobs.posting.post_ready",
+                org_id,
+                include_failed,
+                job_id=post_later_job_id(org_id, holder, "after-busy"),
+                unique=True,
+                result_ttl=0,
+            )
+        return {"org": org_id, "skipped": f"busy ({busy.job_id})", "retry_in": BUSY_RETRY_SECONDS}
+    except NotReady as why:
+        return {"org": org_id, "skipped": str(why)}
+    except XeroNeedsReconnect as stop:  # the org is marked; its jobs pause until reconnect
+        return {"org": org_id, "skipped": stop.message}
+    except XeroConnectionRevoked:
+        with session_scope(app) as other:
+            org = other.get(Organisation, org_id)
+            if org is not None:
+                access = xero_tokens(org_id, app).access_token()
+                organisations.confirm_revoked(other, org, xero_identity(app), access)
+        return {"org": org_id, "skipped": "disconnected in Xero"}
+    except (XeroRateLimited, XeroUnavailable, XeroServerError, XeroConnectionLost) as pause:
+        # A 500 or a lost connection that escapes a run comes from a read (contact, chart,
+        # look-ups): writes settle theirs as unknown batches. Come back soon, not next hour.
+        delay = getattr(pause, "retry_after", None) or (
+            300 if isinstance(pause, XeroUnavailable) else 60
+        )
+        get_queue("default", app).enqueue_in(
+            timedelta(seconds=float(delay) + 1),
+            "jobs.posting.post_ready",
+            org_id,
+            job_id=post_later_job_id(org_id, holder),
+            result_ttl=0,
+        )
+        return {"org": org_id, "requeued_in": delay, "why": pause.message}
+    return {
+        "org": org_id,
+        "posted": counts.posted,
+        "failed": counts.failed,
+        "held": counts.held,
+        "recovered": counts.recovered,
+        "batches": counts.batches,
+    }

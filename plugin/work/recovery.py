@@ -1,0 +1,232 @@
+"""Resuming work a dead worker (or a lost Redis) left half done.
+
+A worker killed mid-job (SIGKILL, OOM, a redeploy) or a Redis that lost its queues leaves an
+``ImportRun`` ``queued``/``running`` that no job will ever finish, and ledger entries ``ready``
+or ``posting`` that no posting job is queued for. RQ alone does not bring them back (an abandoned
+job is only noticed minutes later and, without retries, just marked failed). ``resume_interrupted``
+looks at the database, which is the truth, and queues what is missing:
+
+- an import whose run is unfinished, whose job is neither waiting in a queue nor running on a
+  live worker (``plugin.infra.queues.job_alive``) and whose organisation nobody is working on → its
+  job again (re-importing is idempotent; a copy that comes late finds the run ended and stops).
+  A run whose job is not in Redis yet is left alone for ``YOUNG_SECONDS`` after it was created:
+  it is being queued right now (``imports.start_import`` commits the row, then enqueues). A run
+  interrupted ``IMPORT_RESUME_LIMIT`` times (a job that crashes the same way each time) is
+  marked failed with the last error, so Manage Integrations says so instead of it retrying for
+  ever; what it had fetched stays in the ledger and a new import starts where the user asks;
+- an organisation that may post and has entries a posting run left ``ready``/``posting`` (or a
+  batch whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first,
+  with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
+  for the user to confirm posting, and a scheduled one posts with the next sync.
+
+While an organisation's work lock is still held (by a job that may be alive, or by a dead one
+until the lock expires) it looks again when the lock expires. Workers queue it when they start
+(``queue_resume``); the cron runs it every few minutes.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Literal
+
+import redis
+from flask import Flask
+from sqlmodel import Session
+from sqlmodel import col
+from sqlmodel import select
+
+from plugin.infra.keys import import_resume_job_id
+from plugin.infra.keys import post_job_id
+from plugin.infra.keys import resume_import_key
+from plugin.infra.keys import resume_job_id
+from plugin.infra.locks import running_holder
+from plugin.infra.locks import seconds_left
+from plugin.infra.queues import enqueue_once
+from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
+from plugin.infra.queues import job_alive
+from plugin.infra.queues import job_exists
+from plugin.infra.queues import last_job_error
+from plugin.models import AuditEvent
+from plugin.models import BatchState
+from plugin.models import EntryState
+from plugin.models import ImportRun
+from plugin.models import LedgerEntry
+from plugin.models import Organisation
+from plugin.models import PostingBatch
+from plugin.models import RunState
+from plugin.models import utcnow
+from plugin.work.context import work_context
+from plugin.work.imports import IMPORT_JOB_OPTIONS
+from plugin.work.imports import import_queue
+from plugin.work.readiness import ready_to_post
+
+INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come back later
+YOUNG_SECONDS = 5  # a run this new whose job is not in Redis yet is being queued right now
+RESUME_COUNT_SECONDS = 7 * 24 * 3600  # how long the count of resumes of a run is kept
+RESUME_FUNC = "jobs.recovery.resume_interrupted"
+
+Verdict = Literal["alive", "busy", "young", "ended", "interrupted"]
+
+
+def resume_interrupted(app: Flask) -> dict[str, list[int]]:
+    """Queue the imports and posting runs that a dead worker left unfinished."""
+    client = get_redis(app)
+    done: dict[str, list[int]] = {"imports": [], "posting": []}
+    busy: set[int] = set()
+    young: dict[int, float] = {}
+    for _look in range(4):
+        busy, young = _resume_once(app, client, done)
+        if not busy and not young:
+            break
+        waits = [seconds_left(client, org_id) for org_id in busy]
+        wait = max([*waits, *young.values()])
+        if wait > INLINE_WAIT_SECONDS:
+            # A long lock (a live job, or a dead one's lock not yet expired): look again later.
+            _look_again_in(app, int(wait) + 1)
+            break
+        time.sleep(max(wait, 0) + 0.5)  # a short lock, or a run being queued: wait here
+    return {**done, "waiting_for": sorted(busy), "too_young": sorted(young)}
+
+
+def _look_again_in(app: Flask, seconds: int) -> None:
+    get_queue("default", app).enqueue_in(
+        timedelta(seconds=seconds), RESUME_FUNC, job_id=resume_job_id("later"), result_ttl=0
+    )
+
+
+def _resume_once(
+    app: Flask, client: redis.Redis, done: dict[str, list[int]]
+) -> tuple[set[int], dict[int, float]]:
+    """One look at the database; returns the organisations whose lock is held and the runs too
+    young to judge (with the seconds until they are not)."""
+    busy: set[int] = set()
+    young: dict[int, float] = {}
+    with work_context(app) as session:
+        for run in _unfinished_runs(session):
+            verdict = interrupted(session, client, run)
+            if verdict == "busy":
+                busy.add(run.organisation_id)
+            elif verdict == "young":
+                age = (utcnow() - run.created_at).total_seconds()
+                young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
+            elif verdict == "interrupted":
+                if _queue_again(session, app, client, run):
+                    done["imports"].append(int(run.id or 0))
+                else:
+                    done.setdefault("given_up", []).append(int(run.id or 0))
+        for org_id in sorted(_orgs_with_unfinished_posting(session)):
+            org = session.get(Organisation, org_id)
+            if org is None or ready_to_post(org) is not None:
+                continue  # paused (reconnect, set-up, contact): resumes when that is fixed
+            if any(r.organisation_id == org_id for r in _unfinished_runs(session)):
+                continue  # the import queues posting when it ends
+            if running_holder(client, org_id):
+                busy.add(org_id)
+                continue
+            # Nobody holds the org: a "started" post job whose worker died is replaced.
+            if enqueue_once(
+                "high",
+                "jobs.posting.post_ready",
+                post_job_id(org_id),
+                org_id,
+                app=app,
+                replace_started=True,
+            ):
+                done["posting"].append(org_id)
+    return busy, young
+
+
+def _orgs_with_unfinished_posting(session: Session) -> set[int]:
+    """Organisations with entries ``ready``/``posting`` or a batch whose outcome is unknown."""
+    entries = session.exec(
+        select(LedgerEntry.organisation_id).where(
+            col(LedgerEntry.state).in_([EntryState.READY, EntryState.POSTING])
+        )
+    )
+    batches = session.exec(
+        select(PostingBatch.organisation_id).where(
+            col(PostingBatch.state).in_([BatchState.PENDING, BatchState.SENT])
+        )
+    )
+    return set(entries) | set(batches)
+
+
+def interrupted(session: Session, client: redis.Redis, run: ImportRun) -> Verdict:
+    """``alive``, ``busy`` (its organisation's lock is held), ``young``, ``ended`` or
+    ``interrupted``. The order matters: a live job goes queued → started → holds the lock →
+    ends the run → lets the lock go, so each check covers the step the previous one missed."""
+    if job_alive(client, run.rq_job_id):
+        return "alive"
+    if running_holder(client, run.organisation_id):
+        return "busy"
+    session.refresh(run)  # it may have ended since the list was read
+    if run.state not in (RunState.QUEUED, RunState.RUNNING):
+        return "ended"
+    age = (utcnow() - run.created_at).total_seconds()
+    if age < YOUNG_SECONDS and not job_exists(client, run.rq_job_id):
+        return "young"
+    return "interrupted"
+
+
+def _queue_again(session: Session, app: Flask, client: redis.Redis, run: ImportRun) -> bool:
+    """Queue the run's job again; past the resume limit, fail the run instead (False)."""
+    run_id = int(run.id or 0)
+    attempt = int(client.incr(resume_import_key(run_id)))
+    client.expire(resume_import_key(run_id), RESUME_COUNT_SECONDS)
+    limit = int(app.config.get("IMPORT_RESUME_LIMIT", 25))
+    if attempt > limit:
+        _give_up(session, client, run, limit)
+        return False
+    job = get_queue(import_queue(run.trigger), app).enqueue(
+        "jobs.imports.import_range",
+        run.id,
+        job_id=import_resume_job_id(run_id, attempt),
+        **IMPORT_JOB_OPTIONS,
+    )
+    run.rq_job_id = job.id
+    session.add(run)
+    session.commit()
+    return True
+
+
+def _give_up(session: Session, client: redis.Redis, run: ImportRun, limit: int) -> None:
+    last_error = last_job_error(client, run.rq_job_id)
+    run.state = RunState.FAILED
+    run.finished_at = utcnow()
+    run.error = (
+        f"This import was interrupted {limit} times without finishing"
+        + (f" (last error: {last_error})" if last_error else " (its worker stopped each time)")
+        + ". What it fetched is kept; start the import again from Manage Integrations, and if"
+        " it stops again, the worker's log says why."
+    )
+    session.add(run)
+    session.add(
+        AuditEvent(
+            organisation_id=run.organisation_id,
+            actor="recovery",
+            action="import_given_up",
+            detail={"run": run.id, "attempts": limit, "last_error": last_error},
+        )
+    )
+    session.commit()
+
+
+def _unfinished_runs(session: Session) -> list[ImportRun]:
+    return list(
+        session.exec(
+            select(ImportRun).where(col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]))
+        )
+    )
+
+
+def queue_resume(app: Flask | None = None) -> bool:
+    """Queue ``resume_interrupted`` once (a worker does this when it starts).
+
+    When one is already running on a live worker, a second look is queued to follow it: the
+    running one may have looked before this worker's predecessor died.
+    """
+    if enqueue_once("high", RESUME_FUNC, resume_job_id(), app=app, replace_started=True):
+        return True
+    return enqueue_once("high", RESUME_FUNC, resume_job_id("again"), app=app, replace_started=True)

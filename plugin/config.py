@@ -90,3 +90,9 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: bool = True) ->
 def is_production(config: Any) -> bool:
     """True when running with production rules (secrets required, secure cookies)."""
     return str(config.get("APP_ENV", "development")).lower() == "production"
+
+
+def is_development(config: Any) -> bool:
+    """True on a laptop or in the demo (``APP_ENV=development``, the default): only then are
+    development conveniences served, such as the ``/outbox`` page."""
+    return str(config.get("APP_ENV") or "development").lower() == "development"

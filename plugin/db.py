@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import simplejson
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
@@ -52,13 +53,25 @@ def default_sqlite_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'app.db'}"
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns: a ``Decimal`` (an amount of a request body) is written as its exact digits."""
+    return simplejson.dumps(value, use_decimal=True)
+
+
+def json_loads(text: str | bytes) -> Any:
+    """JSON columns: a number with a fraction is read back as the exact ``Decimal`` it was."""
+    return simplejson.loads(text, use_decimal=True)
+
+
 def make_engine(url: str, pooled: bool = True) -> Engine:
     """An engine tuned for the backend: SQLite shared by web and worker processes, or Postgres.
 
-    ``pooled=False`` gives one short-lived connection per use (migrations, scripts).
+    ``pooled=False`` gives one short-lived connection per use (migrations, scripts). JSON columns
+    keep amounts exact both ways (``json_dumps`` / ``json_loads``).
     """
     url = normalise_url(url)
     pool_args: dict[str, Any] = {} if pooled else {"poolclass": NullPool}
+    pool_args.update(json_serializer=json_dumps, json_deserializer=json_loads)
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"timeout": 30, "check_same_thread": False}, **pool_args
@@ -75,7 +88,7 @@ def make_engine(url: str, pooled: bool = True) -> Engine:
         return engine
     if not pooled:
         return create_engine(url, **pool_args)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, **pool_args)
 
 
 def alembic_config(url: str) -> AlembicConfig:
@@ -113,14 +126,14 @@ def require_current_schema(engine: Engine) -> None:
 def get_engine(app: Flask | None = None) -> Engine:
     """The process-wide engine of the app."""
     app = app or current_app
-    return app.extensions["db_engine"]  # type: ignore[no-any-return]
+    return app.extensions["db_engine"]
 
 
 def get_session() -> Session:
     """The session for this request (opened on first use, closed at teardown)."""
     if "db_session" not in g:
         g.db_session = Session(get_engine(), expire_on_commit=False)
-    return g.db_session  # type: ignore[no-any-return]
+    return g.db_session
 
 
 def close_session(_exc: BaseException | None = None) -> None:

@@ -12,7 +12,11 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
+from secrets import token_urlsafe
 from typing import Any
+from typing import Generic
+from typing import TypeVar
 
 from sqlalchemy import JSON
 from sqlalchemy import Column
@@ -20,6 +24,7 @@ from sqlalchemy import DateTime
 from sqlalchemy import Index
 from sqlalchemy import MetaData
 from sqlalchemy import Numeric
+from sqlalchemy import String
 from sqlalchemy import Text
 from sqlalchemy import TypeDecorator
 from sqlalchemy import UniqueConstraint
@@ -34,6 +39,9 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 metadata: MetaData = SQLModel.metadata
+
+# Every table: SQLite never hands out a deleted row's id again (PostgreSQL never does anyway).
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 def utcnow() -> datetime:
@@ -56,6 +64,37 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+StateT = TypeVar("StateT", bound=enum.StrEnum)
+
+
+class StateColumn(TypeDecorator[StateT], Generic[StateT]):
+    """A state column: ``VARCHAR(length)`` in the database, its ``StrEnum`` in Python.
+
+    Values are checked on the way in (an unknown state is refused, not stored) and come back as
+    enum members, so a column's type says which states it can hold.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, states: type[StateT], length: int) -> None:
+        super().__init__(length)
+        self.states = states
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else self.states(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> StateT | None:
+        return None if value is None else self.states(value)
+
+
+def _state(states: type[StateT], default: StateT | None, length: int, index: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"index": True} if index else {}
+    if default is not None:
+        kwargs["default"] = default
+    return Field(sa_type=StateColumn(states, length), **kwargs)
 
 
 def _ts(nullable: bool = True, index: bool = False) -> Any:
@@ -136,17 +175,24 @@ class User(SQLModel, table=True):
     """Someone who signed in with Xero."""
 
     __tablename__ = "user_account"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     xero_user_id: str = Field(max_length=64, unique=True, index=True)
     email: str = Field(default="", max_length=320)
     name: str = Field(default="", max_length=200)
+    # The session cookie's id (never the row id); a new one ends every session: auth.login.
+    session_token: str = Field(
+        default_factory=partial(token_urlsafe, 32), max_length=64, unique=True
+    )
     created_at: datetime = _created()
     last_login_at: datetime | None = _ts()
 
 
 class Organisation(SQLModel, table=True):
     """A Xero organisation (tenant) connected to the app."""
+
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     xero_tenant_id: str = Field(max_length=64, unique=True, index=True)
@@ -163,11 +209,11 @@ class Organisation(SQLModel, table=True):
     # carry the same group (the consent's authentication_event_id) and refresh together.
     xero_token_group: str | None = Field(default=None, max_length=64, index=True)
     xero_scopes: str = Field(default="", max_length=1000)
-    status: str = Field(default=OrgStatus.ACTIVE, max_length=32, index=True)
+    status: OrgStatus = _state(OrgStatus, OrgStatus.ACTIVE, 32, index=True)
     status_reason: str | None = _text()
     amazon_contact_id: str | None = Field(default=None, max_length=64)
     sync_enabled: bool = Field(default=False, index=True)
-    onboarding_step: str = Field(default=OnboardingStep.CONNECT_AMAZON, max_length=32)
+    onboarding_step: OnboardingStep = _state(OnboardingStep, OnboardingStep.CONNECT_AMAZON, 32)
     settings: dict[str, Any] | None = _json(dict)
     last_synced_at: datetime | None = _ts()
     next_sync_at: datetime | None = _ts()
@@ -178,7 +224,7 @@ class Organisation(SQLModel, table=True):
 class Membership(SQLModel, table=True):
     """A user's access to an organisation (a user may have several; an org several users)."""
 
-    __table_args__ = (UniqueConstraint("user_id", "organisation_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "organisation_id"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
@@ -192,7 +238,7 @@ class AmazonConnection(SQLModel, table=True):
     """One Amazon Business store (country) connected to an organisation; tokens per store."""
 
     __tablename__ = "amazon_connection"
-    __table_args__ = (UniqueConstraint("organisation_id", "store"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "store"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
@@ -205,7 +251,7 @@ class AmazonConnection(SQLModel, table=True):
     refresh_token_encrypted: str | None = _text()
     access_token_encrypted: str | None = _text()
     access_token_expires_at: datetime | None = _ts()
-    status: str = Field(default=ConnectionStatus.ACTIVE, max_length=32)
+    status: ConnectionStatus = _state(ConnectionStatus, ConnectionStatus.ACTIVE, 32)
     status_reason: str | None = _text()
     last_synced_at: datetime | None = _ts()
     created_at: datetime = _created()
@@ -216,7 +262,7 @@ class PaymentMethod(SQLModel, table=True):
     """A payment instrument seen in the Amazon data, and what it maps to in Xero."""
 
     __tablename__ = "payment_method"
-    __table_args__ = (UniqueConstraint("organisation_id", "key"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "key"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
@@ -234,7 +280,7 @@ class PaymentMethod(SQLModel, table=True):
 class Mapping(SQLModel, table=True):
     """One mapping choice: (kind, key) → Xero account code or tax type."""
 
-    __table_args__ = (UniqueConstraint("organisation_id", "kind", "key"),)
+    __table_args__ = (UniqueConstraint("organisation_id", "kind", "key"), NEVER_REUSE_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
@@ -249,12 +295,13 @@ class PostingBatch(SQLModel, table=True):
     """One Xero write call: its members and Idempotency-Key, committed before it is sent."""
 
     __tablename__ = "posting_batch"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     idempotency_key: str = Field(max_length=64, unique=True)
     endpoint: str = Field(max_length=32)
-    state: str = Field(default=BatchState.PENDING, max_length=16, index=True)
+    state: BatchState = _state(BatchState, BatchState.PENDING, 16, index=True)
     member_entry_ids: list[int] | None = _json(list)
     attempts: int = 0
     request_summary: dict[str, Any] | None = _json(dict)
@@ -274,6 +321,7 @@ class LedgerEntry(SQLModel, table=True):
         Index("ix_ledger_entry_org_date", "organisation_id", "transaction_date"),
         Index("ix_ledger_entry_org_order", "organisation_id", "order_id"),
         Index("ix_ledger_entry_org_invoice", "organisation_id", "invoice_number"),
+        NEVER_REUSE_IDS,
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -292,7 +340,7 @@ class LedgerEntry(SQLModel, table=True):
     invoice_number: str | None = Field(default=None, max_length=64)  # Amazon's invoice number
     raw_payload: dict[str, Any] | None = _json(dict)
     payload_hash: str = Field(default="", max_length=64)
-    state: str = Field(default=EntryState.FETCHED, max_length=16)
+    state: EntryState = _state(EntryState, EntryState.FETCHED, 16)
     reason_code: str | None = Field(default=None, max_length=64, index=True)
     reason: str | None = _text()
     needs_review: bool = False  # payload changed after it was posted
@@ -315,13 +363,14 @@ class ImportRun(SQLModel, table=True):
     """One import (historical, scheduled or manual) with its progress counts."""
 
     __tablename__ = "import_run"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
-    trigger: str = Field(max_length=16)
+    trigger: ImportTrigger = _state(ImportTrigger, None, 16)
     range_start: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     range_end: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    state: str = Field(default=RunState.QUEUED, max_length=16)
+    state: RunState = _state(RunState, RunState.QUEUED, 16)
     fetched: int = 0
     new: int = 0
     already_known: int = 0
@@ -339,6 +388,7 @@ class AuditEvent(SQLModel, table=True):
     """Something that happened to an organisation, by whom (a user or a job)."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     organisation_id: int | None = Field(

@@ -90,7 +90,7 @@ def translate_timing(count: int) -> tuple[float, float, Any]:
     from sandbox.amazon.generator import generate_account
     from sandbox.amazon.profiles import THAMES
     from sandbox.xero.build import build_world
-    from tests.posting.helpers import thames_mapping
+    from tests.common.pipeline import thames_mapping
 
     tenant = next(t for t in build_world(42).tenants.values() if t.name == THAMES_ORG)
     contact = next(c for c, v in tenant.contacts.items() if v["Name"] == "Amazon Business")
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from plugin.models import LedgerEntry
     from plugin.models import RunState
     from plugin.models import utcnow
-    from tests.posting.helpers import thames_mapping
+    from tests.common.pipeline import thames_mapping
 
     n, speed = args.transactions, args.clock_speed
     instance = Path(tempfile.mkdtemp(prefix="abx-bench-import-"))

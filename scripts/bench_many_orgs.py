@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     from plugin.models import LedgerEntry
     from plugin.models import RunState
     from plugin.models import utcnow
-    from tests.posting.helpers import thames_mapping
+    from tests.common.pipeline import thames_mapping
 
     args = parse_args(argv)
     instance = Path(tempfile.mkdtemp(prefix="abx-bench-orgs-"))

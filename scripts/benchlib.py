@@ -255,7 +255,7 @@ def make_stack(
     """Sandbox process, fresh database and Redis, and the app object for this process."""
     from cryptography.fernet import Fernet
 
-    from tests.e2e_helpers import sandbox_settings as plugin_sandbox_settings
+    from tests.common.e2e import sandbox_settings as plugin_sandbox_settings
 
     instance.mkdir(parents=True, exist_ok=True)
     sandbox = SandboxProcess(instance, sandbox_settings)
@@ -293,8 +293,8 @@ def connect_org(
 
     from plugin.db import session_scope
     from plugin.models import Organisation
-    from tests.e2e_helpers import amazon_connect
-    from tests.e2e_helpers import xero_install
+    from tests.common.e2e import amazon_connect
+    from tests.common.e2e import xero_install
 
     client = xero_install(stack.app, stack.sandbox.url, xero_email, [tenant_name])
     with session_scope(stack.app) as db:

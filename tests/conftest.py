@@ -1,5 +1,8 @@
 """Shared fixtures: the app on a fresh database (SQLite, and PostgreSQL when TEST_DATABASE_URL
-is set), a real Redis on a flushed test database index, and real RQ workers in burst mode."""
+is set), a real Redis on a flushed test database index, real RQ workers in burst mode, members
+and an organisation, mocked HTTP with the Xero client and fakes on it, and the live sandbox.
+
+The fakes and factories they use are in ``tests/common/``."""
 
 from __future__ import annotations
 
@@ -12,20 +15,50 @@ from typing import Any
 
 import pytest
 import redis
+import responses
 from cryptography.fernet import Fernet
+from hypothesis import HealthCheck
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import text
 
 from plugin.config import SETTINGS
 from plugin.db import make_engine
 from plugin.db import upgrade
+from plugin.infra.ratelimit import XeroLimits
+from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.infra.redis_server import LOCAL_DEFAULT_URL
 from plugin.infra.redis_server import answers
 from plugin.infra.redis_server import start_private_redis
 from plugin.models import metadata
+from plugin.xero.client import XeroClient
+from tests.common.fakes import FakeClock
+from tests.common.fakes import FakeXeroTokens
+from tests.common.sandbox import LiveSandbox
+from tests.common.web import sign_in_on
+from tests.common.xero import TENANT
+from tests.common.xero import XERO_URL
 
 TEST_TOKEN_KEY = Fernet.generate_key().decode()
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
+
+# --- Hypothesis profiles ------------------------------------------------------------------------
+# ``default``: 200 examples per property (fast enough for every run); ``slow``: 10,000, selected
+# with HYPOTHESIS_PROFILE=slow. Examples are kept under the repository's (git-ignored)
+# ``.hypothesis/``, wherever pytest is started from. A test's own ``@settings`` still wins.
+
+for _name, _examples in (("default", 200), ("slow", 10_000)):
+    settings.register_profile(
+        _name,
+        max_examples=_examples,
+        deadline=None,
+        database=DirectoryBasedExampleDatabase(
+            Path(__file__).resolve().parents[1] / ".hypothesis" / "examples"
+        ),
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(autouse=True)
@@ -240,20 +273,68 @@ def make_member(db_session):
 
 
 @pytest.fixture
-def sign_in(app):
-    """Sign a user in on a test client, as flask-login's strong session protection expects."""
-    from flask_login.utils import _create_identifier
+def sign_in(app) -> Callable[[Any, Any], Any]:
+    """Sign a user in on a test client of ``app``: ``sign_in(client, user)``."""
+    return lambda client, user: sign_in_on(app, client, user)
 
-    def sign(client: Any, user: Any) -> Any:
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-            session["_id"] = identifier
-        return client
 
-    return sign
+@pytest.fixture
+def org(make_member) -> Any:
+    """A UK organisation (tenant ``tenant-uk``, GBP) with its Amazon Business contact."""
+    _, organisation = make_member(
+        "alice", TENANT, "Acme Widgets Ltd", base_currency="GBP", amazon_contact_id="c-uk"
+    )
+    return organisation
+
+
+# --- Mocked HTTP, fakes, and the clients on them -----------------------------------------------
+
+
+@pytest.fixture
+def http(request: pytest.FixtureRequest) -> Iterator[responses.RequestsMock]:
+    """Mocked HTTP: unregistered URLs fail, and every registered response must be used.
+
+    A test whose mocks may legitimately go unused says so with ``@pytest.mark.lenient_http``.
+    """
+    strict = request.node.get_closest_marker("lenient_http") is None
+    with responses.RequestsMock(assert_all_requests_are_fired=strict) as mock:
+        yield mock
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time that moves only when someone sleeps (pass ``clock`` and ``clock.sleep``)."""
+    return FakeClock()
+
+
+@pytest.fixture
+def xero_tokens() -> FakeXeroTokens:
+    """The Xero token source of the ``xero`` client (refreshes and reconnects recorded)."""
+    return FakeXeroTokens()
+
+
+@pytest.fixture
+def xero(redis_client: redis.Redis, xero_tokens: FakeXeroTokens) -> XeroClient:
+    """An Accounting API client for ``TENANT`` on the mocked Xero; it never waits for a slot."""
+    limiter = XeroRateLimiter(redis_client, XeroLimits())
+    return XeroClient(TENANT, xero_tokens, limiter, api_url=XERO_URL, max_wait=0)
+
+
+# --- The live sandbox ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox_config() -> dict[str, Any]:
+    """Settings of the live ``sandbox`` (an area overrides this fixture for other volumes)."""
+    return {"SANDBOX_AMAZON_TRANSACTIONS": 40}
+
+
+@pytest.fixture
+def sandbox(sandbox_config: dict[str, Any]) -> Iterator[LiveSandbox]:
+    """The sandbox served over real HTTP on a free localhost port, stopped after the test."""
+    live = LiveSandbox(sandbox_config)
+    yield live
+    live.stop()
 
 
 # --- Keeping the default run within CI's budget -------------------------------------------------
@@ -262,10 +343,14 @@ SANDBOX_FIXTURES = {
     "pipeline",
     "live_app",
     "sandbox",
-    "live",
-    "live_sandbox_for_browser",
     "e2e_scenario",  # tests/proof/scenario.py
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "lenient_http: the `http` mock lets registered responses go unused"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,12 +10,12 @@ from plugin import create_app
 from plugin.config import load_settings
 from plugin.db import SchemaBehindError
 from plugin.security import ConfigurationError
-from tests.helpers import ROOT
-from tests.helpers import clean_env
-from tests.helpers import free_port
-from tests.helpers import run
-from tests.helpers import stop
-from tests.helpers import wait_for_http
+from tests.common.processes import ROOT
+from tests.common.processes import clean_env
+from tests.common.processes import free_port
+from tests.common.processes import run
+from tests.common.processes import stop
+from tests.common.processes import wait_for_http
 
 
 def test_starts_with_no_configuration_and_serves_healthz(tmp_path):
@@ -108,7 +108,7 @@ def test_production_refuses_to_start_without_secrets(tmp_path, redis_url, databa
         "INSTANCE_PATH": str(tmp_path),
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
-        "SECRET_KEY": "s3cret",
+        "SECRET_KEY": "s3cret-long-enough-for-production-0123",
         "TOKEN_ENCRYPTION_KEY": "",
     }
     if missing == "SECRET_KEY":

@@ -7,12 +7,12 @@ import time
 
 import requests
 
-from tests.helpers import ROOT
-from tests.helpers import clean_env
-from tests.helpers import free_port
-from tests.helpers import run
-from tests.helpers import stop
-from tests.helpers import wait_for_http
+from tests.common.processes import ROOT
+from tests.common.processes import clean_env
+from tests.common.processes import free_port
+from tests.common.processes import run
+from tests.common.processes import stop
+from tests.common.processes import wait_for_http
 
 HONCHO = ["honcho", "-f", "Procfile", "start"]
 WORKER_READY = "Listening on high, default, low"

@@ -47,6 +47,8 @@ def parse_decimal(value: object, what: str = "an amount") -> Decimal:
     """Return ``value`` as a finite ``Decimal``; raise ``ValueError`` naming it otherwise."""
     if isinstance(value, bool):
         raise ValueError(f"{show(value)} is not {what}")
+    if isinstance(value, Decimal) and value.is_finite():  # JSON read with exact numbers
+        return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):

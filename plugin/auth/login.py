@@ -1,7 +1,13 @@
-"""Who is signed in (flask-login): loading users, guarding pages, HTMX-aware redirects."""
+"""Who is signed in (flask-login): loading users, guarding pages, HTMX-aware redirects.
+
+The session cookie carries the user's random session token (flask-login's alternative id),
+never their row id. A new token ends every session of the user: signing out (which so ends
+copies of the cookie too), "sign out everywhere", and a membership added or removed.
+"""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from flask import Flask
@@ -11,9 +17,14 @@ from flask import request
 from flask import url_for
 from flask_login import LoginManager
 from flask_login import UserMixin
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from sqlalchemy.orm import UOWTransaction
+from sqlmodel import select
 
 from plugin.db import get_session
 from plugin.infra.htmx import is_htmx_request
+from plugin.models import Membership
 from plugin.models import User
 
 login_manager = LoginManager()
@@ -29,7 +40,8 @@ class SignedInUser(UserMixin):
         self.id = user.id
 
     def get_id(self) -> str:
-        return str(self.id)
+        """What the session cookie remembers: the session token, not the row id."""
+        return self.row.session_token
 
     @property
     def name(self) -> str:
@@ -37,13 +49,40 @@ class SignedInUser(UserMixin):
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> SignedInUser | None:
-    """The signed-in user for a session cookie's id."""
-    try:
-        user = get_session().get(User, int(user_id))
-    except ValueError:
+def load_user(token: str) -> SignedInUser | None:
+    """The signed-in user whose session token the cookie carries (None: signed out)."""
+    if not token:
         return None
+    user = get_session().exec(select(User).where(User.session_token == token)).first()
     return SignedInUser(user) if user is not None else None
+
+
+def new_session_token() -> str:
+    """A fresh random session token (43 URL-safe characters; a row id never looks like one)."""
+    return secrets.token_urlsafe(32)
+
+
+def end_every_session(db: Session, user: User) -> None:
+    """Give the user a new session token (committed): no cookie issued before signs in again."""
+    user.session_token = new_session_token()
+    db.add(user)
+    db.commit()
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_when_memberships_change(
+    session: Session, _flush: UOWTransaction, _instances: Any
+) -> None:
+    """A membership added or removed ends every session of its user (the sign-in that adds
+    memberships signs the user in afterwards, with the new token)."""
+    user_ids = {
+        row.user_id for row in (*session.new, *session.deleted) if isinstance(row, Membership)
+    }
+    with session.no_autoflush:
+        for user_id in user_ids:
+            user = session.get(User, user_id) if user_id is not None else None
+            if user is not None and user not in session.deleted:
+                user.session_token = new_session_token()
 
 
 @login_manager.unauthorized_handler

@@ -20,6 +20,7 @@ from typing import Any
 from typing import NoReturn
 
 import click
+import simplejson
 from flask import Flask
 from flask import current_app
 from flask.cli import with_appcontext
@@ -110,7 +111,10 @@ def preview(tx_path: str, map_path: str, chart_path: str) -> None:
             map_source=map_path,
             chart_source=chart_path,
         )
-        output = json.dumps(design_shape(result), indent=2, ensure_ascii=False)
+        # Amounts are Decimal: written as JSON numbers with exactly their digits.
+        output = simplejson.dumps(
+            design_shape(result), indent=2, ensure_ascii=False, use_decimal=True
+        )
     except InputFileError as exc:
         fail(str(exc))
     except Exception as exc:  # a bug: still one line, never a traceback

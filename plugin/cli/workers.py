@@ -47,7 +47,7 @@ def worker(burst: bool, queues: str, name: str | None) -> None:
     from plugin.work.recovery import queue_resume
 
     # Work a killed worker left half done (an import still "running", entries still "posting")
-    # is queued again at every start, not at the next hourly sync (jobs/recovery.py). A lost
+    # is queued again at every start, not at the next hourly sync (plugin/work/recovery.py). A lost
     # Redis does not end the process: run_worker waits for it and starts a fresh RQ worker.
     run_worker([get_queue(n) for n in names], get_redis(), name, burst, on_start=queue_resume)
 

@@ -60,6 +60,23 @@ def post_later_job_ids(org_id: int) -> tuple[str, str]:
     return later, f"{later}-again"
 
 
+def post_after_busy_job_ids(org_id: int) -> tuple[str, str]:
+    """Both ids a posting run that found the organisation busy may be waiting under."""
+    later = f"post-after-busy-{org_id}"
+    return later, f"{later}-again"
+
+
+def org_work_job_ids(org_id: int) -> tuple[str, ...]:
+    """Every job that is, or is about to be, working for the organisation now (not the ones
+    waiting out a rate limit: those are shown as such)."""
+    return (
+        sync_job_id(org_id),
+        post_job_id(org_id),
+        retry_job_id(org_id),
+        *post_after_busy_job_ids(org_id),
+    )
+
+
 def sync_job_id(org_id: int) -> str:
     """The organisation's scheduled (or "sync now") import-and-post."""
     return f"sync-{org_id}"

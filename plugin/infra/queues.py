@@ -23,13 +23,13 @@ QUEUE_NAMES = ("high", "default", "low")
 def get_redis(app: Flask | None = None) -> redis.Redis:
     """The app's Redis client."""
     app = app or current_app
-    return app.extensions["redis"]  # type: ignore[no-any-return]
+    return app.extensions["redis"]
 
 
 def get_queue(name: str = "default", app: Flask | None = None) -> Queue:
     """One of the three RQ queues."""
     app = app or current_app
-    return app.extensions["queues"][name]  # type: ignore[no-any-return]
+    return app.extensions["queues"][name]
 
 
 def redis_ok(client: redis.Redis) -> tuple[bool, str]:
@@ -77,7 +77,8 @@ def worker_alive(connection: redis.Redis, worker_name: str | None) -> bool:
     data = connection.hgetall(Worker.redis_worker_namespace_prefix + worker_name)
     if not data or b"death" in data:
         return False
-    if data.get(b"hostname", b"").decode() != socket.gethostname():
+    hostname = data.get(b"hostname", b"")
+    if (hostname.decode() if isinstance(hostname, bytes) else hostname) != socket.gethostname():
         return True
     try:
         pid = int(data.get(b"pid") or 0)

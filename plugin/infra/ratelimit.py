@@ -128,12 +128,12 @@ class XeroRateLimiter:
         now = self.clock()
         blocked = self.redis.get(self._key("blocked", tenant_id))
         if blocked:
-            until, _, limit = blocked.decode().partition("|")
+            until, _, limit = _text(blocked).partition("|")
             if float(until) > now:
                 return float(until) - now, limit or "retry-after"
         app_blocked = self.redis.get(self._key("blocked", "app"))
-        if app_blocked and float(app_blocked.decode()) > now:
-            return float(app_blocked.decode()) - now, "appminute"
+        if app_blocked and float(_text(app_blocked)) > now:
+            return float(_text(app_blocked)) - now, "appminute"
         used_today = int(self.redis.get(self._key("day", tenant_id)) or 0)
         if used_today >= self.limits.per_day:
             ttl = self.redis.pttl(self._key("day", tenant_id))
@@ -280,3 +280,8 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _text(value: bytes | str) -> str:
+    """A Redis value as text (the client answers bytes unless decode_responses is set)."""
+    return value.decode() if isinstance(value, bytes) else value

@@ -21,12 +21,12 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.ledger.transitions import rows_changed
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import PostingBatch
 from plugin.models import utcnow
-from plugin.xero.client import ElementResult
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
@@ -34,6 +34,10 @@ from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
 from plugin.xero.errors import XeroUnavailable
 from plugin.xero.errors import XeroValidationError
+from plugin.xero.models import ElementResult
+from plugin.xero.models import XeroBankTransaction
+from plugin.xero.models import XeroCreditNote
+from plugin.xero.models import XeroInvoice
 
 log = logging.getLogger(__name__)
 
@@ -49,11 +53,11 @@ class XeroWriter(Protocol):
 
     def find_bank_transactions_by_reference(
         self, references: Sequence[str]
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[XeroBankTransaction]: ...
 
-    def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[dict[str, Any]]: ...
+    def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]: ...
 
-    def find_credit_notes(self, where: str) -> list[dict[str, Any]]: ...
+    def find_credit_notes(self, where: str) -> list[XeroCreditNote]: ...
 
 
 class ClaimLost(Exception):
@@ -100,7 +104,8 @@ def open_batch(
     ids = [int(entry.id or 0) for entry, _ in members]
     attempts = [entry.attempts + 1 for entry, _ in members]
     now = utcnow()
-    claimed = session.execute(
+    claimed = rows_changed(
+        session,
         update(LedgerEntry)
         .where(col(LedgerEntry.id).in_(ids), col(LedgerEntry.state) == EntryState.READY)
         .values(
@@ -109,8 +114,8 @@ def open_batch(
             attempts=LedgerEntry.attempts + 1,
             updated_at=now,
         )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     if claimed != len(ids):
         session.rollback()
         raise ClaimLost(org_id, len(ids) - claimed)

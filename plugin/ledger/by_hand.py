@@ -12,6 +12,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.ledger.transitions import move
+from plugin.ledger.transitions import rows_changed
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import utcnow
@@ -45,7 +46,8 @@ def mark_posted_by_hand(session: Session, org_id: int, entry_id: int, actor: str
 def unmark_posted_by_hand(session: Session, org_id: int, entry_id: int) -> bool:
     """Take the mark back: the entry is evaluated again and posts if it can (the user says it
     is not in Xero after all). False when the entry is not marked."""
-    changed = session.execute(
+    changed = rows_changed(
+        session,
         update(LedgerEntry)
         .where(
             col(LedgerEntry.id) == entry_id,
@@ -53,7 +55,7 @@ def unmark_posted_by_hand(session: Session, org_id: int, entry_id: int) -> bool:
             col(LedgerEntry.state) == EntryState.BY_HAND,
         )
         .values(state=EntryState.FETCHED, reason_code=None, reason=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .execution_options(synchronize_session=False),
+    )
     session.commit()
     return bool(changed)

@@ -118,6 +118,6 @@ def retry(session: Session, org_id: int, entry_ids: Sequence[int] | None = None)
     statement = statement.where(
         col(LedgerEntry.state).in_([EntryState.FAILED, EntryState.HELD])
     ).values(state=EntryState.FETCHED, updated_at=utcnow())
-    result = session.exec(statement)  # type: ignore[call-overload]
+    result = session.exec(statement)
     session.commit()
     return int(result.rowcount or 0)

@@ -26,6 +26,7 @@ from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import PostingBatch
 from plugin.models import utcnow
+from plugin.xero.models import XeroLineItem
 
 REPLAY_WINDOW = timedelta(minutes=5)  # Xero remembers an Idempotency-Key for about 6
 
@@ -106,26 +107,26 @@ def _find_in_xero(
             str(b.get("Reference")): t for b, t in zip(bodies, transaction_ids, strict=False)
         }
         for document in xero.find_bank_transactions_by_reference(list(by_reference)):
-            transaction_id = by_reference.get(str(document.get("Reference")))
-            if transaction_id and document.get("BankTransactionID"):
-                found[transaction_id] = str(document["BankTransactionID"])
+            transaction_id = by_reference.get(str(document.reference))
+            if transaction_id:
+                found[transaction_id] = document.bank_transaction_id
         return found
+    candidates: list[tuple[str, tuple[XeroLineItem, ...]]]
     if endpoint == "Invoices":
         numbers = sorted({str(b.get("InvoiceNumber")) for b in bodies if b.get("InvoiceNumber")})
-        candidates = xero.find_invoices_by_numbers(numbers)
-        id_field = "InvoiceID"
+        invoices = xero.find_invoices_by_numbers(numbers)
+        candidates = [(d.invoice_id, d.line_items) for d in invoices]
     else:
         numbers = sorted(
             {str(b.get("CreditNoteNumber")) for b in bodies if b.get("CreditNoteNumber")}
         )
         where = " OR ".join(f'CreditNoteNumber=="{n}"' for n in numbers) or 'CreditNoteNumber==""'
-        candidates = xero.find_credit_notes(where)
-        id_field = "CreditNoteID"
+        notes = xero.find_credit_notes(where)
+        candidates = [(d.credit_note_id, d.line_items) for d in notes]
     for transaction_id in transaction_ids:
-        for document in candidates:
-            lines = document.get("LineItems") or []
-            text = " ".join(str(line.get("Description", "")) for line in lines[:1])
-            if transaction_id in text and document.get(id_field):
-                found[transaction_id] = str(document[id_field])
+        for xero_id, lines in candidates:
+            text = " ".join(line.description or "" for line in lines[:1])
+            if transaction_id in text and xero_id:
+                found[transaction_id] = xero_id
                 break
     return found

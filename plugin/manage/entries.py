@@ -13,7 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Select
 from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
@@ -48,42 +50,34 @@ STATE_LABELS = {
 }
 
 # Only the columns the list shows: never the raw Amazon payload.
-_LIST_COLUMNS = (
-    LedgerEntry.id,
-    LedgerEntry.amazon_transaction_id,
-    LedgerEntry.transaction_type,
-    LedgerEntry.transaction_date,
-    LedgerEntry.amount,
-    LedgerEntry.currency,
-    LedgerEntry.payment_method_key,
-    LedgerEntry.order_id,
-    LedgerEntry.state,
-    LedgerEntry.reason_code,
-    LedgerEntry.reason,
-    LedgerEntry.needs_review,
-    LedgerEntry.xero_document_type,
-    LedgerEntry.xero_document_id,
+_LIST_COLUMNS: tuple[Any, ...] = (
+    col(LedgerEntry.id),
+    col(LedgerEntry.amazon_transaction_id),
+    col(LedgerEntry.transaction_type),
+    col(LedgerEntry.transaction_date),
+    col(LedgerEntry.amount),
+    col(LedgerEntry.currency),
+    col(LedgerEntry.payment_method_key),
+    col(LedgerEntry.order_id),
+    col(LedgerEntry.state),
+    col(LedgerEntry.reason_code),
+    col(LedgerEntry.reason),
+    col(LedgerEntry.needs_review),
+    col(LedgerEntry.xero_document_type),
+    col(LedgerEntry.xero_document_id),
 )
 
 
 @dataclass(frozen=True)
 class EntryFilter:
-    """Which entries to list: a state filter, an optional reason code, and the page cursor."""
+    """Which entries to list: a state filter, an optional reason code, and the page cursor.
+
+    Read from the page's query string by ``plugin.manage.forms.EntryFilterForm``.
+    """
 
     state: str = ATTENTION
     reason_code: str | None = None
     before: int | None = None  # keyset cursor: entries with a smaller id
-
-    @classmethod
-    def from_args(cls, args: Any) -> EntryFilter:
-        """Read ``state``, ``reason`` and ``before`` from query arguments (bad values ignored)."""
-        state = str(args.get("state") or ATTENTION)
-        if state not in STATE_FILTERS:
-            state = ATTENTION
-        reason = str(args.get("reason") or "").strip()[:64] or None
-        before_raw = str(args.get("before") or "")
-        before = int(before_raw) if before_raw.isdigit() else None
-        return cls(state=state, reason_code=reason, before=before)
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The query arguments for this filter with ``changes`` applied (for links)."""
@@ -127,7 +121,9 @@ class EntryPage:
     next_before: int | None
 
 
-def entries_statements(org_id: int, wanted: EntryFilter, page_size: int = PAGE_SIZE) -> list[Any]:
+def entries_statements(
+    org_id: int, wanted: EntryFilter, page_size: int = PAGE_SIZE
+) -> list[Select[*tuple[Any, ...]]]:
     """The keyset queries of one page: one per state, each page_size + 1 rows at most.
 
     One query per state keeps each an index range scan on (organisation, state) read in id
@@ -136,11 +132,11 @@ def entries_statements(org_id: int, wanted: EntryFilter, page_size: int = PAGE_S
     """
     statements = []
     for state in STATE_FILTERS[wanted.state]:
-        statement = select(*_LIST_COLUMNS).where(
-            LedgerEntry.organisation_id == org_id, LedgerEntry.state == state
+        statement = select_columns(*_LIST_COLUMNS).where(
+            col(LedgerEntry.organisation_id) == org_id, col(LedgerEntry.state) == state
         )
         if wanted.reason_code:
-            statement = statement.where(LedgerEntry.reason_code == wanted.reason_code)
+            statement = statement.where(col(LedgerEntry.reason_code) == wanted.reason_code)
         if wanted.before is not None:
             statement = statement.where(col(LedgerEntry.id) < wanted.before)
         statements.append(statement.order_by(col(LedgerEntry.id).desc()).limit(page_size + 1))

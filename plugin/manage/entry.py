@@ -110,7 +110,7 @@ def describe(entry: LedgerEntry, method: PaymentMethod | None) -> EntryView:
         lines = tuple(_line(item) for item in transaction.line_items)
     elif isinstance(transaction, ParseFailure):
         unreadable = transaction.reason
-    label, help_text = STATES.get(str(entry.state), (str(entry.state), ""))
+    label, help_text = STATES.get(EntryState(entry.state), (str(entry.state), ""))
     return EntryView(
         transaction_id=entry.amazon_transaction_id,
         state=str(entry.state),

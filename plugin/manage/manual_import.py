@@ -4,14 +4,12 @@ nothing posted until the user presses "Post N new"; and the import history.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
-
 from flask import Flask
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
+from plugin.infra.forms import first_error
 from plugin.infra.keys import post_job_id
 from plugin.infra.locks import AlreadyRunning
 from plugin.manage.actions import queue_job
@@ -24,6 +22,7 @@ from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import RunState
+from plugin.onboarding.forms import DateRangeForm
 from plugin.work.imports import ImportRangeError
 from plugin.work.imports import start_import
 
@@ -35,22 +34,10 @@ class ImportFormError(ValueError):
     """The manual import form is not filled in right; the message is for the user."""
 
 
-def parse_range(form: Any) -> tuple[date, date]:
-    """The (start, end) dates of the import form, or ImportFormError."""
-    raw_start = str(form.get("start") or "").strip()
-    raw_end = str(form.get("end") or "").strip()
-    if not raw_start or not raw_end:
-        raise ImportFormError("Choose both a start date and an end date.")
-    try:
-        return date.fromisoformat(raw_start), date.fromisoformat(raw_end)
-    except ValueError as exc:
-        raise ImportFormError("Enter the dates as YYYY-MM-DD, for example 2026-03-01.") from exc
-
-
 def start_manual_import(
-    session: Session, app: Flask, org: Organisation, form: Any, actor: str
+    session: Session, app: Flask, org: Organisation, dates: DateRangeForm, actor: str
 ) -> ImportRun:
-    """Validate the form and queue a manual import (nothing is posted until confirmed).
+    """Validate the date range and queue a manual import (nothing is posted until confirmed).
 
     Raises ImportFormError with a message for the user.
     """
@@ -58,7 +45,9 @@ def start_manual_import(
         raise ImportFormError("Reconnect to Xero before importing.")
     if not any(c.status == ConnectionStatus.ACTIVE for c in connections_of(session, org.id or 0)):
         raise ImportFormError("Connect an Amazon Business store before importing.")
-    start, end = parse_range(form)
+    if not dates.validate():
+        raise ImportFormError(first_error(dates))
+    start, end = dates.chosen()
     try:
         return start_import(session, app, org, start, end, ImportTrigger.MANUAL, actor)
     except ImportRangeError as exc:

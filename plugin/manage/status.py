@@ -21,10 +21,8 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import ledger
-from plugin.infra.keys import post_job_id
+from plugin.infra.keys import org_work_job_ids
 from plugin.infra.keys import post_later_job_ids
-from plugin.infra.keys import retry_job_id
-from plugin.infra.keys import sync_job_id
 from plugin.infra.locks import running_holder
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -115,18 +113,22 @@ def rate_limited_until(app: Flask, org_id: int) -> datetime | None:
     return min(times) if times else None
 
 
+# A posting run that found the organisation busy waits as "scheduled" (RQ's scheduler).
+WAITING_OR_RUNNING = frozenset({"queued", "started", "deferred", "scheduled"})
+
+
 def work_in_progress(app: Flask, org_id: int) -> str | None:
     """The job working for the organisation now, or queued to (None: none, or Redis is down)."""
     try:
         holder = running_holder(get_redis(app), org_id)
         if holder:
             return holder
-        for job_id in (sync_job_id(org_id), post_job_id(org_id), retry_job_id(org_id)):
+        for job_id in org_work_job_ids(org_id):
             try:
                 job = Job.fetch(job_id, connection=get_redis(app))
             except NoSuchJobError:
                 continue
-            if job.get_status(refresh=False) in ("queued", "started", "deferred"):
+            if job.get_status(refresh=False) in WAITING_OR_RUNNING:
                 return job_id
     except REDIS_ERRORS:
         return None

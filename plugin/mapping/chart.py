@@ -9,8 +9,9 @@ a CHART.json file.
 
 Decisions:
 
-- Only the fields posting, validation and support need are kept: no addresses, phone numbers or
-  bank account numbers end up in Redis or in a support file.
+- Only the fields posting, validation and support need are kept (the fields of the typed models
+  of ``plugin.xero.models``): no addresses, phone numbers or bank account numbers end up in Redis
+  or in a support file. Rates are ``Decimal``, lock dates ISO dates.
 - Archived and deleted accounts and tax rates are kept: a mapping pointing at one must be named
   as such ("archived"), not as unknown.
 - The cache holds Xero's part for ``max_age`` seconds (5 minutes) per organisation id
@@ -23,18 +24,22 @@ Decisions:
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 from typing import Final
 from typing import Protocol
 
 import redis
+import simplejson
 
 from plugin.infra.keys import chart_cache_key
 from plugin.mapping.chart_file import load_chart
 from plugin.models import Organisation
 from plugin.posting import Chart
+from plugin.xero.models import XeroAccount
+from plugin.xero.models import XeroCurrency
+from plugin.xero.models import XeroOrganisation
+from plugin.xero.models import XeroTaxRate
 
 __all__ = [
     "CACHE_SECONDS",
@@ -52,78 +57,32 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS: Final = 300
-ORGANISATION_FIELDS: Final = (
-    "OrganisationID",
-    "Name",
-    "LegalName",
-    "ShortCode",
-    "BaseCurrency",
-    "CountryCode",
-    "Version",
-    "OrganisationType",
-    "Timezone",
-    "PeriodLockDate",
-    "EndOfYearLockDate",
-    "FinancialYearEndDay",
-    "FinancialYearEndMonth",
-)
-ACCOUNT_FIELDS: Final = (
-    "AccountID",
-    "Code",
-    "Name",
-    "Type",
-    "Status",
-    "Class",
-    "TaxType",
-    "BankAccountType",
-    "CurrencyCode",
-    "SystemAccount",
-    "EnablePaymentsToAccount",
-    "ShowInExpenseClaims",
-    "ReportingCode",
-    "UpdatedDateUTC",
-)
-TAX_RATE_FIELDS: Final = (
-    "Name",
-    "TaxType",
-    "Status",
-    "ReportTaxType",
-    "CanApplyToAssets",
-    "CanApplyToEquity",
-    "CanApplyToExpenses",
-    "CanApplyToLiabilities",
-    "CanApplyToRevenue",
-    "DisplayTaxRate",
-    "EffectiveRate",
-    "TaxComponents",
-)
-CURRENCY_FIELDS: Final = ("Code", "Description")
 XERO_PARTS: Final = ("Organisation", "Accounts", "TaxRates", "Currencies")
 
 
 class ChartSource(Protocol):
     """What the chart needs from ``plugin.xero.client.XeroClient``."""
 
-    def organisation(self) -> dict[str, Any]: ...
+    def organisation(self) -> XeroOrganisation: ...
 
-    def accounts(self, where: str | None = None) -> list[dict[str, Any]]: ...
+    def accounts(self, where: str | None = None) -> list[XeroAccount]: ...
 
-    def tax_rates(self) -> list[dict[str, Any]]: ...
+    def tax_rates(self) -> list[XeroTaxRate]: ...
 
-    def currencies(self) -> list[dict[str, Any]]: ...
-
-
-def _pick(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    return {name: item[name] for name in fields if name in item}
+    def currencies(self) -> list[XeroCurrency]: ...
 
 
 def xero_parts(client: ChartSource) -> dict[str, Any]:
-    """Fetch Organisation, Accounts, TaxRates and Currencies from Xero (four calls)."""
+    """Fetch Organisation, Accounts, TaxRates and Currencies from Xero (four calls).
+
+    Each part holds only the fields its model keeps (``plugin.xero.models``), in Xero's shape;
+    rates stay ``Decimal`` (the cache writes them as exact JSON numbers).
+    """
     return {
-        "Organisation": _pick(client.organisation(), ORGANISATION_FIELDS),
-        "Accounts": [_pick(a, ACCOUNT_FIELDS) for a in client.accounts()],
-        "TaxRates": [_pick(t, TAX_RATE_FIELDS) for t in client.tax_rates()],
-        "Currencies": [_pick(c, CURRENCY_FIELDS) for c in client.currencies()],
+        "Organisation": client.organisation().document(),
+        "Accounts": [a.document() for a in client.accounts()],
+        "TaxRates": [t.document() for t in client.tax_rates()],
+        "Currencies": [c.document() for c in client.currencies()],
     }
 
 
@@ -173,7 +132,7 @@ def _cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:
     if raw is None:
         return None
     try:
-        parts = json.loads(raw)
+        parts = simplejson.loads(raw, use_decimal=True)
     except (ValueError, TypeError):
         parts = None
     if not isinstance(parts, dict) or not all(name in parts for name in XERO_PARTS):
@@ -184,7 +143,8 @@ def _cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:
 
 def _store_parts(client: redis.Redis, org_id: int, parts: dict[str, Any], max_age: int) -> None:
     try:
-        client.set(cache_key(org_id), json.dumps(parts, separators=(",", ":")), ex=max_age)
+        text = simplejson.dumps(parts, separators=(",", ":"), use_decimal=True)
+        client.set(cache_key(org_id), text, ex=max_age)
     except redis.RedisError as exc:
         log.warning("could not cache the chart of org %s: %s", org_id, exc)
 

@@ -9,7 +9,6 @@ review page shows what posting would hold).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
@@ -20,10 +19,11 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import enqueue_once
-from plugin.mapping import forms as mapping_form
 from plugin.mapping.chart_checks import validate_mapping
+from plugin.mapping.field_errors import errors_for
 from plugin.mapping.files import MappingFileError
-from plugin.mapping.forms import FormData
+from plugin.mapping.forms import NO_FILE
+from plugin.mapping.forms import SectionForm
 from plugin.mapping.forms import SectionPost
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
@@ -38,7 +38,6 @@ from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
-from plugin.posting import Mapping
 
 SAVED: Final = {
     "payment-methods": "Payment methods saved.",
@@ -57,27 +56,15 @@ class SectionResult:
     rechecking: int | None = None
 
 
-def _reader(section: str, inputs: MappingInputs) -> Callable[[FormData, Mapping], SectionPost]:
-    readers: dict[str, Callable[[FormData, Mapping], SectionPost]] = {
-        "payment-methods": lambda form, stored: mapping_form.read_payment_methods(
-            form, stored, inputs.methods
-        ),
-        "expenses": mapping_form.read_expenses,
-        "taxes": mapping_form.read_taxes,
-        "line-types": mapping_form.read_line_types,
-    }
-    return readers[section]
-
-
 def check_section(
-    inputs: MappingInputs, section: str, form: FormData
+    inputs: MappingInputs, section: str, form: SectionForm
 ) -> tuple[SectionPost, list[str]]:
     """Read a section post; return it with field errors filled in and section-wide messages."""
-    post = _reader(section, inputs)(form, inputs.stored)
+    post = form.read(inputs.stored)
     problems = validate_mapping(
         post.mapping, inputs.chart, payments_enabled=inputs.payments_enabled
     )
-    fields, general = mapping_form.errors_for(problems, section, post.mapping, inputs.methods)
+    fields, general = errors_for(problems, section, post.mapping, inputs.methods)
     for where, message in fields.items():
         post.errors.setdefault(where, message)
     return post, general
@@ -130,7 +117,7 @@ def save_section(
     org: Organisation,
     inputs: MappingInputs,
     section: str,
-    form: FormData,
+    form: SectionForm,
     actor: str,
 ) -> SectionResult:
     """Check and save one section; the page shows the outcome next to the fields."""
@@ -142,8 +129,7 @@ def save_section(
         save_mapping(session, org_id, post.mapping, actor, detail={"section": section})
     except MappingRejected as rejected:
         return _refused(inputs, section, post, [p.message for p in rejected.problems])
-    if section == "payment-methods":
-        acknowledge(session, org_id, mapping_form.posted_method_ids(form, inputs.methods))
+    acknowledge(session, org_id, form.acknowledged())
     rechecking = recheck_after_change(session, org)
     page = build_page(_refreshed(session, inputs, org_id))
     page.saved[section] = SAVED[section]
@@ -195,7 +181,7 @@ def import_file(
 ) -> FileImport:
     """Check an uploaded mapping file against the chart and save it, or say why not."""
     if not raw.strip():
-        return FileImport(False, ["Choose a mapping file (.json) exported from this app."])
+        return FileImport(False, [NO_FILE])
     try:
         change = import_mapping(
             session,

@@ -3,12 +3,17 @@
 Delivery goes through SMTP when ``SMTP_URL`` is set (``smtp://user:pass@host:587`` upgrades with
 STARTTLS, ``smtps://`` is TLS from the start, other ports of ``smtp://`` are plain, for a local
 relay), else into the outbox folder (``plugin.notify.outbox``).
+
+Header values (the subject holds the organisation's name, which comes from Xero) have their
+control characters replaced, so no name can break or inject a header.
 """
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
+import unicodedata
 from email.message import EmailMessage
 from email.utils import format_datetime
 from email.utils import make_msgid
@@ -27,14 +32,21 @@ if TYPE_CHECKING:
 
 SMTP_TIMEOUT = 20
 STARTTLS_PORT = 587
+_LINE_BREAKS = {"Cc", "Zl", "Zp"}  # control characters and the Unicode line/paragraph breaks
+
+
+def header_safe(value: str) -> str:
+    """``value`` fit for a mail header: control characters become spaces, runs of spaces one."""
+    cleaned = "".join(" " if unicodedata.category(char) in _LINE_BREAKS else char for char in value)
+    return re.sub(r" {2,}", " ", cleaned).strip()
 
 
 def compose(digest: Digest, to: str, mail_from: str) -> EmailMessage:
     """The email for one member (plain text, with an HTML alternative)."""
     message = EmailMessage()
-    message["Subject"] = digest.subject
-    message["From"] = mail_from
-    message["To"] = to
+    message["Subject"] = header_safe(digest.subject)
+    message["From"] = header_safe(mail_from)
+    message["To"] = header_safe(to)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="amazon-business-for-xero")
     message[outbox.ORG_HEADER] = str(digest.org_id)

@@ -15,10 +15,17 @@ from pathlib import Path
 
 from flask import Flask
 
+from plugin.config import is_development
 from plugin.models import utcnow
 
 ORG_HEADER = "X-Organisation-Id"
 """The header naming the organisation a mail is about (the outbox page shows a member theirs)."""
+
+
+def outbox_served(app: Flask) -> bool:
+    """The ``/outbox`` page exists only in development and only while no SMTP server is
+    configured (the mail really goes out otherwise, and the page would show members' mail)."""
+    return is_development(app.config) and not app.config.get("SMTP_URL")
 
 
 def outbox_dir(app: Flask) -> Path:
@@ -63,7 +70,7 @@ def read_outbox(app: Flask, org_ids: Iterable[int]) -> list[OutboxMail]:
         if org_id not in wanted:
             continue
         body = message.get_body(preferencelist=("plain",))
-        text = body.get_content() if body is not None else ""  # type: ignore[attr-defined]
+        text = body.get_content() if body is not None else ""
         mails.append(
             OutboxMail(
                 path.name,

@@ -1,4 +1,5 @@
-"""The wizard's historical import: the allowed date range, reading the form, and live progress.
+"""The wizard's historical import: the allowed date range and live progress (the form is
+``plugin.onboarding.forms.DateRangeForm``).
 
 Progress comes from the ``ImportRun`` row (durable counts and state) and, while the job runs,
 from the RQ job's meta (``{"fetched","new","already_known","pages","done"}``), which also gives
@@ -8,7 +9,6 @@ the page count. A run whose job has vanished or died while the row still says qu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
@@ -26,7 +26,6 @@ from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
 from plugin.work.imports import HISTORY_LIMIT_DAYS
-from plugin.work.imports import ImportRangeError
 
 DEFAULT_DAYS = 30
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
@@ -52,23 +51,6 @@ def bounds(today: date) -> DateBounds:
         default_start=today - timedelta(days=DEFAULT_DAYS),
         default_end=today,
     )
-
-
-def _one_date(value: str | None, what: str) -> date:
-    text = (value or "").strip()
-    if not text:
-        raise ImportRangeError(f"Enter the {what} date.")
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ImportRangeError(
-            f"The {what} date {text[:20]!r} is not a date; use the calendar (YYYY-MM-DD)."
-        ) from None
-
-
-def read_dates(form: Mapping[str, str]) -> tuple[date, date]:
-    """Return (start, end) from the form, or raise ImportRangeError with a message for people."""
-    return _one_date(form.get("start"), "start"), _one_date(form.get("end"), "end")
 
 
 def latest_historical_run(session: Session, org_id: int) -> ImportRun | None:

@@ -14,26 +14,21 @@ from plugin.posting.amounts import CENT
 from plugin.posting.inputs import Account
 from plugin.posting.inputs import PostingContext
 from plugin.posting.lines import Line
-from plugin.posting.results import InvariantViolation
 from plugin.posting.results import JsonBody
 
 MAX_REFERENCE: Final = 255
 MAX_DESCRIPTION: Final = 4000
 
-LineItemBody = dict[str, str | int | float]
+LineItemBody = dict[str, str | int | Decimal]
 
 
-def json_amount(amount: Decimal) -> float:
-    """A 2-dp ``Decimal`` as the JSON number Xero's schema asks for (exact to the cent).
+def json_amount(amount: Decimal) -> Decimal:
+    """A ``Decimal`` as the JSON number Xero's schema asks for: exactly two decimal places.
 
-    Xero's schema types amounts ``number``, so this is where, and the only place where, an amount
-    leaves ``Decimal``: when the body is built, after every rule and check has run.
+    It stays ``Decimal`` to the wire: the Xero client (``plugin.xero.wire``) and the ledger's JSON
+    columns write it as a number with exactly these digits, never through ``float``.
     """
-    quantized = amount.quantize(CENT)
-    number = float(quantized)
-    if Decimal(repr(number)).quantize(CENT) != quantized:  # pragma: no cover - range-checked
-        raise InvariantViolation(f"{amount} does not survive conversion to a JSON number")
-    return number
+    return amount.quantize(CENT)
 
 
 def line_body(line: Line) -> LineItemBody:

@@ -44,6 +44,8 @@ from plugin.amazon.consent import explain_consent_error
 from plugin.amazon.consent import explain_exchange_failure
 from plugin.amazon.consent import next_step_after_amazon
 from plugin.amazon.errors import AmazonError
+from plugin.amazon.forms import RenameConnectionForm
+from plugin.amazon.forms import StoreForm
 from plugin.amazon.regions import Store
 from plugin.amazon.regions import UnknownStore
 from plugin.amazon.regions import consent_origins
@@ -57,6 +59,8 @@ from plugin.auth.access import organisation_or_404
 from plugin.auth.access import user_organisations
 from plugin.auth.oauth_state import StateError
 from plugin.db import get_session
+from plugin.infra.forms import first_error
+from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.models import Organisation
@@ -119,10 +123,10 @@ def start() -> Any:
             "Amazon Business is not configured on this server yet (AMAZON_CLIENT_ID, "
             "AMAZON_CLIENT_SECRET and AMAZON_APPLICATION_ID). Ask the person who runs it.",
         )
-    try:
-        store = store_for(request.form.get("store", ""))
-    except UnknownStore as exc:
-        return _connect_page(org, 400, str(exc))
+    form = StoreForm()
+    if not form.validate() or form.chosen is None:
+        return _connect_page(org, 400, first_error(form))
+    store = form.chosen
     state = oauth_state.issue(FLOW, org_id=org.id, store=store.code)
     return redirect(consent_redirect(settings, store, state), code=303)
 
@@ -212,9 +216,10 @@ def rename(connection_id: int) -> Any:
     connection = connection_of(session, int(org.id or 0), connection_id)
     if connection is None:
         abort(404)
+    form = valid_or_400(RenameConnectionForm())
     error = ""
     try:
-        rename_connection(session, connection, request.form.get("name", ""))
+        rename_connection(session, connection, form.name.data or "")
     except InvalidName as exc:
         error = str(exc)
     if not is_htmx_request():

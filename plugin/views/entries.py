@@ -6,7 +6,8 @@ reason in plain words, the Xero document, the amounts and the line items as Amaz
 
 ``POST …/posted-by-hand`` marks a held or failed entry as posted in Xero by the user (final:
 never posted by this app); ``POST …/posted-by-hand/undo`` takes the mark back and queues
-posting. Both answer with the entry page again (PRG) and a message.
+posting. Both answer with the entry page again (PRG) and a message; they post nothing but
+their CSRF token (``ConfirmForm``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from werkzeug.wrappers import Response
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
+from plugin.infra.forms import ConfirmForm
+from plugin.infra.forms import valid_or_400
 from plugin.manage.actions import mark_posted_by_hand
 from plugin.manage.actions import unmark_posted_by_hand
 from plugin.manage.entry import describe
@@ -61,6 +64,7 @@ def entry(transaction_id: str) -> Any:
 def posted_by_hand(transaction_id: str) -> Response:
     """Mark a held or failed entry as posted in Xero by the user."""
     org = current_organisation()
+    valid_or_400(ConfirmForm())
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     who = current_user.name or current_user.email or f"user {current_user.id}"
@@ -78,6 +82,7 @@ def posted_by_hand(transaction_id: str) -> Response:
 def posted_by_hand_undo(transaction_id: str) -> Response:
     """Take back "posted by hand": the entry is evaluated and posted again if it can be."""
     org = current_organisation()
+    valid_or_400(ConfirmForm())
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     actor = f"user:{current_user.id}"

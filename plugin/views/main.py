@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_login import logout_user
 
 from plugin.auth.access import user_organisations
+from plugin.auth.login import end_every_session
 from plugin.db import get_session
 from plugin.onboarding.steps import next_step_url
 
@@ -33,7 +34,9 @@ def index() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """Sign out and forget the session."""
+    """Sign out and forget the session; a new session token ends every copy of the cookie."""
+    if current_user.is_authenticated:
+        end_every_session(get_session(), current_user.row)
     logout_user()
     session.clear()
     flash("You are signed out.", "success")

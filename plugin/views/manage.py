@@ -18,6 +18,9 @@ answers the full page to a plain request, so every URL can be bookmarked and rel
 The organisation is loaded once for the blueprint (``plugin.auth.access``); the outbox page is
 ``plugin.views.outbox``.
 
+The forms, the entries filter included, are ``plugin.manage.forms``; one no database could
+read (an entry id or page cursor of 30 digits, say) answers 400.
+
 Mutations answer HTMX with the updated fragment plus ``HX-Trigger: manage-changed`` (so the
 status and history refresh), and plain forms with a redirect back to the page.
 """
@@ -47,14 +50,22 @@ from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra import errors
 from plugin.infra.background import background_available
+from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.manage import actions
 from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
 from plugin.manage import status as org_status
+from plugin.manage.forms import MANUAL_IMPORT_WORDING
+from plugin.manage.forms import EntryFilterForm
+from plugin.manage.forms import NotifyForm
+from plugin.manage.forms import RetryForm
+from plugin.manage.forms import SyncEnabledForm
 from plugin.models import Organisation
 from plugin.models import utcnow
+from plugin.notify.outbox import outbox_served
+from plugin.onboarding.forms import DateRangeForm
 from plugin.onboarding.steps import next_step_url
 from plugin.work.readiness import ready_to_post
 
@@ -128,7 +139,9 @@ def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[
     }
 
 
-def _import_context(org: Organisation, error: str = "", form: Any = None) -> dict[str, Any]:
+def _import_context(
+    org: Organisation, error: str = "", form: dict[str, str] | None = None
+) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
     run = manual_import.latest_manual_import(session, org_id)
@@ -163,7 +176,7 @@ def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) ->
     context.update(_history_context(org))
     context.update(_notify_context(org))
     context["connections"] = context["summary"].connections
-    context["outbox_enabled"] = not current_app.config.get("SMTP_URL")
+    context["outbox_enabled"] = outbox_served(current_app)
     context["mapping_url"] = f"/orgs/{org.id}/mapping?from=manage"
     context["payment_methods_url"] = f"/orgs/{org.id}/mapping/payment-methods?from=manage"
     context.update(overrides)
@@ -237,8 +250,8 @@ def sync_now() -> BaseResponse:
 def sync_enabled() -> BaseResponse:
     """Turn scheduled syncing on or off."""
     org = current_organisation()
-    enabled = request.form.get("enabled") == "1"
-    message = actions.set_sync_enabled(get_session(), org, enabled, _actor())
+    form = valid_or_400(SyncEnabledForm())
+    message = actions.set_sync_enabled(get_session(), org, bool(form.enabled.data), _actor())
     if not is_htmx_request():
         flash(message, "success")
         return _back(org)
@@ -251,7 +264,7 @@ def sync_enabled() -> BaseResponse:
 def entries() -> Response:
     """Entries by state and reason, 50 at a time, newest first."""
     org = current_organisation()
-    wanted = entry_list.EntryFilter.from_args(request.args)
+    wanted = valid_or_400(EntryFilterForm()).entry_filter()
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
 
 
@@ -260,17 +273,14 @@ def entries() -> Response:
 def retry() -> BaseResponse:
     """Retry one held or failed entry, or every one with a given reason."""
     org = current_organisation()
-    raw_id = request.form.get("entry_id", "")
-    reason = request.form.get("reason", "").strip() or None
-    if not raw_id.isdigit() and reason is None:
-        abort(400, description="Choose an entry or a reason to retry.")
+    form = valid_or_400(RetryForm())
     count = actions.retry_entries(
         get_session(),
         current_app,
         org,
         _actor(),
-        entry_ids=[int(raw_id)] if raw_id.isdigit() else None,
-        reason_code=None if raw_id.isdigit() else reason,
+        entry_ids=form.entry_ids(),
+        reason_code=form.reason_code(),
     )
     message = (
         f"{count} {'entry goes' if count == 1 else 'entries go'} back to be posted; "
@@ -281,10 +291,7 @@ def retry() -> BaseResponse:
     if not is_htmx_request():
         flash(message, "success")
         return _back(org, "entries")
-    wanted = entry_list.EntryFilter.from_args(
-        {"state": request.form.get("state"), "reason": request.form.get("reason_filter")}
-    )
-    context = {**_entries_context(org, wanted), "entries_message": message}
+    context = {**_entries_context(org, form.entry_filter()), "entries_message": message}
     return _answer(org, "partials/manage/_entries.html", context, trigger=True)
 
 
@@ -305,10 +312,11 @@ def import_status() -> Response:
 def start_import() -> BaseResponse:
     """Import a date range from Amazon Business (nothing is posted before confirmation)."""
     org = current_organisation()
+    dates = DateRangeForm(wording=MANUAL_IMPORT_WORDING)
     try:
-        manual_import.start_manual_import(get_session(), current_app, org, request.form, _actor())
+        manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
     except manual_import.ImportFormError as exc:
-        context = _import_context(org, error=str(exc), form=request.form)
+        context = _import_context(org, error=str(exc), form=dates.entered())
         return _answer(org, "partials/manage/_import.html", context, status=400)
     if not is_htmx_request():
         flash("Import started.", "success")
@@ -355,7 +363,7 @@ def notify() -> BaseResponse:
     membership = actions.membership_of(session, int(org.id or 0), int(current_user.id))
     if membership is None:
         abort(404)
-    actions.set_notify(session, membership, request.form.get("notify") == "1")
+    actions.set_notify(session, membership, bool(valid_or_400(NotifyForm()).notify.data))
     if not is_htmx_request():
         flash("Email digest " + ("on." if membership.notify else "off."), "success")
         return _back(org, "notifications")

@@ -36,12 +36,15 @@ from flask_login import login_required
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
+from plugin.infra.forms import first_error
 from plugin.infra.htmx import render
 from plugin.infra.outages import OUTAGES
 from plugin.infra.outages import Outage
 from plugin.infra.outages import explain
 from plugin.mapping.files import dump_mapping
 from plugin.mapping.forms import SECTIONS
+from plugin.mapping.forms import MappingFileForm
+from plugin.mapping.forms import section_form
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
 from plugin.mapping.page import build_page
@@ -153,7 +156,8 @@ def save(section: str) -> Any:
     inputs = _inputs(org)
     if isinstance(inputs, Outage):
         return _render(org, fragment, status=503, outage=inputs, section_id=section)
-    result = save_section(get_session(), org, inputs, section, request.form, _actor())
+    form = section_form(section, inputs.methods, request.form)
+    result = save_section(get_session(), org, inputs, section, form, _actor())
     return _render(
         org, fragment, result.page, result.status, rechecking=result.rechecking, section_id=section
     )
@@ -183,10 +187,13 @@ def import_() -> Any:
     inputs = _inputs(org)
     if isinstance(inputs, Outage):
         return _render(org, ALL_SECTIONS, status=503, outage=inputs)
-    upload = request.files.get("mapping_file")
-    source = (upload.filename or "mapping.json") if upload is not None else "mapping.json"
-    raw = upload.read() if upload is not None else b""
-    outcome: FileImport = import_file(get_session(), org, inputs, source[:120], raw, _actor())
+    form = MappingFileForm()
+    if form.validate():
+        upload = form.mapping_file.data
+        source = str(upload.filename or "mapping.json")[:120]
+        outcome = import_file(get_session(), org, inputs, source, upload.read(), _actor())
+    else:
+        outcome = FileImport(False, [first_error(form)])
     if outcome.ok:
         inputs = _inputs(org)
         if isinstance(inputs, Outage):  # pragma: no cover - the chart was just read

@@ -27,7 +27,6 @@ from flask import abort
 from flask import current_app
 from flask import flash
 from flask import redirect
-from flask import request
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -37,6 +36,7 @@ from plugin.amazon.connections import connections_of
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
+from plugin.infra.forms import first_error
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.infra.keys import post_job_id
@@ -55,6 +55,7 @@ from plugin.models import utcnow
 from plugin.onboarding import history
 from plugin.onboarding import review
 from plugin.onboarding import wizard
+from plugin.onboarding.forms import DateRangeForm
 from plugin.onboarding.steps import next_step_url
 from plugin.views import mapping as mapping_views
 from plugin.work.imports import ImportRangeError
@@ -135,13 +136,16 @@ def start_history() -> Any:
     if elsewhere is not None:
         return elsewhere
     session = get_session()
-    form = {"start": request.form.get("start", ""), "end": request.form.get("end", "")}
+    dates = DateRangeForm()
+    form = {"start": "", "end": "", **dates.entered()}
     latest = history.latest_historical_run(session, int(org.id or 0))
     if not _has_amazon(org):
         return _history(org, latest, 422, NO_AMAZON, form=form)
+    if not dates.validate():
+        return _history(org, latest, 422, first_error(dates), form=form)
+    start, end = dates.chosen()
     note = ""
     try:
-        start, end = history.read_dates(request.form)
         run = start_import(
             session, current_app, org, start, end, ImportTrigger.HISTORICAL, _actor()
         )

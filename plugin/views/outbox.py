@@ -1,5 +1,5 @@
 """``GET /outbox``: the demo's mail, the digests written to the outbox folder for the signed-in
-user's organisations (only when no SMTP server is configured; 404 otherwise)."""
+user's organisations (only in development with no SMTP server configured; 404 otherwise)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask_login import login_required
 
 from plugin.auth.access import user_organisations
 from plugin.db import get_session
+from plugin.notify.outbox import outbox_served
 from plugin.notify.outbox import read_outbox
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -21,7 +22,7 @@ bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 @login_required
 def page() -> str:
     """The digests in the outbox folder for the user's organisations, newest first."""
-    if current_app.config.get("SMTP_URL"):
+    if not outbox_served(current_app):
         abort(404)
     orgs = user_organisations(get_session(), int(current_user.id))
     mails = read_outbox(current_app, [int(o.id or 0) for o in orgs])

@@ -31,8 +31,11 @@ from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.auth.access import organisation_or_404
 from plugin.auth.login import SignedInUser
+from plugin.auth.login import end_every_session
 from plugin.auth.token_store import read_xero_token
 from plugin.db import get_session
+from plugin.infra.forms import ConfirmForm
+from plugin.infra.forms import valid_or_400
 from plugin.infra.keys import post_job_id
 from plugin.infra.queues import enqueue_once
 from plugin.models import Organisation
@@ -100,7 +103,8 @@ def callback() -> Any:
 
     identity = xero_identity()
     try:
-        sign_in = identity.sign_in(code, nonce=stored.get("nonce"))
+        # A state always carries its nonce; one without would match no id_token.
+        sign_in = identity.sign_in(code, nonce=str(stored.get("nonce") or ""))
         outcome = organisations.record_consent(
             get_session(), sign_in, identity, token_cipher(current_app)
         )
@@ -176,6 +180,7 @@ def pick_organisation() -> Any:
 def disconnect() -> Any:
     """Disconnect the organisation from Xero (its ledger is kept)."""
     org = current_organisation()
+    valid_or_400(ConfirmForm())
     cipher = token_cipher(current_app)
     token = read_xero_token(cipher, org) if org.xero_token_encrypted else None
     organisations.disconnect(
@@ -201,6 +206,18 @@ def repair_contact() -> Any:
     else:
         flash("The Amazon Business contact is repaired; posting resumes.", "success")
     return redirect(next_step_url(org))
+
+
+@bp.post("/account/sign-out-everywhere")
+@login_required
+def sign_out_everywhere() -> Any:
+    """End every session of the signed-in user's account (copies of this cookie included) but
+    this one, which continues with the new session token."""
+    user = current_user.row
+    end_every_session(get_session(), user)
+    login_user(SignedInUser(user))
+    flash("Every other session of your account is signed out.", "success")
+    return redirect(url_for("main.index"))
 
 
 @bp.post("/account/delete")

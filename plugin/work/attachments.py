@@ -106,7 +106,7 @@ def _attach(
     file_name = f"Amazon-{entry.invoice_number}.pdf"
     endpoint, document_id = str(entry.xero_document_type), str(entry.xero_document_id)
     try:
-        names = {a.get("FileName") for a in xero.attachments(endpoint, document_id)}
+        names = {a.file_name for a in xero.attachments(endpoint, document_id)}
         if file_name not in names:
             kind = "Credits" if entry.transaction_type != "CHARGE" else "Invoice"
             pdf = amazon.fetch_invoice_pdf(invoice_id=str(entry.invoice_number), document_type=kind)

@@ -3,6 +3,7 @@ webhook says the contact changed): set it up or record the problem the user must
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask
@@ -20,6 +21,8 @@ from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.wiring import xero_client
 from plugin.xero.wiring import xero_identity
 from plugin.xero.wiring import xero_tokens
+
+log = logging.getLogger(__name__)
 
 
 def check_contact(session: Session, app: Flask, org_id: int) -> dict[str, Any]:
@@ -39,11 +42,21 @@ def check_contact(session: Session, app: Flask, org_id: int) -> dict[str, Any]:
 
 
 def queue_contact_checks(session: Session, app: Flask) -> dict[str, Any]:
-    """Queue a contact check for every connected organisation."""
+    """Queue a contact check for every connected organisation (one that cannot be queued is
+    logged and counted in ``failed``; the others are queued all the same)."""
     ids = list(session.exec(select(Organisation.id).where(Organisation.status == OrgStatus.ACTIVE)))
+    failed: list[int] = []
     for org_id in ids:
-        if org_id is not None:
+        if org_id is None:
+            continue
+        try:
             enqueue_once(
                 "default", "jobs.xero.check_contact", contact_check_job_id(org_id), org_id, app=app
             )
-    return {"enqueued": len(ids)}
+        except Exception:
+            log.exception("Could not queue the contact check of org %s", org_id)
+            failed.append(org_id)
+    return {
+        "enqueued": len(ids) - len(failed),
+        "failed": len(failed),
+    }

@@ -101,7 +101,7 @@ def start_import(
     org: Organisation,
     start: date,
     end: date,
-    trigger: str,
+    trigger: ImportTrigger,
     actor: str,
 ) -> ImportRun:
     """Validate the range, record an ``ImportRun`` and queue its job.
@@ -263,7 +263,7 @@ def posts_after_import(session: Session, run: ImportRun) -> bool:
     return org is not None and ready_to_post(org) is None
 
 
-def _finish(session: Session, run: ImportRun, state: str, error: str | None) -> ImportRun:
+def _finish(session: Session, run: ImportRun, state: RunState, error: str | None) -> ImportRun:
     run.state = state
     run.error = error
     run.finished_at = utcnow()

@@ -19,6 +19,10 @@ looks at the database, which is the truth, and queues what is missing:
   with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
   for the user to confirm posting, and a scheduled one posts with the next sync.
 
+The killed job stays in RQ's failed registry (``AbandonedJobError``) although its work goes on:
+``mark_resumed`` records on it (``job.meta["resumed_by"]``) which job took the work over, and
+``failed_job_counts`` (``/healthz``) counts only the failures nobody recovered.
+
 While an organisation's work lock is still held (by a job that may be alive, or by a dead one
 until the lock expires) it looks again when the lock expires. Workers queue it when they start
 (``queue_resume``); the cron runs it every few minutes.
@@ -37,11 +41,15 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.keys import import_resume_job_id
+from plugin.infra.keys import post_after_busy_job_ids
 from plugin.infra.keys import post_job_id
+from plugin.infra.keys import post_later_job_ids
 from plugin.infra.keys import resume_import_key
 from plugin.infra.keys import resume_job_id
+from plugin.infra.keys import retry_job_id
 from plugin.infra.locks import running_holder
 from plugin.infra.locks import seconds_left
+from plugin.infra.queues import QUEUE_NAMES
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -66,6 +74,9 @@ INLINE_WAIT_SECONDS = 15  # wait for a lock this short in the job; longer: come 
 YOUNG_SECONDS = 5  # a run this new whose job is not in Redis yet is being queued right now
 RESUME_COUNT_SECONDS = 7 * 24 * 3600  # how long the count of resumes of a run is kept
 RESUME_FUNC = "jobs.recovery.resume_interrupted"
+
+RESUMED_BY = "resumed_by"  # job.meta of a killed job whose work recovery queued again
+RESUMED_AT = "resumed_at"
 
 Verdict = Literal["alive", "busy", "young", "ended", "interrupted"]
 
@@ -134,6 +145,8 @@ def _resume_once(
                 app=app,
                 replace_started=True,
             ):
+                for job_id in _other_posting_job_ids(org_id):
+                    mark_resumed(client, job_id, post_job_id(org_id))
                 done["posting"].append(org_id)
     return busy, young
 
@@ -185,10 +198,50 @@ def _queue_again(session: Session, app: Flask, client: redis.Redis, run: ImportR
         job_id=import_resume_job_id(run_id, attempt),
         **IMPORT_JOB_OPTIONS,
     )
+    mark_resumed(client, run.rq_job_id, job.id)
     run.rq_job_id = job.id
     session.add(run)
     session.commit()
     return True
+
+
+def _other_posting_job_ids(org_id: int) -> tuple[str, ...]:
+    """The posting jobs of the organisation other than ``post-<org>`` (which enqueue_once
+    replaces): a killed one's work goes on in the ``post-<org>`` recovery queues."""
+    return (retry_job_id(org_id), *post_later_job_ids(org_id), *post_after_busy_job_ids(org_id))
+
+
+def mark_resumed(client: redis.Redis, job_id: str | None, resumed_by: str) -> None:
+    """Record on an interrupted job (RQ fails a killed job as abandoned, before or after this)
+    that its work goes on in ``resumed_by``: a failure that was recovered, not one to act on.
+    A job still waiting or running on a live worker is left alone."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    if not job_id or job_id == resumed_by or job_alive(client, job_id):
+        return
+    try:
+        job = Job.fetch(job_id, connection=client)
+    except NoSuchJobError:
+        return  # lost with Redis, or expired: nothing shows it as failed
+    job.meta[RESUMED_BY] = resumed_by
+    job.meta[RESUMED_AT] = utcnow().isoformat()
+    job.save_meta()
+
+
+def failed_job_counts(app: Flask) -> dict[str, int]:
+    """Jobs in RQ's failed registries: ``unrecovered`` (someone should look) and ``resumed``
+    (killed, and their work queued again by recovery)."""
+    from rq.job import Job
+
+    counts = {"unrecovered": 0, "resumed": 0}
+    client = get_redis(app)
+    for name in QUEUE_NAMES:
+        job_ids = get_queue(name, app).failed_job_registry.get_job_ids()
+        for job in Job.fetch_many(job_ids, connection=client):
+            if job is not None:
+                counts["resumed" if job.meta.get(RESUMED_BY) else "unrecovered"] += 1
+    return counts
 
 
 def _give_up(session: Session, client: redis.Redis, run: ImportRun, limit: int) -> None:

@@ -4,6 +4,7 @@ attachments on the low queue."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -24,9 +25,15 @@ from plugin.work.imports import HISTORY_LIMIT_DAYS
 from plugin.work.imports import start_import
 from plugin.work.readiness import ready_to_post
 
+log = logging.getLogger(__name__)
+
 
 def sync_all(session: Session, app: Flask) -> dict[str, Any]:
-    """Queue a sync for every organisation with sync enabled (one per org at a time)."""
+    """Queue a sync for every organisation with sync enabled (one per org at a time).
+
+    One organisation that cannot be queued is logged and counted in ``failed``; the others are
+    queued all the same.
+    """
     ids = [
         int(org_id)
         for org_id in session.exec(
@@ -37,10 +44,21 @@ def sync_all(session: Session, app: Flask) -> dict[str, Any]:
         )
         if org_id is not None
     ]
-    queued = sum(
-        enqueue_once("default", "jobs.sync.sync_org", sync_job_id(i), i, app=app) for i in ids
-    )
-    return {"organisations": len(ids), "queued": queued}
+    queued = 0
+    failed: list[int] = []
+    for org_id in ids:
+        try:
+            queued += enqueue_once(
+                "default", "jobs.sync.sync_org", sync_job_id(org_id), org_id, app=app
+            )
+        except Exception:
+            log.exception("Could not queue the sync of org %s", org_id)
+            failed.append(org_id)
+    return {
+        "organisations": len(ids),
+        "queued": queued,
+        "failed": len(failed),
+    }
 
 
 def sync_org(session: Session, app: Flask, org_id: int) -> dict[str, Any]:

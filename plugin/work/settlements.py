@@ -10,6 +10,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -27,6 +30,8 @@ from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
+from plugin.posting.amounts import CENT
+from plugin.posting.results import JsonBody
 from plugin.work.readiness import ready_to_post
 from plugin.work.stores import active_connection
 from plugin.work.stores import amazon_client
@@ -45,6 +50,31 @@ class SettlementCounts:
     paid: int = 0
     still_open: int = 0
     allocated: int = 0
+
+
+def cents(amount: Decimal) -> Decimal:
+    """An amount of Xero's to the cent, half a cent away from zero (as Xero rounds its totals).
+
+    ``AmountDue`` and ``RemainingCredit`` come with two decimals, so this changes nothing in
+    practice; it only makes sure a payment or an allocation never carries more.
+    """
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def allocation_amount(remaining_credit: Decimal, amount_due: Decimal) -> Decimal:
+    """How much of a credit note to allocate to its bill: all it can, to the cent."""
+    return cents(min(remaining_credit, amount_due))
+
+
+def payment_body(entry: LedgerEntry, account_code: str, amount: Decimal, on: date) -> JsonBody:
+    """The ``Payments`` element paying ``amount`` (the bill's ``AmountDue``) from the account."""
+    return {
+        "Invoice": {"InvoiceID": entry.xero_document_id},
+        "Account": {"Code": account_code},
+        "Date": on.isoformat(),
+        "Amount": amount,
+        "Reference": f"Amazon Business {entry.invoice_number or ''}".strip(),
+    }
 
 
 def _is_invoice_method(key: str | None) -> bool:
@@ -169,18 +199,15 @@ def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> i
         if bill is None or note.order_id is None:
             note.settlement_state = "unallocated"  # no bill of ours to offset: left for the user
         else:
-            # Money as float (to be Decimal with the typed Xero models).
-            remaining = float(
-                xero.get_credit_note(str(note.xero_document_id)).get("RemainingCredit", 0)
-            )
-            due = float(xero.get_invoice(str(bill.xero_document_id)).get("AmountDue", 0))
-            amount = round(min(remaining, due), 2)
+            remaining = xero.get_credit_note(str(note.xero_document_id)).remaining_credit
+            due = xero.get_invoice(str(bill.xero_document_id)).amount_due
+            amount = allocation_amount(remaining, due)
             if amount > 0:
                 xero.allocate_credit_note(
                     str(note.xero_document_id),
                     str(bill.xero_document_id),
                     amount,
-                    utcnow().date().isoformat(),
+                    utcnow().date(),
                     idempotency_key=f"alloc-{note.id}",
                 )
                 allocated += 1
@@ -193,21 +220,14 @@ def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> i
 
 def _pay_bill(xero: XeroClient, entry: LedgerEntry, account_code: str) -> None:
     existing = xero.payments_for_invoice(str(entry.xero_document_id))
-    live = [p for p in existing if p.get("Status", "AUTHORISED") != "DELETED"]
-    # Money as float (to be Decimal with the typed Xero models).
-    due = float(xero.get_invoice(str(entry.xero_document_id)).get("AmountDue", 0))
+    live = [p for p in existing if p.status != "DELETED"]
+    due = cents(xero.get_invoice(str(entry.xero_document_id)).amount_due)
     if live:
-        entry.xero_payment_id = str(live[0].get("PaymentID"))
+        entry.xero_payment_id = live[0].payment_id
     elif due <= 0:
         entry.xero_payment_id = None  # settled by credit notes alone
     else:
-        payment = {
-            "Invoice": {"InvoiceID": entry.xero_document_id},
-            "Account": {"Code": account_code},
-            "Date": utcnow().date().isoformat(),
-            "Amount": round(due, 2),
-            "Reference": f"Amazon Business {entry.invoice_number or ''}".strip(),
-        }
+        payment = payment_body(entry, account_code, due, utcnow().date())
         results = xero.create_documents("Payments", [payment], f"pay-{entry.id}")
         if not results[0].ok:
             entry.reason = "Xero refused the payment: " + "; ".join(results[0].messages)

@@ -1,8 +1,9 @@
 """The Xero Accounting API client: one class, one place for headers, paging, limits and errors.
 
 Every call passes the shared Redis rate limiter (5 concurrent, 60/min, the daily budget, the
-app-wide minute limit), which also learns from Xero's ``X-*-Remaining`` headers. Errors come
-back as our own exception types (``plugin.xero.errors``). Batch writes use
+app-wide minute limit), which also learns from Xero's ``X-*-Remaining`` headers. Answers come
+back as typed models (``plugin.xero.models``, money ``Decimal``), errors as our own exception types
+(``plugin.xero.errors``). Batch writes use
 ``summarizeErrors=false`` and return per-element results as data, not exceptions. A 401 gets one
 token refresh and one retry; anything that may have reached Xero without an answer raises
 ``XeroConnectionLost`` so the caller can recover by looking the documents up.
@@ -13,26 +14,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 from typing import Protocol
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
 
 from plugin.infra.ratelimit import RateLimitWait
 from plugin.infra.ratelimit import XeroRateLimiter
-from plugin.xero.errors import ElementError
+from plugin.xero.error_mapping import error_for
 from plugin.xero.errors import XeroConnectionLost
-from plugin.xero.errors import XeroConnectionRevoked
-from plugin.xero.errors import XeroError
+from plugin.xero.errors import XeroMalformedResponse
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroNotFound
 from plugin.xero.errors import XeroRateLimited
-from plugin.xero.errors import XeroServerError
-from plugin.xero.errors import XeroUnavailable
-from plugin.xero.errors import XeroValidationError
+from plugin.xero.models import ElementResult
+from plugin.xero.models import XeroAccount
+from plugin.xero.models import XeroAllocation
+from plugin.xero.models import XeroAttachment
+from plugin.xero.models import XeroBankTransaction
+from plugin.xero.models import XeroContact
+from plugin.xero.models import XeroCreditNote
+from plugin.xero.models import XeroCurrency
+from plugin.xero.models import XeroInvoice
+from plugin.xero.models import XeroModel
+from plugin.xero.models import XeroOrganisation
+from plugin.xero.models import XeroPayment
+from plugin.xero.models import XeroTaxRate
+from plugin.xero.models import XeroTrackingCategory
+from plugin.xero.models import element_results
+from plugin.xero.models import parse_items
+from plugin.xero.wire import dumps
+from plugin.xero.wire import json_or_none
 
 log = logging.getLogger(__name__)
 
@@ -55,23 +71,7 @@ class AccessTokens(Protocol):
     def mark_needs_reconnect(self, reason: str) -> None: ...
 
 
-@dataclass
-class ElementResult:
-    """The outcome of one element of a batch write."""
-
-    index: int
-    ok: bool
-    xero_id: str | None
-    messages: list[str] = field(default_factory=list)
-    element: dict[str, Any] = field(default_factory=dict)
-
-
-def _element_messages(element: dict[str, Any]) -> list[str]:
-    return [
-        str(error.get("Message", ""))
-        for error in element.get("ValidationErrors") or []
-        if isinstance(error, dict)
-    ]
+Model = TypeVar("Model", bound=XeroModel)
 
 
 def _quote_where(value: str) -> str:
@@ -113,6 +113,9 @@ class XeroClient:
         headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        body = data
+        if json_body is not None:  # exact amounts: Decimal is written as its digits
+            body, content_type = dumps(json_body).encode(), "application/json"
         if content_type:
             headers["Content-Type"] = content_type
         for attempt in (0, 1):
@@ -123,8 +126,7 @@ class XeroClient:
                         method,
                         f"{self.base}/{path}",
                         params=params,
-                        json=json_body,
-                        data=data,
+                        data=body,
                         headers=headers,
                         timeout=TIMEOUT,
                     )
@@ -147,83 +149,89 @@ class XeroClient:
         if status < 400:
             return response
         correlation = response.headers.get("Xero-Correlation-Id", "")
-        body = _json_or_none(response)
-        where = f"{method} {path}"
         if correlation:
-            log.warning("Xero %s on %s (correlation id %s)", status, where, correlation)
-        if status == 400:
-            raise _validation_error(body, response.text, correlation)
-        if status == 401:
-            reason = "Xero no longer accepts this organisation's tokens. Reconnect to Xero."
-            self.tokens.mark_needs_reconnect(reason)
-            raise XeroNeedsReconnect(reason, 401, correlation)
-        if status == 403:
-            detail = _detail(body) or "AuthenticationUnsuccessful"
-            raise XeroConnectionRevoked(
-                f"Xero refused access to this organisation ({detail}): it may have been "
-                "disconnected from the app in Xero.",
-                403,
-                correlation,
-            )
-        if status == 404:
-            raise XeroNotFound(f"Not found in Xero: {where}", 404, correlation)
-        if status == 429:
-            retry_after = _float(response.headers.get("Retry-After"), 60.0)
+            log.warning("Xero %s on %s %s (correlation id %s)", status, method, path, correlation)
+        error = error_for(
+            status,
+            json_or_none(response),
+            response.text,
+            response.headers,
+            f"{method} {path}",
+            correlation,
+        )
+        if isinstance(error, XeroNeedsReconnect):
+            self.tokens.mark_needs_reconnect(error.message)
+        if isinstance(error, XeroRateLimited):
             problem = response.headers.get("X-Rate-Limit-Problem", "minute")
-            self.limiter.on_rate_limited(self.tenant_id, retry_after, problem)
-            raise XeroRateLimited(retry_after, problem.lower(), correlation)
-        if status == 503:
-            text = response.text.strip()[:200] or "Service unavailable"
-            raise XeroUnavailable(f"Xero is unavailable: {text}", 503, correlation)
-        if status >= 500:
-            raise XeroServerError(
-                f"Xero failed with HTTP {status} on {where}: {_detail(body) or 'no details'}",
-                status,
-                correlation,
-            )
-        raise XeroError(f"Xero answered HTTP {status} on {where}", status, correlation)
+            self.limiter.on_rate_limited(self.tenant_id, error.retry_after, problem)
+        raise error
 
     def get_json(self, path: str, **params: Any) -> dict[str, Any]:
-        """GET a path and return its JSON object."""
-        body = _json_or_none(self.request("GET", path, params=params or None))
+        """GET a path and return its JSON object (numbers exact)."""
+        body = json_or_none(self.request("GET", path, params=params or None))
         if not isinstance(body, dict):
-            raise XeroServerError(f"Xero returned no JSON object for GET {path}")
+            raise XeroMalformedResponse(f"Xero returned no JSON object for GET {path}")
         return body
 
-    def _paged(self, endpoint: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _list(self, model: type[Model], path: str, key: str, **params: Any) -> list[Model]:
+        return parse_items(model, self.get_json(path, **params), key)
+
+    def _one(self, model: type[Model], path: str, key: str, what: str) -> Model:
+        found = self._list(model, path, key)
+        if not found:
+            raise XeroNotFound(f"{what} not found", 404)
+        return found[0]
+
+    def _written(self, model: type[Model], response: requests.Response, key: str) -> Model:
+        """The one element a write returns (``{"Contacts": [{...}]}``)."""
+        found = parse_items(model, json_or_none(response), key)
+        if not found:
+            raise XeroMalformedResponse(f"Xero returned no {key} for {response.request.method}")
+        return found[0]
+
+    def _paged(self, model: type[Model], endpoint: str, params: dict[str, Any]) -> list[Model]:
+        found: list[Model] = []
         page = 1
         while True:
-            items = self.get_json(endpoint, **params, page=page).get(endpoint) or []
-            yield from items
+            items = self._list(model, endpoint, endpoint, **params, page=page)
+            found.extend(items)
             if len(items) < PAGE_SIZE:
-                return
+                return found
             page += 1
 
     # Settings -------------------------------------------------------------------------------
-    def organisation(self) -> dict[str, Any]:
+    def organisation(self) -> XeroOrganisation:
         """The organisation's details (name, country, base currency, lock dates)."""
-        organisations = self.get_json("Organisation").get("Organisations") or []
+        organisations = self._list(XeroOrganisation, "Organisation", "Organisations")
         if not organisations:
-            raise XeroServerError("Xero returned no organisation")
-        return dict(organisations[0])
+            raise XeroMalformedResponse("Xero returned no organisation")
+        return organisations[0]
 
     def organisation_actions(self) -> dict[str, bool]:
         """Which actions the organisation's plan allows (CreateApprovedBill, UseMulticurrency…)."""
         actions = self.get_json("Organisation/Actions").get("Actions") or []
-        return {a.get("Name", ""): a.get("Status") == "ALLOWED" for a in actions}
+        if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
+            raise XeroMalformedResponse("Xero's Actions is not a list of objects")
+        return {str(a.get("Name", "")): a.get("Status") == "ALLOWED" for a in actions}
 
-    def accounts(self, where: str | None = None) -> list[dict[str, Any]]:
+    def accounts(self, where: str | None = None) -> list[XeroAccount]:
         """The chart of accounts (optionally filtered)."""
         params = {"where": where} if where else {}
-        return list(self.get_json("Accounts", **params).get("Accounts") or [])
+        return self._list(XeroAccount, "Accounts", "Accounts", **params)
 
-    def tax_rates(self) -> list[dict[str, Any]]:
+    def tax_rates(self) -> list[XeroTaxRate]:
         """Every tax rate of the organisation."""
-        return list(self.get_json("TaxRates").get("TaxRates") or [])
+        return self._list(XeroTaxRate, "TaxRates", "TaxRates")
 
-    def currencies(self) -> list[dict[str, Any]]:
+    def currencies(self) -> list[XeroCurrency]:
         """The currencies the organisation has enabled."""
-        return list(self.get_json("Currencies").get("Currencies") or [])
+        return self._list(XeroCurrency, "Currencies", "Currencies")
+
+    def tracking_categories(self) -> list[XeroTrackingCategory]:
+        """The tracking categories and their options (archived ones included)."""
+        return self._list(
+            XeroTrackingCategory, "TrackingCategories", "TrackingCategories", includeArchived="true"
+        )
 
     # Contacts ---------------------------------------------------------------------------------
     def find_contacts(
@@ -231,35 +239,32 @@ class XeroClient:
         where: str | None = None,
         search_term: str | None = None,
         include_archived: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[XeroContact]:
         """Contacts matching a ``where`` filter or a search term."""
         params: dict[str, Any] = {"includeArchived": str(include_archived).lower()}
         if where:
             params["where"] = where
         if search_term:
             params["searchTerm"] = search_term
-        return list(self._paged("Contacts", params))
+        return self._paged(XeroContact, "Contacts", params)
 
-    def contacts_named(self, name: str) -> list[dict[str, Any]]:
+    def contacts_named(self, name: str) -> list[XeroContact]:
         """Contacts whose name is exactly ``name`` (archived ones included)."""
         return self.find_contacts(where=f'Name=="{_quote_where(name)}"')
 
-    def get_contact(self, contact_id: str) -> dict[str, Any]:
+    def get_contact(self, contact_id: str) -> XeroContact:
         """One contact by id (raises XeroNotFound when it was deleted)."""
-        contacts = self.get_json(f"Contacts/{contact_id}").get("Contacts") or []
-        if not contacts:
-            raise XeroNotFound(f"Contact {contact_id} not found", 404)
-        return dict(contacts[0])
+        return self._one(XeroContact, f"Contacts/{contact_id}", "Contacts", f"Contact {contact_id}")
 
-    def create_contact(self, contact: dict[str, Any]) -> dict[str, Any]:
+    def create_contact(self, contact: dict[str, Any]) -> XeroContact:
         """Create one contact and return it."""
-        body = _json_or_none(self.request("PUT", "Contacts", json_body={"Contacts": [contact]}))
-        return dict((body or {}).get("Contacts", [{}])[0])
+        response = self.request("PUT", "Contacts", json_body={"Contacts": [contact]})
+        return self._written(XeroContact, response, "Contacts")
 
-    def update_contact(self, contact_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update_contact(self, contact_id: str, changes: dict[str, Any]) -> XeroContact:
         """Update one contact (e.g. restore its name or status)."""
         response = self.request("POST", f"Contacts/{contact_id}", json_body={"Contacts": [changes]})
-        return dict((_json_or_none(response) or {}).get("Contacts", [{}])[0])
+        return self._written(XeroContact, response, "Contacts")
 
     # Documents --------------------------------------------------------------------------------
     def create_documents(
@@ -268,7 +273,8 @@ class XeroClient:
         """Create a batch (≤ 50) of BankTransactions / Invoices / CreditNotes / Payments.
 
         Each element's outcome comes back as data; the request as a whole raises only when Xero
-        did not process it (rate limit, outage, lost connection, auth).
+        did not process it (rate limit, outage, lost connection, auth). Amounts in ``elements``
+        are ``Decimal`` and reach the wire with exactly their digits.
         """
         if endpoint not in ID_FIELDS:
             raise ValueError(f"unsupported endpoint {endpoint}")
@@ -279,81 +285,72 @@ class XeroClient:
             json_body={endpoint: list(elements)},
             idempotency_key=idempotency_key,
         )
-        returned = (_json_or_none(response) or {}).get(endpoint) or []
-        if len(returned) != len(elements):
-            raise XeroServerError(
-                f"Xero returned {len(returned)} results for {len(elements)} {endpoint}"
-            )
-        results = []
-        for index, element in enumerate(returned):
-            messages = _element_messages(element)
-            ok = element.get("StatusAttributeString", "OK") != "ERROR" and not messages
-            results.append(
-                ElementResult(
-                    index=index,
-                    ok=ok,
-                    xero_id=element.get(ID_FIELDS[endpoint]) if ok else None,
-                    messages=messages,
-                    element=element,
-                )
-            )
-        return results
+        return element_results(json_or_none(response), endpoint, ID_FIELDS[endpoint], len(elements))
 
-    def find_bank_transactions_by_reference(self, references: Sequence[str]) -> list[dict]:
+    def find_bank_transactions_by_reference(
+        self, references: Sequence[str]
+    ) -> list[XeroBankTransaction]:
         """Bank transactions whose Reference is one of ``references`` (any status)."""
-        found: list[dict[str, Any]] = []
+        found: list[XeroBankTransaction] = []
         for chunk in _chunks(list(references), 20):
             where = " OR ".join(f'Reference=="{_quote_where(r)}"' for r in chunk)
-            found.extend(self._paged("BankTransactions", {"where": where}))
+            found.extend(self._paged(XeroBankTransaction, "BankTransactions", {"where": where}))
         return found
 
-    def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[dict[str, Any]]:
+    def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]:
         """Bills/invoices by InvoiceNumber (ACCPAY numbers are not unique: filter by contact)."""
-        found: list[dict[str, Any]] = []
+        found: list[XeroInvoice] = []
         for chunk in _chunks(list(numbers), 40):
-            found.extend(self._paged("Invoices", {"InvoiceNumbers": ",".join(chunk)}))
+            found.extend(self._paged(XeroInvoice, "Invoices", {"InvoiceNumbers": ",".join(chunk)}))
         return found
 
-    def find_credit_notes(self, where: str) -> list[dict[str, Any]]:
+    def find_credit_notes(self, where: str) -> list[XeroCreditNote]:
         """Credit notes matching a ``where`` filter."""
-        return list(self._paged("CreditNotes", {"where": where}))
+        return self._paged(XeroCreditNote, "CreditNotes", {"where": where})
 
-    def get_invoice(self, invoice_id: str) -> dict[str, Any]:
-        """One invoice/bill by id."""
-        invoices = self.get_json(f"Invoices/{invoice_id}").get("Invoices") or []
-        if not invoices:
-            raise XeroNotFound(f"Invoice {invoice_id} not found", 404)
-        return dict(invoices[0])
+    def get_invoice(self, invoice_id: str) -> XeroInvoice:
+        """One invoice/bill by id (with ``AmountDue``)."""
+        return self._one(XeroInvoice, f"Invoices/{invoice_id}", "Invoices", f"Invoice {invoice_id}")
 
-    def payments_for_invoice(self, invoice_id: str) -> list[dict[str, Any]]:
+    def payments_for_invoice(self, invoice_id: str) -> list[XeroPayment]:
         """Payments recorded against one invoice/bill."""
-        return list(self._paged("Payments", {"where": f'Invoice.InvoiceID=guid("{invoice_id}")'}))
+        where = f'Invoice.InvoiceID=guid("{invoice_id}")'
+        return self._paged(XeroPayment, "Payments", {"where": where})
 
-    def get_credit_note(self, credit_note_id: str) -> dict[str, Any]:
+    def get_credit_note(self, credit_note_id: str) -> XeroCreditNote:
         """One credit note by id (with ``RemainingCredit``)."""
-        notes = self.get_json(f"CreditNotes/{credit_note_id}").get("CreditNotes") or []
-        if not notes:
-            raise XeroNotFound(f"Credit note {credit_note_id} not found", 404)
-        return dict(notes[0])
+        return self._one(
+            XeroCreditNote,
+            f"CreditNotes/{credit_note_id}",
+            "CreditNotes",
+            f"Credit note {credit_note_id}",
+        )
 
     def allocate_credit_note(
-        self, credit_note_id: str, invoice_id: str, amount: float, date: str, idempotency_key: str
-    ) -> dict[str, Any]:
-        """Allocate (part of) a credit note to an open bill."""
-        body = {
-            "Allocations": [{"Invoice": {"InvoiceID": invoice_id}, "Amount": amount, "Date": date}]
+        self,
+        credit_note_id: str,
+        invoice_id: str,
+        amount: Decimal,
+        on: date,
+        idempotency_key: str,
+    ) -> XeroAllocation:
+        """Allocate ``amount`` of a credit note to an open bill, dated ``on``."""
+        allocation = {
+            "Invoice": {"InvoiceID": invoice_id},
+            "Amount": amount,
+            "Date": on.isoformat(),
         }
         response = self.request(
             "PUT",
             f"CreditNotes/{credit_note_id}/Allocations",
-            json_body=body,
+            json_body={"Allocations": [allocation]},
             idempotency_key=idempotency_key,
         )
-        return dict((_json_or_none(response) or {}).get("Allocations", [{}])[0])
+        return self._written(XeroAllocation, response, "Allocations")
 
     def add_attachment(
         self, endpoint: str, document_id: str, file_name: str, content: bytes, mime: str
-    ) -> dict[str, Any]:
+    ) -> XeroAttachment:
         """Attach a file (raw bytes) to a document."""
         response = self.request(
             "PUT",
@@ -361,11 +358,12 @@ class XeroClient:
             data=content,
             content_type=mime,
         )
-        return dict((_json_or_none(response) or {}).get("Attachments", [{}])[0])
+        return self._written(XeroAttachment, response, "Attachments")
 
-    def attachments(self, endpoint: str, document_id: str) -> list[dict[str, Any]]:
+    def attachments(self, endpoint: str, document_id: str) -> list[XeroAttachment]:
         """The attachments of a document."""
-        return list(self.get_json(f"{endpoint}/{document_id}/Attachments").get("Attachments") or [])
+        path = f"{endpoint}/{document_id}/Attachments"
+        return self._list(XeroAttachment, path, "Attachments")
 
     def add_history_note(self, endpoint: str, document_id: str, details: str) -> None:
         """Add a note to a document's history (≤ 2,500 characters)."""
@@ -379,39 +377,3 @@ class XeroClient:
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _detail(body: Any) -> str:
-    if isinstance(body, dict):
-        for key in ("Detail", "detail", "Message", "message", "Title", "title"):
-            if body.get(key):
-                return str(body[key])
-    return ""
-
-
-def _float(value: str | None, default: float) -> float:
-    try:
-        return max(0.0, float(value)) if value is not None else default
-    except ValueError:
-        return default
-
-
-def _validation_error(body: Any, text: str, correlation: str) -> XeroValidationError:
-    if not isinstance(body, dict):
-        return XeroValidationError(
-            f"Xero rejected the request: {text.strip()[:300] or 'no details'}",
-            correlation_id=correlation,
-        )
-    elements = []
-    for index, element in enumerate(body.get("Elements") or []):
-        if isinstance(element, dict):
-            elements.append(ElementError(index, _element_messages(element), element))
-    message = str(body.get("Message") or _detail(body) or "Xero rejected the request")
-    return XeroValidationError(message, elements, correlation_id=correlation)

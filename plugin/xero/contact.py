@@ -40,13 +40,12 @@ class ContactProblem:
 def ensure_contact(client: XeroClient, currency: str = "") -> str:
     """The ContactID of the active "Amazon Business" contact (adopted, or created)."""
     for contact in client.contacts_named(CONTACT_NAME):
-        if contact.get("ContactStatus", "ACTIVE") == "ACTIVE" and contact.get("ContactID"):
-            return str(contact["ContactID"])
+        if contact.contact_status == "ACTIVE" and contact.contact_id:
+            return contact.contact_id
     body: dict[str, str] = {"Name": CONTACT_NAME}
     if currency:
         body["DefaultCurrency"] = currency
-    created = client.create_contact(body)
-    return str(created["ContactID"])
+    return client.create_contact(body).contact_id
 
 
 def check_contact(client: XeroClient, contact_id: str | None) -> ContactProblem | None:
@@ -62,24 +61,24 @@ def check_contact(client: XeroClient, contact_id: str | None) -> ContactProblem 
             ContactProblemKind.DELETED,
             "The Amazon Business contact was deleted in Xero. Repair creates a new one.",
         )
-    merged_into = contact.get("MergedToContactID")
+    merged_into = contact.merged_to_contact_id
     if merged_into and merged_into != "00000000-0000-0000-0000-000000000000":
         return ContactProblem(
             ContactProblemKind.MERGED,
             "The Amazon Business contact was merged into another contact in Xero. Repair "
             "switches to the contact it was merged into.",
-            merged_into=str(merged_into),
+            merged_into=merged_into,
         )
-    if contact.get("ContactStatus", "ACTIVE") != "ACTIVE":
+    if contact.contact_status != "ACTIVE":
         return ContactProblem(
             ContactProblemKind.ARCHIVED,
             "The Amazon Business contact is archived in Xero, so Xero refuses new documents for "
             "it. Repair uses an active contact named Amazon Business (creating one if needed).",
         )
-    if contact.get("Name") != CONTACT_NAME:
+    if contact.name != CONTACT_NAME:
         return ContactProblem(
             ContactProblemKind.RENAMED,
-            f'The Amazon Business contact was renamed to "{contact.get("Name")}" in Xero. '
+            f'The Amazon Business contact was renamed to "{contact.name}" in Xero. '
             "Repair renames it back.",
         )
     return None

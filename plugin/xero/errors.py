@@ -79,6 +79,11 @@ class XeroServerError(XeroError):
     """500 (or another 5xx): Xero failed; a write may or may not have happened."""
 
 
+class XeroMalformedResponse(XeroServerError):
+    """Xero answered, but not in the shape we read (a field missing, of the wrong type, a date or
+    an amount that does not parse): treated like a 500, as a write may have happened."""
+
+
 class XeroConnectionLost(XeroError):
     """No answer at all (timeout, dropped connection): a write may or may not have happened.
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from dataclasses import field
-from datetime import date
 from typing import Any
 
 from sqlmodel import Session
@@ -29,8 +28,8 @@ from plugin.models import utcnow
 from plugin.security import TokenCipher
 from plugin.xero.auth import SignIn
 from plugin.xero.auth import XeroIdentity
-from plugin.xero.dates import optional_xero_date
 from plugin.xero.errors import XeroError
+from plugin.xero.models import XeroOrganisation
 
 log = logging.getLogger(__name__)
 
@@ -123,20 +122,15 @@ def _ensure_membership(session: Session, user: User, org: Organisation) -> None:
         session.add(Membership(user_id=user.id, organisation_id=org.id))  # type: ignore[arg-type]
 
 
-def apply_organisation_details(org: Organisation, details: dict[str, Any]) -> None:
-    """Copy what we need from Xero's Organisation object (country, currency, lock dates)."""
-    org.name = str(details.get("Name") or org.name)
-    org.country = str(details.get("CountryCode") or org.country)
-    org.base_currency = str(details.get("BaseCurrency") or org.base_currency)
-    org.timezone = str(details.get("Timezone") or org.timezone)
-    org.period_lock_date = parse_xero_date(details.get("PeriodLockDate"))
-    org.end_of_year_lock_date = parse_xero_date(details.get("EndOfYearLockDate"))
+def apply_organisation_details(org: Organisation, details: XeroOrganisation) -> None:
+    """Copy what we need from Xero's Organisation (country, currency, time zone, lock dates)."""
+    org.name = details.name or org.name
+    org.country = details.country_code or org.country
+    org.base_currency = details.base_currency or org.base_currency
+    org.timezone = details.timezone or org.timezone
+    org.period_lock_date = details.period_lock_date
+    org.end_of_year_lock_date = details.end_of_year_lock_date
     org.updated_at = utcnow()
-
-
-def parse_xero_date(value: Any) -> date | None:
-    """A date from Xero's JSON (``None`` when absent); see ``plugin.xero.dates``."""
-    return optional_xero_date(value)
 
 
 def disconnect(

@@ -18,7 +18,7 @@ from plugin.xero.tokens import XeroTokenManager
 
 
 def _app(app: Flask | None) -> Flask:
-    return app or current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]
+    return app or current_app._get_current_object()  # type: ignore[attr-defined]
 
 
 def xero_identity(app: Flask | None = None) -> XeroIdentity:

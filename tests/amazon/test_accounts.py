@@ -11,7 +11,7 @@ from plugin.amazon.accounts import claim_account
 from plugin.amazon.accounts import identify_account
 from plugin.amazon.models import parse_transaction
 from plugin.models import AmazonConnection
-from tests.unit.amazon_payloads import transaction
+from tests.common.amazon_payloads import transaction
 
 
 def tx(payer="amzn1.account.PAYER", buyer="amzn1.account.BUYER", entity="Thames Stationery Ltd"):

@@ -3,7 +3,6 @@ consent page, come back to our callback, store tokens, and read transactions wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -22,32 +21,24 @@ from plugin.models import AmazonConnection
 from plugin.models import ConnectionStatus
 from plugin.models import utcnow
 from sandbox import DEFAULTS
-from tests.amazon.conftest import query_of
-from tests.amazon.conftest import text_of
-from tests.e2e_helpers import sign_in_on_amazon
-from tests.sandbox.conftest import LiveSandbox
+from tests.common.amazon import text_of
+from tests.common.e2e import sign_in_on_amazon
+from tests.common.web import query_of
 
 TIMEOUT = 10
 
 
 @pytest.fixture
-def live() -> Iterator[LiveSandbox]:
-    server = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 40})
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sandbox_app(live, app_config, make_app):
+def sandbox_app(sandbox, app_config, make_app):
     """Our app configured to talk to the live sandbox for everything Amazon."""
     app_config.update(
         {
             "AMAZON_CLIENT_ID": DEFAULTS["SANDBOX_AMAZON_CLIENT_ID"],
             "AMAZON_CLIENT_SECRET": DEFAULTS["SANDBOX_AMAZON_CLIENT_SECRET"],
             "AMAZON_APPLICATION_ID": DEFAULTS["SANDBOX_AMAZON_APPLICATION_ID"],
-            "AMAZON_LWA_TOKEN_URL": f"{live.url}/auth/o2/token",
-            "AMAZON_CONSENT_URL_TEMPLATE": f"{live.url}/amazon/{{store}}",
-            "AMAZON_API_URL_TEMPLATE": f"{live.url}/amazon-api/{{region}}",
+            "AMAZON_LWA_TOKEN_URL": f"{sandbox.url}/auth/o2/token",
+            "AMAZON_CONSENT_URL_TEMPLATE": f"{sandbox.url}/amazon/{{store}}",
+            "AMAZON_API_URL_TEMPLATE": f"{sandbox.url}/amazon-api/{{region}}",
         }
     )
     return make_app(app_config)
@@ -68,10 +59,10 @@ def consent_location(client: Any, org_id: int, store: str) -> str:
     return response.headers["Location"]
 
 
-def test_connect_a_store_and_read_its_transactions(sandbox_app, browser, live, redis_client):
+def test_connect_a_store_and_read_its_transactions(sandbox_app, browser, sandbox, redis_client):
     client, org = browser
     location = consent_location(client, org.id, "UK")
-    assert location.startswith(f"{live.url}/amazon/UK/b2b/abws/oauth?")
+    assert location.startswith(f"{sandbox.url}/amazon/UK/b2b/abws/oauth?")
     back = sign_in_on_amazon(location, "buyer-admin-uk@example.com")
     assert back.startswith("http://localhost/amazon/callback?")
     assert set(query_of(back)) == {"code", "state"}
@@ -100,12 +91,12 @@ def test_connect_a_store_and_read_its_transactions(sandbox_app, browser, live, r
 
         identity = claim_account(session, connection, identify_account(pages[0].transactions))
         session.commit()
-    accounts = requests.get(f"{live.url}/_sandbox/amazon/accounts", timeout=TIMEOUT).json()
+    accounts = requests.get(f"{sandbox.url}/_sandbox/amazon/accounts", timeout=TIMEOUT).json()
     thames = next(a for a in accounts["accounts"] if a["key"] == "thames")
     payer = next(u for u in thames["users"] if u["email"] == "buyer-admin-uk@example.com")
     assert identity.key == f"payer:{payer['id']}"
     assert identity.legal_entities <= set(thames["legal_entities"])
-    stats = requests.get(f"{live.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
+    stats = requests.get(f"{sandbox.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
     assert stats["token_calls"] == {"authorization_code": 1}  # the cached access token was used
 
 
@@ -116,7 +107,7 @@ def connect_uk(client: Any, org_id: int) -> None:
 
 
 def test_invoices_payment_details_and_a_pdf_from_the_sandbox(
-    sandbox_app, browser, live, redis_client
+    sandbox_app, browser, sandbox, redis_client
 ):
     client, org = browser
     connect_uk(client, org.id)
@@ -131,7 +122,7 @@ def test_invoices_payment_details_and_a_pdf_from_the_sandbox(
             lambda: session_scope(sandbox_app),
             cipher,
             redis_client,
-            sleep=live.sandbox.clock.advance,  # report polling moves sandbox time, not ours
+            sleep=sandbox.sandbox.clock.advance,  # report polling moves sandbox time, not ours
         ) as amazon:
             transactions = [
                 t
@@ -155,7 +146,7 @@ def test_invoices_payment_details_and_a_pdf_from_the_sandbox(
     assert [p.invoice_id for p in payments] == list(dict.fromkeys([*numbers, "NO-SUCH-INVOICE"]))
     assert payments[-1].result_type == "ERROR"
     assert pdf.startswith(b"%PDF")
-    stats = requests.get(f"{live.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
+    stats = requests.get(f"{sandbox.url}/_sandbox/amazon/stats", timeout=TIMEOUT).json()
     calls = stats["api_calls"]["getInvoiceDetailsByOrderLineItems"]
     assert calls == -(-len(unique) // 25)  # batches of 25
     assert stats["api_calls"]["createReport"] == 1

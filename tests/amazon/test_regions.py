@@ -13,7 +13,7 @@ from plugin.amazon.regions import lwa_token_url
 from plugin.amazon.regions import picker_stores
 from plugin.amazon.regions import store_for
 from plugin.amazon.regions import store_for_marketplace
-from tests.amazon.conftest import query_of
+from tests.common.web import query_of
 
 # Spec §1.2 and §2, copied by hand so a typo in the table fails here.
 EXPECTED = {

@@ -22,9 +22,9 @@ from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
 from plugin.models import utcnow
-from tests.amazon.conftest import CLIENT_ID
-from tests.amazon.conftest import CLIENT_SECRET
-from tests.amazon.conftest import LWA_URL
+from tests.common.amazon import CLIENT_ID
+from tests.common.amazon import CLIENT_SECRET
+from tests.common.amazon import LWA_URL
 
 
 class Clock:

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from tests.e2e_helpers import sandbox_settings
-from tests.helpers import ROOT
-from tests.helpers import clean_env
-from tests.helpers import stop
-from tests.sandbox.conftest import LiveSandbox
+from tests.common.e2e import sandbox_settings
+from tests.common.processes import ROOT
+from tests.common.processes import clean_env
+from tests.common.processes import stop
+from tests.common.sandbox import LiveSandbox
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -82,17 +82,16 @@ class LiveApp:
 
 
 @pytest.fixture
-def live_sandbox_for_browser() -> Iterator[LiveSandbox]:
-    live = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 60})
-    yield live
-    live.stop()
+def sandbox_config() -> dict[str, Any]:
+    """The shared live ``sandbox``, with 60 Amazon transactions."""
+    return {"SANDBOX_AMAZON_TRANSACTIONS": 60}
 
 
 @pytest.fixture
-def live_app(app_config, make_app, live_sandbox_for_browser, monkeypatch) -> Iterator[LiveApp]:
+def live_app(app_config, make_app, sandbox, monkeypatch) -> Iterator[LiveApp]:
     """The app and a worker, configured for the sandbox, reachable by the browser."""
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    settings = sandbox_settings(live_sandbox_for_browser.url)
+    settings = sandbox_settings(sandbox.url)
     app_config.update(settings)
     # PUBLIC_URL must be known before the server starts: reserve the port first.
     probe = make_server("localhost", 0, None, threaded=True)  # type: ignore[arg-type]
@@ -105,7 +104,7 @@ def live_app(app_config, make_app, live_sandbox_for_browser, monkeypatch) -> Ite
         env[key] = str(app.config[key])
     env["PUBLIC_URL"] = app_config["PUBLIC_URL"]
     env.update({key: str(value) for key, value in settings.items()})
-    live = LiveApp(app, port, env, live_sandbox_for_browser)
+    live = LiveApp(app, port, env, sandbox)
     yield live
     live.stop()
 

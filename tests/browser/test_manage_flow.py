@@ -23,8 +23,8 @@ from plugin.models import ImportRun
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
-from tests.posting.helpers import finish_setup
-from tests.posting.helpers import import_days
+from tests.common.pipeline import finish_setup
+from tests.common.pipeline import import_days
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e_helpers import tenant_ids_by_name
+from tests.common.e2e import tenant_ids_by_name
 
 pytestmark = pytest.mark.browser
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlmodel import select
@@ -20,15 +21,17 @@ from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.posting import PostingContext
-from plugin.xero.client import ElementResult
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroRateLimited
-from tests.unit.amazon_payloads import uk_card_charge
-from tests.unit.amazon_payloads import uk_card_refund
-from tests.unit.charts import chart_of
-from tests.unit.charts import mapping_of
-from tests.unit.charts import uk_chart
-from tests.unit.charts import uk_mapping
+from plugin.xero.models import ElementResult
+from plugin.xero.models import XeroBankTransaction
+from plugin.xero.models import XeroInvoice
+from tests.common.amazon_payloads import uk_card_charge
+from tests.common.amazon_payloads import uk_card_refund
+from tests.common.charts import chart_of
+from tests.common.charts import mapping_of
+from tests.common.charts import uk_chart
+from tests.common.charts import uk_mapping
 
 
 class FakeXero:
@@ -72,14 +75,14 @@ class FakeXero:
 
     def find_bank_transactions_by_reference(self, references):
         return [
-            {"BankTransactionID": xero_id, **body}
+            XeroBankTransaction.model_validate({**body, "BankTransactionID": xero_id})
             for xero_id, body in self.documents.items()
             if body.get("Reference") in set(references)
         ]
 
     def find_invoices_by_numbers(self, numbers):
         return [
-            {"InvoiceID": xero_id, **body}
+            XeroInvoice.model_validate({**body, "InvoiceID": xero_id, "AmountDue": Decimal(0)})
             for xero_id, body in self.documents.items()
             if body.get("InvoiceNumber") in set(numbers)
         ]
@@ -89,14 +92,6 @@ class FakeXero:
 
     def documents_for(self, transaction_id):
         return [d for d in self.documents.values() if transaction_id in str(d.get("Reference"))]
-
-
-@pytest.fixture
-def org(db_session):
-    organisation = Organisation(xero_tenant_id="t-uk", name="Acme Widgets Ltd", base_currency="GBP")
-    db_session.add(organisation)
-    db_session.commit()
-    return organisation
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import redis
+import simplejson
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -16,12 +17,12 @@ from plugin.mapping.chart import fetch_chart
 from plugin.mapping.chart import forget_chart
 from plugin.mapping.chart import payments_enabled_codes
 from plugin.mapping.chart_file import load_chart
-from tests.helpers import free_port
-from tests.mapping.conftest import mock_chart
-from tests.unit.charts import account
-from tests.unit.charts import bank
-from tests.unit.charts import chart_of
-from tests.unit.charts import uk_chart
+from tests.common.charts import account
+from tests.common.charts import bank
+from tests.common.charts import chart_of
+from tests.common.charts import uk_chart
+from tests.common.processes import free_port
+from tests.common.xero import mock_chart
 
 
 def test_the_chart_is_xeros_org_as_posting_sees_it(xero, http, org) -> None:
@@ -46,7 +47,9 @@ def test_the_document_is_chart_json_without_private_details(xero, http, org) -> 
     }.items()
     assert "DELETED" in {t["Status"] for t in document["TaxRates"]}
     # it can be written as CHART.json and read back by the preview command's reader
-    assert load_chart(json.loads(json.dumps(document)), "CHART.json") == fetch_chart(xero, org)
+    # (rates are Decimal, written as exact JSON numbers)
+    text = simplejson.dumps(document, use_decimal=True)
+    assert load_chart(json.loads(text), "CHART.json") == fetch_chart(xero, org)
 
 
 def test_no_contact_yet_means_no_contact_in_the_document(xero, http, org) -> None:

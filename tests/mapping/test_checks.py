@@ -19,13 +19,13 @@ from plugin.posting import LineTypeAccounts
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
-from tests.unit.charts import account
-from tests.unit.charts import chart_of
-from tests.unit.charts import mapping_of
-from tests.unit.charts import uk_chart
-from tests.unit.charts import uk_mapping
-from tests.unit.charts import us_chart
-from tests.unit.charts import us_mapping
+from tests.common.charts import account
+from tests.common.charts import chart_of
+from tests.common.charts import mapping_of
+from tests.common.charts import uk_chart
+from tests.common.charts import uk_mapping
+from tests.common.charts import us_chart
+from tests.common.charts import us_mapping
 
 UK = chart_of(uk_chart())
 US = chart_of(us_chart())

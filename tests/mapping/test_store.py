@@ -25,13 +25,13 @@ from plugin.models import PaymentMethod
 from plugin.posting import ExpenseRule
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
-from tests.unit.amazon_payloads import transaction
-from tests.unit.amazon_payloads import uk_card_charge
-from tests.unit.charts import chart_of
-from tests.unit.charts import mapping_of
-from tests.unit.charts import uk_chart
-from tests.unit.charts import uk_mapping
-from tests.unit.charts import us_mapping
+from tests.common.amazon_payloads import transaction
+from tests.common.amazon_payloads import uk_card_charge
+from tests.common.charts import chart_of
+from tests.common.charts import mapping_of
+from tests.common.charts import uk_chart
+from tests.common.charts import uk_mapping
+from tests.common.charts import us_mapping
 
 UK = chart_of(uk_chart())
 

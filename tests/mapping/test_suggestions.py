@@ -19,17 +19,17 @@ from plugin.posting import LineTypeAccounts
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
-from tests.unit.amazon_payloads import uk_card_charge
-from tests.unit.amazon_payloads import uk_card_refund
-from tests.unit.amazon_payloads import us_card_charge
-from tests.unit.amazon_payloads import us_card_refund
-from tests.unit.amazon_payloads import us_pbi_charge
-from tests.unit.amazon_payloads import us_pbi_refund
-from tests.unit.charts import account
-from tests.unit.charts import bank
-from tests.unit.charts import chart_of
-from tests.unit.charts import uk_chart
-from tests.unit.charts import us_chart
+from tests.common.amazon_payloads import uk_card_charge
+from tests.common.amazon_payloads import uk_card_refund
+from tests.common.amazon_payloads import us_card_charge
+from tests.common.amazon_payloads import us_card_refund
+from tests.common.amazon_payloads import us_pbi_charge
+from tests.common.amazon_payloads import us_pbi_refund
+from tests.common.charts import account
+from tests.common.charts import bank
+from tests.common.charts import chart_of
+from tests.common.charts import uk_chart
+from tests.common.charts import us_chart
 
 UK = chart_of(uk_chart())
 US = chart_of(us_chart())

@@ -44,14 +44,15 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import RunState
-from tests.e2e_helpers import amazon_connect
-from tests.e2e_helpers import sandbox_settings
-from tests.e2e_helpers import xero_install
-from tests.helpers import ROOT
-from tests.helpers import clean_env
-from tests.posting.helpers import THAMES
-from tests.posting.helpers import finish_setup
-from tests.sandbox.conftest import LiveSandbox
+from tests.common.e2e import amazon_connect
+from tests.common.e2e import sandbox_settings
+from tests.common.e2e import xero_install
+from tests.common.pipeline import THAMES
+from tests.common.pipeline import finish_setup
+from tests.common.processes import ROOT
+from tests.common.processes import children_of
+from tests.common.processes import clean_env
+from tests.common.sandbox import LiveSandbox
 
 AMAZON_USER = "buyer-admin-uk@example.com"
 STORE = "UK"
@@ -301,18 +302,6 @@ def kill_worker(process: subprocess.Popen) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=10)
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def build_scenario(

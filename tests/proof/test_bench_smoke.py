@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.helpers import ROOT
+from tests.common.processes import ROOT
 
 SCRIPTS = ROOT / "scripts"
 

@@ -25,8 +25,8 @@ from plugin.db import upgrade
 from plugin.infra.queues import get_queue
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from tests.helpers import free_port
-from tests.posting.helpers import import_days
+from tests.common.pipeline import import_days
+from tests.common.processes import free_port
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import outage_verdict

@@ -4,9 +4,9 @@ Random valid transactions, valid ones with one field damaged, and arbitrary JSON
 ``parse_transaction`` and ``translate`` one by one and as a batch (``translate_all``): no
 exception escapes, and every transaction either yields a document whose lines and tax add up
 to |amount| to the cent (and that Xero's schema accepts) or is held with a known reason code and
-a reason in words. The strategies are the unit suite's (``tests/unit/test_posting_properties``);
+a reason in words. The strategies are the unit suite's (``tests/posting/test_translation``);
 this file runs them at proof sizes: 500 examples per property by default, 10,000 with
-``-m slow``. The page-level parser fuzzing lives in ``tests/amazon/test_page_properties.py``
+``-m slow``. The page-level parser fuzzing lives in ``tests/amazon/test_paging.py``
 (``AMAZON_PROPERTY_EXAMPLES=10000`` for the full size).
 """
 
@@ -30,12 +30,12 @@ from plugin.posting import Document
 from plugin.posting import Held
 from plugin.posting import translate
 from plugin.posting import translate_all
-from tests.unit.test_posting_properties import ORGS
-from tests.unit.test_posting_properties import _junk
-from tests.unit.test_posting_properties import assert_document_is_sound
-from tests.unit.test_posting_properties import body_total
-from tests.unit.test_posting_properties import damaged
-from tests.unit.test_posting_properties import valid_transactions
+from tests.posting.test_translation import ORGS
+from tests.posting.test_translation import _junk
+from tests.posting.test_translation import assert_document_is_sound
+from tests.posting.test_translation import body_total
+from tests.posting.test_translation import damaged
+from tests.posting.test_translation import valid_transactions
 
 SMALL, FULL = 500, 10_000
 

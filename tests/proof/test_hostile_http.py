@@ -30,7 +30,7 @@ from plugin.models import AmazonConnection
 from plugin.models import ImportRun
 from plugin.models import LedgerEntry
 from plugin.models import metadata
-from tests.e2e_helpers import SANDBOX_DEFAULTS
+from tests.common.e2e import SANDBOX_DEFAULTS
 from tests.proof.scenario import say
 
 # Rules without an org_id, and who may use them. A new one must be added here on purpose.
@@ -42,8 +42,9 @@ PUBLIC_RULES = {
     "/xero/callback": "OAuth callback, state-checked",
     "/xero/organisations": "picker of the orgs the user just consented to (session-bound)",
     "/xero/account/delete": "POST, the user's own account",
+    "/xero/account/sign-out-everywhere": "POST, the user's own sessions",
     "/amazon/callback": "OAuth callback, state-checked",
-    "/outbox": "signed-in users: mail of their own organisations",
+    "/outbox": "development only; signed-in users: mail of their own organisations",
     "/webhooks/xero": "Xero webhook, HMAC-signed",
     "/static/<path:filename>": "static files",
 }
@@ -186,12 +187,12 @@ def csrf_member_client(app_config, make_app):
         db.commit()
         db.add(Membership(user_id=user.id, organisation_id=org.id))
         db.commit()
-        user_id, org_id = user.id, org.id
+        token, org_id = user.session_token, org.id
     client = csrf_app.test_client()
     with csrf_app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = token
         session["_fresh"] = True
         session["_id"] = identifier
     return csrf_app, client, org_id

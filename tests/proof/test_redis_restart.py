@@ -20,7 +20,7 @@ from plugin.infra.redis_server import answers
 from plugin.infra.redis_server import start_private_redis
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from tests.posting.helpers import import_days
+from tests.common.pipeline import import_days
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import outage_verdict

@@ -31,9 +31,9 @@ from plugin.models import metadata
 from plugin.models import utcnow
 from plugin.security import token_cipher
 from plugin.xero.wiring import xero_client
-from tests.e2e_helpers import SANDBOX_DEFAULTS
-from tests.helpers import ROOT
-from tests.posting.helpers import import_days
+from tests.common.e2e import SANDBOX_DEFAULTS
+from tests.common.pipeline import import_days
+from tests.common.processes import ROOT
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import say

@@ -49,7 +49,7 @@ def _call_xero(app, org_id, barrier, results) -> None:  # runs in a forked child
         with session_scope(app) as db:
             org = db.get(Organisation, org_id)
         barrier.wait(timeout=30)
-        results.put(("ok", xero_client(org, app).organisation()["Name"]))
+        results.put(("ok", xero_client(org, app).organisation().name))
     except Exception as exc:
         results.put(("error", f"{type(exc).__name__}: {exc}"))
     finally:
@@ -77,7 +77,7 @@ def race(scenario) -> list[tuple[str, str]]:
 
 def run_races(app_config, make_app, monkeypatch, expiries):
     # 8 processes x many rounds would hit Xero's 60 calls/minute: the limit is not what this
-    # proves (tests/test_ratelimit.py does), so it is raised here, in the app and the sandbox.
+    # proves (tests/infra/test_ratelimit.py does), so it is raised here, in the app and the sandbox.
     scenario = build_scenario(
         app_config,
         make_app,

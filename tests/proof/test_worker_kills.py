@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 
 from plugin.models import ImportTrigger
-from tests.posting.helpers import import_days
+from tests.common.pipeline import import_days
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import kill_worker

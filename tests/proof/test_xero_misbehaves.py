@@ -25,7 +25,7 @@ from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
 from plugin.ledger import post as ledger_post
 from plugin.models import ImportTrigger
-from tests.posting.helpers import import_days
+from tests.common.pipeline import import_days
 from tests.proof.scenario import build_scenario
 from tests.proof.scenario import e2e_scenario  # noqa: F401 (fixture)
 from tests.proof.scenario import say

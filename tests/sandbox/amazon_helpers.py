@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs
-from urllib.parse import urlsplit
+
+from tests.common.web import query_of
 
 APP_ID = "amzn1.sp.solution.sandbox"
 CLIENT_ID = "amzn1.application-oa2-client.sandbox"
@@ -36,11 +36,6 @@ def ticket_of(page: Any) -> str:
     match = re.search(r'name="ticket" value="([^"]+)"', html)
     assert match, html
     return match.group(1)
-
-
-def query_of(location: str) -> dict[str, str]:
-    """A redirect's query parameters (single values)."""
-    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
 
 
 def authorize(client: Any, store: str = "UK", email: str = ADMIN_UK, **params: str) -> str:

@@ -1,14 +1,17 @@
-"""Fixtures for the sandbox's own tests: the app, a test client, and a live threaded server."""
+"""Fixtures for the sandbox's own tests: the app, a test client, its clock, a connected UK buyer.
+
+The live threaded server is the shared ``sandbox`` fixture (``tests/conftest.py``).
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from sandbox import create_sandbox_app
+from tests.sandbox.amazon_helpers import all_transactions
+from tests.sandbox.amazon_helpers import connect
 
 
 @pytest.fixture
@@ -23,29 +26,14 @@ def sandbox_client(sandbox_app):
     return sandbox_app.test_client()
 
 
-class LiveSandbox:
-    """A sandbox served over real HTTP on a free localhost port."""
-
-    def __init__(self, config: dict | None = None) -> None:
-        self.server = make_server("127.0.0.1", 0, None, threaded=True)  # type: ignore[arg-type]
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.app = create_sandbox_app({"SANDBOX_BASE_URL": self.url, **(config or {})})
-        self.server.app = self.app
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def sandbox(self):
-        return self.app.extensions["sandbox"]
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+@pytest.fixture
+def clock(sandbox_app) -> Any:
+    """The sandbox's own clock (here it stands in for the shared fake clock)."""
+    return sandbox_app.extensions["sandbox"].clock
 
 
 @pytest.fixture
-def live_sandbox() -> Iterator[LiveSandbox]:
-    """A sandbox on a real socket (for concurrency limits and dropped connections)."""
-    live = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 40})
-    yield live
-    live.stop()
+def uk(sandbox_client) -> tuple[str, list[dict[str, Any]]]:
+    """A UK access token and every UK transaction."""
+    token = connect(sandbox_client, "UK")["access_token"]
+    return token, all_transactions(sandbox_client, "UK", token)

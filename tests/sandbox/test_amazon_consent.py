@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.common.web import query_of
 from tests.sandbox.amazon_helpers import ADMIN_UK
 from tests.sandbox.amazon_helpers import ADMIN_US
 from tests.sandbox.amazon_helpers import ALL_TIME
@@ -16,7 +17,6 @@ from tests.sandbox.amazon_helpers import authorize
 from tests.sandbox.amazon_helpers import connect
 from tests.sandbox.amazon_helpers import consent_params
 from tests.sandbox.amazon_helpers import error_code
-from tests.sandbox.amazon_helpers import query_of
 from tests.sandbox.amazon_helpers import sign_in
 from tests.sandbox.amazon_helpers import ticket_of
 from tests.sandbox.amazon_helpers import token_request
@@ -241,9 +241,9 @@ def test_stats_count_token_calls(sandbox_client):
     assert stats["token_calls"] == {"authorization_code": 1, "refresh_token": 2, "failed": 1}
 
 
-def test_consent_redirect_over_real_http(live_sandbox):
+def test_consent_redirect_over_real_http(sandbox):
     with requests.Session() as session:
-        url = f"{live_sandbox.url}/amazon/US/b2b/abws/oauth"
+        url = f"{sandbox.url}/amazon/US/b2b/abws/oauth"
         page = session.get(url, params=consent_params(state="live"), timeout=10)
         assert page.status_code == 200
         assert "Sign in" in page.text
@@ -260,7 +260,7 @@ def test_consent_redirect_over_real_http(live_sandbox):
         query = query_of(decision.headers["Location"])
         assert query["state"] == "live"
         tokens = session.post(
-            f"{live_sandbox.url}/auth/o2/token",
+            f"{sandbox.url}/auth/o2/token",
             data={
                 "grant_type": "authorization_code",
                 "code": query["code"],
@@ -271,7 +271,7 @@ def test_consent_redirect_over_real_http(live_sandbox):
             timeout=10,
         ).json()
         response = session.get(
-            f"{live_sandbox.url}/amazon-api/na{TX_PATH}",
+            f"{sandbox.url}/amazon-api/na{TX_PATH}",
             params=ALL_TIME,
             headers={"x-amz-access-token": tokens["access_token"]},
             timeout=10,

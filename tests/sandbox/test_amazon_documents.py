@@ -44,17 +44,6 @@ def test_pdf_maker_escapes_text():
     assert "(Invoice \\(copy\\) \\\\ 1) Tj" in text
 
 
-@pytest.fixture
-def uk(sandbox_client):
-    token = connect(sandbox_client, "UK")["access_token"]
-    return token, all_transactions(sandbox_client, "UK", token)
-
-
-@pytest.fixture
-def clock(sandbox_app):
-    return sandbox_app.extensions["sandbox"].clock
-
-
 def create(client, token, options, store="UK", markets=None, **extra):
     body = {
         "reportType": "GET_AB_INVOICE_PDF",
@@ -295,16 +284,16 @@ def test_get_reports_filters_and_pages(sandbox_client, uk, clock):
         assert response.status_code == 400, bad
 
 
-def test_pdf_download_over_real_http(live_sandbox):
-    client = live_sandbox.app.test_client()
+def test_pdf_download_over_real_http(sandbox):
+    client = sandbox.app.test_client()
     token = connect(client, "UK")["access_token"]
     transactions = all_transactions(client, "UK", token)
     charge = next(tx for tx in transactions if tx["transactionType"] == "CHARGE")
     report_id = create(client, token, line_options(charge)).json["reportId"]
-    live_sandbox.sandbox.clock.advance(10)
+    sandbox.sandbox.clock.advance(10)
     document_id = report(client, token, report_id)["reportDocumentId"]
     url = api(client, "GET", "UK", f"{DOCUMENTS}/{document_id}", token).json["url"]
-    assert url.startswith(live_sandbox.url + "/amazon-files/")
+    assert url.startswith(sandbox.url + "/amazon-files/")
     with requests.Session() as session:
         response = session.get(url, timeout=10)
     assert response.status_code == 200

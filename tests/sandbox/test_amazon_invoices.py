@@ -6,28 +6,18 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
-import pytest
-
 from sandbox.amazon.book import InvoiceRecord
 from sandbox.amazon.dates import parse_iso
 from sandbox.amazon.invoices import due_date
 from sandbox.amazon.invoices import fate
 from sandbox.amazon.invoices import schedule
 from sandbox.amazon.invoices import status_at
-from tests.sandbox.amazon_helpers import all_transactions
 from tests.sandbox.amazon_helpers import api
 from tests.sandbox.amazon_helpers import connect
 from tests.sandbox.amazon_helpers import error_code
 
 INVOICES = "/reconciliation/2021-01-08/invoices"
 PAYMENTS = "/reconciliation/2021-01-08/invoices/batch/paymentDetails"
-
-
-@pytest.fixture
-def uk(sandbox_client):
-    """A UK access token and every UK transaction."""
-    token = connect(sandbox_client, "UK")["access_token"]
-    return token, all_transactions(sandbox_client, "UK", token)
 
 
 def post(client, token, path, body):

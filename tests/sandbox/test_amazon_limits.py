@@ -17,9 +17,8 @@ REPORTS = "/reports/2021-09-30/reports"
 
 
 @pytest.fixture
-def clock(sandbox_app):
+def clock(clock):
     """The sandbox clock, frozen so buckets refill only when a test advances it."""
-    clock = sandbox_app.extensions["sandbox"].clock
     clock.set_speed(0.0)
     return clock
 

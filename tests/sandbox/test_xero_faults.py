@@ -70,11 +70,11 @@ def test_faulted_writes_create_nothing(xero):  # noqa: F811
     assert xero.get("BankTransactions").json["BankTransactions"] == []
 
 
-def test_drop_after_write_creates_the_document_but_sends_nothing(live_sandbox):
-    session = live_session(live_sandbox)
+def test_drop_after_write_creates_the_document_but_sends_nothing(sandbox):
+    session = live_session(sandbox)
     amazon = session.contact_id("Amazon Business")
-    live_sandbox.sandbox.faults.queue("xero", "drop_after_write")
-    url = f"{live_sandbox.url}/api.xro/2.0/BankTransactions"
+    sandbox.sandbox.faults.queue("xero", "drop_after_write")
+    url = f"{sandbox.url}/api.xro/2.0/BankTransactions"
     body = {"BankTransactions": [spend(amazon, Reference="dropped-1")]}
     headers = {**session.headers(), "Idempotency-Key": "drop-1"}
     with pytest.raises(requests.exceptions.ConnectionError):
@@ -90,10 +90,10 @@ def test_drop_after_write_creates_the_document_but_sends_nothing(live_sandbox):
     assert len(session.get("BankTransactions").json["BankTransactions"]) == 1
 
 
-def test_drop_after_write_spares_reads(live_sandbox):
-    session = live_session(live_sandbox)
-    live_sandbox.sandbox.faults.queue("xero", "drop_after_write")
+def test_drop_after_write_spares_reads(sandbox):
+    session = live_session(sandbox)
+    sandbox.sandbox.faults.queue("xero", "drop_after_write")
     answer = requests.get(
-        f"{live_sandbox.url}/api.xro/2.0/Organisation", headers=session.headers(), timeout=10
+        f"{sandbox.url}/api.xro/2.0/Organisation", headers=session.headers(), timeout=10
     )
     assert answer.status_code == 200

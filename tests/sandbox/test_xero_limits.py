@@ -92,11 +92,11 @@ def test_limits_can_be_changed_by_reset():
     assert xero.get("Organisation").status_code == 429
 
 
-def test_sixth_concurrent_call_is_refused(live_sandbox):
-    xero = live_session(live_sandbox)
-    live_sandbox.sandbox.faults.configure("xero", {}, slow_seconds=0.8)
-    live_sandbox.sandbox.faults.queue("xero", "slow", count=5)
-    url = f"{live_sandbox.url}/api.xro/2.0/Organisation"
+def test_sixth_concurrent_call_is_refused(sandbox):
+    xero = live_session(sandbox)
+    sandbox.sandbox.faults.configure("xero", {}, slow_seconds=0.8)
+    sandbox.sandbox.faults.queue("xero", "slow", count=5)
+    url = f"{sandbox.url}/api.xro/2.0/Organisation"
     statuses: list[int] = []
 
     def call() -> None:
@@ -105,7 +105,7 @@ def test_sixth_concurrent_call_is_refused(live_sandbox):
     threads = [threading.Thread(target=call) for _ in range(5)]
     for thread in threads:
         thread.start()
-    limits = live_sandbox.sandbox.worlds["xero"].limits
+    limits = sandbox.sandbox.worlds["xero"].limits
     deadline = time.monotonic() + 5
     while limits.in_flight[xero.tenant] < 5 and time.monotonic() < deadline:
         time.sleep(0.01)

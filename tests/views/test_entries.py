@@ -9,10 +9,10 @@ from sqlmodel import select
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import OnboardingStep
-from tests.views.test_onboarding_helpers import make_org
-from tests.views.test_onboarding_helpers import record
-from tests.views.test_onboarding_helpers import text_of
-from tests.views.test_onboarding_helpers import uk_transactions
+from tests.common.onboarding import make_org
+from tests.common.onboarding import record
+from tests.common.onboarding import text_of
+from tests.common.onboarding import uk_transactions
 
 
 @pytest.fixture

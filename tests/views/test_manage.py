@@ -16,9 +16,10 @@ from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.models import utcnow
-from tests.views.manage_helpers import HTMX
-from tests.views.manage_helpers import add_entries
-from tests.views.manage_helpers import ready_org
+from tests.common.manage import HTMX
+from tests.common.manage import add_entries
+from tests.common.manage import ready_org
+from tests.common.web import sign_in_on
 
 FRAGMENTS = {
     "/manage/status": 'id="manage-status"',
@@ -341,6 +342,53 @@ def test_entries_ignore_bad_filter_values(client, member, db_session):
     assert len(re.findall(r'<tr id="entry-', text(response))) == 2
 
 
+@pytest.mark.parametrize("before", ["99999999999999999999999", "²", "9223372036854775808"])
+@pytest.mark.parametrize("htmx", [True, False])
+def test_entries_refuse_a_cursor_no_database_could_hold(client, member, db_session, before, htmx):
+    _user, org = member
+    add_entries(db_session, org, 1)
+    response = client.get(
+        f"/orgs/{org.id}/manage/entries?before={before}", headers=HTMX if htmx else {}
+    )
+    assert response.status_code == 400
+    assert "That page of entries does not exist." in text(response)
+
+
+def test_entries_take_the_largest_cursor_a_database_holds(client, member, db_session):
+    _user, org = member
+    add_entries(db_session, org, 2)
+    response = client.get(f"/orgs/{org.id}/manage/entries?before={2**63 - 1}", headers=HTMX)
+    assert response.status_code == 200
+    assert len(re.findall(r'<tr id="entry-', text(response))) == 2
+
+
+@pytest.mark.parametrize("entry_id", ["99999999999999999999999", "²"])
+def test_retry_refuses_an_entry_id_no_database_could_hold(client, member, db_session, entry_id):
+    _user, org = member
+    entry = add_entries(db_session, org, 1)[0]
+    response = client.post(
+        f"/orgs/{org.id}/manage/entries/retry",
+        data={"entry_id": entry_id, "reason": entry.reason_code},
+        headers=HTMX,
+    )
+    assert response.status_code == 400
+    assert "That is not an entry that can be retried." in text(response)
+    db_session.refresh(entry)
+    assert entry.state == "held"
+
+
+def test_retry_by_reason_ignores_an_entry_id_that_is_no_number(app, client, member, db_session):
+    _user, org = member
+    entry = add_entries(db_session, org, 1)[0]
+    response = client.post(
+        f"/orgs/{org.id}/manage/entries/retry",
+        data={"entry_id": "abc", "reason": entry.reason_code},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert "1 entry goes back to be posted" in text(response)
+
+
 def test_retry_one_entry(app, client, member, db_session):
     _user, org = member
     entries = add_entries(db_session, org, 2)
@@ -446,6 +494,7 @@ def test_sync_cannot_be_turned_on_before_set_up(client, make_member, db_session,
     [
         ({}, "Choose both a start date and an end date."),
         ({"start": "2026-01-05"}, "Choose both a start date and an end date."),
+        ({"start": "05/01/2026", "end": " "}, "Choose both a start date and an end date."),
         ({"start": "05/01/2026", "end": "2026-01-06"}, "Enter the dates as YYYY-MM-DD"),
         ({"start": "2026-01-06", "end": "2026-01-05"}, "The start date is after the end date."),
         ({"start": "2026-01-06", "end": "2999-01-01"}, "The end date is in the future."),
@@ -591,13 +640,7 @@ def csrf_client(app_config, make_app, make_member, db_session):
     app_config["WTF_CSRF_ENABLED"] = True
     app = make_app(app_config)
     user, org = ready_org(make_member, db_session)
-    client = app.test_client()
-    from flask_login.utils import _create_identifier
-
-    with app.test_request_context(environ_base=client.environ_base):
-        identifier = _create_identifier()
-    with client.session_transaction() as session:
-        session.update({"_user_id": str(user.id), "_fresh": True, "_id": identifier})
+    client = sign_in_on(app, app.test_client(), user)
     return app, client, org
 
 

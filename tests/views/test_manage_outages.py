@@ -8,9 +8,9 @@ import pytest
 
 from plugin.infra import background
 from plugin.models import utcnow
-from tests.helpers import free_port
-from tests.views.manage_helpers import HTMX
-from tests.views.manage_helpers import ready_org
+from tests.common.manage import HTMX
+from tests.common.manage import ready_org
+from tests.common.processes import free_port
 
 BANNER = "Background work is paused."
 
@@ -89,6 +89,7 @@ def test_database_down_gives_the_friendly_503(app_config, make_app, sign_in):
 
     class Someone:
         id = 1
+        session_token = "the-session-token-of-someone"
 
     sign_in(client, Someone())
     for headers in ({}, HTMX):

@@ -11,14 +11,14 @@ from plugin.mapping.store import export_mapping
 from plugin.mapping.store import load_mapping
 from plugin.mapping.store import save_mapping
 from plugin.posting import Mapping
-from tests.unit.charts import uk_mapping
-from tests.views.test_onboarding_helpers import HX
-from tests.views.test_onboarding_helpers import make_org
-from tests.views.test_onboarding_helpers import record
-from tests.views.test_onboarding_helpers import save_uk_mapping
-from tests.views.test_onboarding_helpers import seed_chart
-from tests.views.test_onboarding_helpers import text_of
-from tests.views.test_onboarding_helpers import uk_transactions
+from tests.common.charts import uk_mapping
+from tests.common.onboarding import HX
+from tests.common.onboarding import make_org
+from tests.common.onboarding import record
+from tests.common.onboarding import save_uk_mapping
+from tests.common.onboarding import seed_chart
+from tests.common.onboarding import text_of
+from tests.common.onboarding import uk_transactions
 
 
 @pytest.fixture

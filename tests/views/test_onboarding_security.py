@@ -10,12 +10,13 @@ import pytest
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.security import token_cipher
-from tests.views.test_onboarding_helpers import HX
-from tests.views.test_onboarding_helpers import make_org
-from tests.views.test_onboarding_helpers import record
-from tests.views.test_onboarding_helpers import seed_chart
-from tests.views.test_onboarding_helpers import text_of
-from tests.views.test_onboarding_helpers import uk_transactions
+from tests.common.onboarding import HX
+from tests.common.onboarding import make_org
+from tests.common.onboarding import record
+from tests.common.onboarding import seed_chart
+from tests.common.onboarding import text_of
+from tests.common.onboarding import uk_transactions
+from tests.common.web import sign_in_on
 
 GET_ROUTES = [
     "/orgs/{org}/setup/history",
@@ -122,13 +123,7 @@ def csrf_client(app_config, make_app, make_member, redis_client, sign_in):
         session.add(Membership(user_id=user.id, organisation_id=org.id))
         session.commit()
         seed_chart(redis_client, org.id)
-        client = app.test_client()
-        from flask_login.utils import _create_identifier
-
-        with app.test_request_context(environ_base=client.environ_base):
-            identifier = _create_identifier()
-        with client.session_transaction() as flask_session:
-            flask_session.update({"_user_id": str(user.id), "_fresh": True, "_id": identifier})
+        client = sign_in_on(app, app.test_client(), user)
         return client, org.id
 
 

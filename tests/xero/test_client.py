@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 import requests
-import responses
 from responses import matchers
 
-from plugin.infra.ratelimit import XeroLimits
 from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.client import XeroClient
 from plugin.xero.errors import XeroConnectionLost
@@ -18,42 +16,10 @@ from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
 from plugin.xero.errors import XeroUnavailable
 from plugin.xero.errors import XeroValidationError
-
-API = "https://api.xero.test/api.xro/2.0"
-TENANT = "tenant-123"
-
-
-class FakeTokens:
-    """Hands out access-1, then access-2 after a forced refresh; records reconnect marks."""
-
-    def __init__(self) -> None:
-        self.refreshes = 0
-        self.reconnect_reasons: list[str] = []
-
-    def access_token(self, force_refresh: bool = False) -> str:
-        if force_refresh:
-            self.refreshes += 1
-        return f"access-{self.refreshes + 1}"
-
-    def mark_needs_reconnect(self, reason: str) -> None:
-        self.reconnect_reasons.append(reason)
-
-
-@pytest.fixture
-def tokens():
-    return FakeTokens()
-
-
-@pytest.fixture
-def xero(redis_client, tokens):
-    limiter = XeroRateLimiter(redis_client, XeroLimits())
-    return XeroClient(TENANT, tokens, limiter, api_url="https://api.xero.test", max_wait=0)
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        yield mock
+from tests.common.fakes import FakeXeroTokens
+from tests.common.xero import API
+from tests.common.xero import TENANT
+from tests.common.xero import XERO_URL
 
 
 def test_sends_tenant_auth_and_json_headers(xero, http):
@@ -70,7 +36,7 @@ def test_sends_tenant_auth_and_json_headers(xero, http):
             )
         ],
     )
-    assert xero.organisation()["BaseCurrency"] == "GBP"
+    assert xero.organisation().base_currency == "GBP"
 
 
 def test_batch_create_returns_per_element_results(xero, http):
@@ -119,7 +85,7 @@ def test_validation_exception_carries_element_messages(xero, http):
     assert error.value.elements[0].index == 0
 
 
-def test_401_refreshes_once_and_retries(xero, http, tokens):
+def test_401_refreshes_once_and_retries(xero, http, xero_tokens):
     http.get(
         f"{API}/Accounts",
         status=401,
@@ -131,17 +97,17 @@ def test_401_refreshes_once_and_retries(xero, http, tokens):
         json={"Accounts": [{"Code": "429"}]},
         match=[matchers.header_matcher({"Authorization": "Bearer access-2"})],
     )
-    assert xero.accounts() == [{"Code": "429"}]
-    assert tokens.refreshes == 1
+    assert [account.code for account in xero.accounts()] == ["429"]
+    assert xero_tokens.refreshes == 1
 
 
-def test_401_after_a_refresh_means_reconnect(xero, http, tokens):
+def test_401_after_a_refresh_means_reconnect(xero, http, xero_tokens):
     http.get(f"{API}/Accounts", status=401, json={"Title": "Unauthorized"})
     http.get(f"{API}/Accounts", status=401, json={"Title": "Unauthorized"})
     with pytest.raises(XeroNeedsReconnect):
         xero.accounts()
-    assert tokens.refreshes == 1
-    assert tokens.reconnect_reasons
+    assert xero_tokens.refreshes == 1
+    assert xero_tokens.reconnect_reasons
 
 
 def test_403_authentication_unsuccessful_means_revoked(xero, http):
@@ -172,7 +138,7 @@ def test_429_carries_retry_after_and_blocks_other_workers(xero, http, redis_clie
     assert limited.value.limit == "minute"
     # Another worker's client for the same tenant now waits without calling Xero.
     other = XeroClient(
-        TENANT, FakeTokens(), XeroRateLimiter(redis_client), "https://api.xero.test", max_wait=0
+        TENANT, FakeXeroTokens(), XeroRateLimiter(redis_client), XERO_URL, max_wait=0
     )
     with pytest.raises(XeroRateLimited):
         other.tax_rates()
@@ -240,7 +206,7 @@ def test_paging_follows_pages_until_a_short_one(xero, http):
 def test_find_bank_transactions_by_reference_builds_an_or_filter(xero, http):
     http.get(
         f"{API}/BankTransactions",
-        json={"BankTransactions": [{"Reference": "111 T1"}]},
+        json={"BankTransactions": [{"BankTransactionID": "bt-1", "Reference": "111 T1"}]},
         match=[
             matchers.query_param_matcher(
                 {"where": 'Reference=="111 T1" OR Reference=="222 \\"T2\\""', "page": "1"}
@@ -248,7 +214,7 @@ def test_find_bank_transactions_by_reference_builds_an_or_filter(xero, http):
         ],
     )
     found = xero.find_bank_transactions_by_reference(["111 T1", '222 "T2"'])
-    assert found == [{"Reference": "111 T1"}]
+    assert [(t.bank_transaction_id, t.reference) for t in found] == [("bt-1", "111 T1")]
 
 
 def test_attachment_sends_raw_bytes(xero, http):
@@ -260,5 +226,5 @@ def test_attachment_sends_raw_bytes(xero, http):
     attachment = xero.add_attachment(
         "Invoices", "inv-1", "invoice 123.pdf", b"%PDF-1.4", "application/pdf"
     )
-    assert attachment["AttachmentID"] == "att-1"
+    assert (attachment.attachment_id, attachment.file_name) == ("att-1", "invoice 123.pdf")
     assert http.calls[0].request.body == b"%PDF-1.4"

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import responses
 from responses import matchers
 
-from plugin.infra.ratelimit import XeroRateLimiter
-from plugin.xero.client import XeroClient
 from plugin.xero.contact import ContactProblemKind
 from plugin.xero.contact import check_contact
 from plugin.xero.contact import ensure_contact
 from plugin.xero.contact import repair_contact
-from tests.xero.test_client import FakeTokens
-
-API = "https://api.xero.test/api.xro/2.0"
-
-
-@pytest.fixture
-def xero(redis_client):
-    return XeroClient("t", FakeTokens(), XeroRateLimiter(redis_client), "https://api.xero.test")
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock() as mock:
-        yield mock
+from tests.common.xero import API
 
 
 def test_adopts_an_existing_active_contact(xero, http):

@@ -16,20 +16,17 @@ from plugin.models import utcnow
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.wiring import xero_client
-from tests.e2e_helpers import path_and_query
-from tests.e2e_helpers import sandbox_settings
-from tests.e2e_helpers import tenant_ids_by_name
-from tests.e2e_helpers import xero_consent
-from tests.sandbox.conftest import LiveSandbox
+from tests.common.e2e import path_and_query
+from tests.common.e2e import sandbox_settings
+from tests.common.e2e import tenant_ids_by_name
+from tests.common.e2e import xero_consent
 
 THAMES = "Thames Stationery Ltd"
 
 
 @pytest.fixture
-def sandbox():
-    live = LiveSandbox({"SANDBOX_AMAZON_TRANSACTIONS": 10})
-    yield live
-    live.stop()
+def sandbox_config():
+    return {"SANDBOX_AMAZON_TRANSACTIONS": 10}
 
 
 @pytest.fixture
@@ -94,7 +91,7 @@ def test_tokens_refresh_after_expiry_once_for_eight_workers(e2e_app, sandbox):
     def worker():
         try:
             barrier.wait()
-            names.append(xero_client(org, e2e_app).organisation()["Name"])
+            names.append(xero_client(org, e2e_app).organisation().name)
         except Exception as exc:
             errors.append(exc)
 
@@ -161,7 +158,7 @@ def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app,
         stored = db.get(Organisation, org.id)
         repaired = repair_and_record(db, stored, xero_client(stored, e2e_app))
     assert repaired == contact_id
-    assert xero_client(org, e2e_app).get_contact(contact_id)["Name"] == "Amazon Business"
+    assert xero_client(org, e2e_app).get_contact(contact_id).name == "Amazon Business"
 
 
 def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
@@ -185,5 +182,5 @@ def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
     assert "contact_problem" not in repaired.settings
     assert repaired.amazon_contact_id != contact_id
     fresh = xero_client(repaired, e2e_app).get_contact(repaired.amazon_contact_id)
-    assert fresh["ContactStatus"] == "ACTIVE"
+    assert fresh.contact_status == "ACTIVE"
     assert repaired.settings["xero_actions"]["CreateApprovedBill"] is True

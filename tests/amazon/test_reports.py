@@ -1,0 +1,181 @@
+"""PDF invoices through the Document API: create, poll with backoff, download, check."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+import requests
+from responses import matchers
+
+from plugin.amazon.errors import AmazonMalformedResponse
+from plugin.amazon.errors import AmazonReportFailed
+from plugin.amazon.errors import AmazonReportPending
+from plugin.amazon.errors import AmazonUnavailable
+from plugin.amazon.invoices import LineItemKey
+from plugin.amazon.reports import ReportPolling
+from tests.common.amazon import EU_API
+
+REPORTS = EU_API + "/reports/2021-09-30/reports"
+DOCUMENTS = EU_API + "/reports/2021-09-30/documents"
+DOWNLOAD = "https://tortuga-prod-eu.s3.eu-west-1.amazonaws.com/doc-1?X-Amz-Signature=abc"
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def report(status, document_id=None):
+    body = {"reportId": "R1", "reportType": "GET_AB_INVOICE_PDF", "processingStatus": status}
+    if document_id:
+        body["reportDocumentId"] = document_id
+    return body
+
+
+def create_answer(http, options):
+    http.post(
+        REPORTS,
+        status=202,
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "reportType": "GET_AB_INVOICE_PDF",
+                    "marketplaceIds": ["A1F83G8C2ARO7P"],
+                    "reportOptions": options,
+                }
+            )
+        ],
+        json={"reportId": "R1"},
+    )
+
+
+def document_answer(http, compression=None):
+    body = {"reportDocumentId": "D1", "url": DOWNLOAD}
+    if compression:
+        body["compressionAlgorithm"] = compression
+    http.get(DOCUMENTS + "/D1", json=body)
+
+
+def test_invoice_pdf_flow_polls_with_backoff_and_downloads_without_the_token(
+    http, make_client, clock
+):
+    create_answer(http, {"invoiceId": "GB1UFB1HAEUI", "documentType": "Invoice"})
+    http.get(REPORTS + "/R1", json=report("IN_QUEUE"))
+    http.get(REPORTS + "/R1", json=report("IN_PROGRESS"))
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http)
+    http.get(DOWNLOAD, body=PDF, content_type="application/pdf")
+    assert make_client().fetch_invoice_pdf(invoice_id="GB1UFB1HAEUI") == PDF
+    assert clock.sleeps == [2, 4]
+    download = http.calls[-1].request
+    assert "x-amz-access-token" not in download.headers
+    assert "Authorization" not in download.headers
+    assert download.req_kwargs["timeout"] is not None
+    assert http.calls[1].request.headers["x-amz-access-token"] == "Atza|first"
+
+
+def test_line_item_pdf_and_gzip(http, make_client):
+    line = LineItemKey("203-9277085-5441169", "20710282414442", "D6jrvDy6t")
+    create_answer(http, line.to_json())
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http, "GZIP")
+    http.get(DOWNLOAD, body=gzip.compress(PDF))
+    assert make_client().fetch_invoice_pdf(line_item=line) == PDF
+
+
+def test_credit_memo_pdf_asks_for_credits(http, make_client):
+    create_answer(http, {"invoiceId": "CM1", "documentType": "Credits"})
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http)
+    http.get(DOWNLOAD, body=PDF)
+    assert make_client().fetch_invoice_pdf(invoice_id="CM1", document_type="Credits") == PDF
+
+
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [("FATAL", "could not produce"), ("CANCELLED", "only Pay by Invoice orders")],
+)
+def test_failed_reports_raise_with_the_reason(http, make_client, status, reason):
+    create_answer(http, {"invoiceId": "X1", "documentType": "Invoice"})
+    http.get(REPORTS + "/R1", json=report("IN_PROGRESS"))
+    http.get(REPORTS + "/R1", json=report(status))
+    with pytest.raises(AmazonReportFailed, match=reason) as caught:
+        make_client().fetch_invoice_pdf(invoice_id="X1")
+    assert caught.value.processing_status == status
+    assert reason in caught.value.reason
+
+
+def test_a_slow_report_is_left_for_later(http, make_client, clock):
+    polling = ReportPolling(first_delay=2, max_delay=8, timeout=20, retry_after=90)
+    create_answer(http, {"invoiceId": "X1", "documentType": "Invoice"})
+    for _ in range(4):
+        http.get(REPORTS + "/R1", json=report("IN_QUEUE"))
+    with pytest.raises(AmazonReportPending) as caught:
+        make_client(polling=polling).fetch_invoice_pdf(invoice_id="X1")
+    assert caught.value.report_id == "R1"
+    assert caught.value.retry_after == 90
+    assert clock.sleeps == [2, 4, 8]  # the next 8 s pause would pass the 20 s budget
+    assert len(http.calls) == 1 + 4
+
+
+@pytest.mark.parametrize(
+    ("compression", "body", "message"),
+    [
+        (None, b"<html>AccessDenied</html>", "is not a PDF"),
+        (None, gzip.compress(PDF), "looks gzipped"),
+        ("GZIP", PDF, "could not be unzipped"),
+        ("ZIP", PDF, "unknown compression"),
+    ],
+)
+def test_downloads_that_are_not_pdfs_are_refused(http, make_client, compression, body, message):
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http, compression)
+    http.get(DOWNLOAD, body=body)
+    client = make_client()
+    with pytest.raises(AmazonMalformedResponse, match=message):
+        client.download_report_document(client.wait_for_report("R1")["reportDocumentId"])
+
+
+def test_exactly_one_of_invoice_or_line(make_client):
+    with pytest.raises(ValueError, match="either"):
+        make_client().fetch_invoice_pdf()
+
+
+# --- Download retries (the client's one retry policy) ----------------------------------------
+
+
+def test_a_failing_download_link_is_retried_then_succeeds(http, make_client, clock):
+    document_answer(http)
+    http.get(DOWNLOAD, status=503)
+    http.get(DOWNLOAD, body=requests.ConnectionError("reset"))
+    http.get(DOWNLOAD, body=PDF)
+    assert make_client().download_report_document("D1") == PDF
+    assert len(clock.sleeps) == 2
+    assert 0.5 <= clock.sleeps[0] <= 1.0 < clock.sleeps[1] <= 2.0  # exponential, jittered
+
+
+def test_a_download_link_failing_past_the_cap_is_unavailable(http, make_client, clock):
+    document_answer(http)
+    for _ in range(4):
+        http.get(DOWNLOAD, status=500)
+    with pytest.raises(AmazonUnavailable, match="answered HTTP 500") as caught:
+        make_client().download_report_document("D1")
+    assert caught.value.retry_after == 90  # the polling's retry_after: ask for a new link later
+    assert caught.value.status == 500
+    assert len(clock.sleeps) == 3
+
+
+def test_download_connection_errors_past_the_cap_are_unavailable(http, make_client, clock):
+    document_answer(http)
+    for _ in range(4):
+        http.get(DOWNLOAD, body=requests.Timeout("slow"))
+    with pytest.raises(AmazonUnavailable, match=r"the PDF from Amazon \(Timeout\)") as caught:
+        make_client().download_report_document("D1")
+    assert caught.value.retry_after == 30
+    assert isinstance(caught.value.__cause__, requests.Timeout)
+    assert len(clock.sleeps) == 3
+
+
+def test_an_expired_download_link_is_not_retried(http, make_client, clock):
+    document_answer(http)
+    http.get(DOWNLOAD, status=403)
+    with pytest.raises(AmazonUnavailable, match="answered HTTP 403"):
+        make_client().download_report_document("D1")
+    assert clock.sleeps == []

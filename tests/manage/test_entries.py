@@ -1,0 +1,97 @@
+"""The entries list stays an index range scan with 100,000 entries (no timing asserts)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+from sqlalchemy import insert
+
+from plugin.manage.entries import EntryFilter
+from plugin.manage.entries import entries_statements
+from plugin.models import LedgerEntry
+from tests.common.manage import HTMX
+from tests.common.manage import ready_org
+
+TOTAL = 100_000
+STATES = ("posted",) * 16 + ("held", "failed", "fetched", "ready")
+REASONS = ("payment_method_unmapped", "tax_rate_unmapped", "account_archived")
+
+
+def bulk_entries(db_session, org_id: int, other_org_id: int) -> None:
+    """100,000 entries for the org (and a few for another org), by SQLAlchemy core."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(TOTAL):
+        state = STATES[i % len(STATES)]
+        attention = state in ("held", "failed")
+        rows.append(
+            {
+                "organisation_id": org_id if i % 50 else other_org_id,
+                "amazon_transaction_id": f"tx-{i}",
+                "transaction_type": "CHARGE",
+                "transaction_date": start + timedelta(minutes=i),
+                "amount": "10.00",
+                "currency": "GBP",
+                "state": state,
+                "reason_code": REASONS[i % 3] if attention else None,
+                "reason": f"Reason {REASONS[i % 3]}" if attention else None,
+                "payload_hash": "",
+                "needs_review": False,
+                "attempts": 0,
+                "created_at": start,
+                "updated_at": start,
+            }
+        )
+    db_session.execute(insert(LedgerEntry), rows)
+    db_session.commit()
+
+
+def query_plan(db_session, statement) -> str:
+    compiled = statement.compile(
+        dialect=db_session.get_bind().dialect, compile_kwargs={"literal_binds": True}
+    )
+    rows = db_session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+    return "\n".join(str(row[-1]) for row in rows)
+
+
+FILTERS = [
+    EntryFilter(),
+    EntryFilter(state="held"),
+    EntryFilter(state="failed", before=90_000),
+    EntryFilter(state="posted", before=50_000),
+    EntryFilter(state="waiting"),
+    EntryFilter(state="all"),
+    EntryFilter(state="all", before=20_000),
+    EntryFilter(reason_code="tax_rate_unmapped"),
+    EntryFilter(state="held", reason_code="account_archived", before=70_000),
+]
+
+
+def test_a_page_of_entries_uses_an_index_with_100k_entries(
+    app, client, make_member, db_session, sign_in
+):
+    user, org = ready_org(make_member, db_session)
+    _other_user, other = make_member("user-2", "tenant-2", "Hudson Supplies Inc")
+    bulk_entries(db_session, org.id, other.id)
+    sign_in(client, user)
+    for wanted in FILTERS:
+        if db_session.get_bind().dialect.name == "sqlite":
+            for statement in entries_statements(org.id, wanted):
+                plan = query_plan(db_session, statement)
+                assert re.search(r"USING (COVERING )?INDEX", plan), (wanted, plan)
+                assert "TEMP B-TREE" not in plan, (wanted, plan)  # never sorts the org's rows
+                assert not re.search(r"^SCAN ledger_entry", plan, re.M), (wanted, plan)
+        response = client.get(
+            f"/orgs/{org.id}/manage/entries", query_string=wanted.query_args(), headers=HTMX
+        )
+        assert response.status_code == 200
+        body = response.get_data(as_text=True)
+        ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', body)]
+        assert len(ids) == 50, wanted
+        assert ids == sorted(ids, reverse=True)
+        assert "Older" in body
+        if wanted.before:
+            assert max(ids) < wanted.before

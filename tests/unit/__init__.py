@@ -1,1 +1,0 @@
-"""Unit tests: pure code, no database, network, Redis or clock."""

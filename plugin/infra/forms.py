@@ -17,8 +17,9 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import Field
 
-MAX_ID = 2**63 - 1
-"""The largest id any database here stores (SQLite and PostgreSQL ``BIGINT``)."""
+MAX_ID = 2**31 - 1
+"""The largest id the tables hold: ids are ``INTEGER``, 32-bit on PostgreSQL (a larger value in
+a query is refused by the database there, so it is refused here first, on every backend)."""
 
 
 class _Validates(Protocol):

@@ -84,7 +84,9 @@ def test_sign_out_everywhere_ends_every_other_session(app, make_member, sign_in)
     user, org = make_member()
     here = sign_in(app.test_client(), user)
     elsewhere = sign_in(app.test_client(), user)
-    assert elsewhere.get(f"/orgs/{org.id}/manage").status_code == 200
+    page = elsewhere.get(f"/orgs/{org.id}/manage")
+    assert page.status_code == 200
+    assert b'action="/xero/account/sign-out-everywhere"' in page.data  # offered on every page
     assert here.post("/xero/account/sign-out-everywhere").status_code == 302
     assert elsewhere.get(f"/orgs/{org.id}/manage").status_code in SIGNED_OUT
     assert here.get(f"/orgs/{org.id}/manage").status_code == 200  # this browser goes on

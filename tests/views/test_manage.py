@@ -342,7 +342,9 @@ def test_entries_ignore_bad_filter_values(client, member, db_session):
     assert len(re.findall(r'<tr id="entry-', text(response))) == 2
 
 
-@pytest.mark.parametrize("before", ["99999999999999999999999", "²", "9223372036854775808", "2147483648"])
+@pytest.mark.parametrize(
+    "before", ["99999999999999999999999", "²", "9223372036854775808", "2147483648"]
+)
 @pytest.mark.parametrize("htmx", [True, False])
 def test_entries_refuse_a_cursor_no_database_could_hold(client, member, db_session, before, htmx):
     _user, org = member

@@ -228,8 +228,14 @@ def session_cookie(stack: Stack, user: Any) -> tuple[str, str]:
     client.environ_base.update(environ)
     with app.test_request_context(environ_base=environ):
         identifier = _create_identifier()
+    from plugin.db import session_scope
+    from plugin.models import User
+
+    with session_scope(app) as db:  # the token as it is now (adding a membership rotates it)
+        row = db.get(User, int(user.id))
+        token = row.session_token if row is not None else ""
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = token
         session["_fresh"] = True
         session["_id"] = identifier
     name = str(app.config["SESSION_COOKIE_NAME"])

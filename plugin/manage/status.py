@@ -123,13 +123,10 @@ def work_in_progress(app: Flask, org_id: int) -> str | None:
         holder = running_holder(get_redis(app), org_id)
         if holder:
             return holder
-        for job_id in org_work_job_ids(org_id):
-            try:
-                job = Job.fetch(job_id, connection=get_redis(app))
-            except NoSuchJobError:
-                continue
-            if job.get_status(refresh=False) in WAITING_OR_RUNNING:
-                return job_id
+        ids = org_work_job_ids(org_id)
+        for job_id, job in zip(ids, Job.fetch_many(ids, connection=get_redis(app)), strict=True):
+            if job is not None and job.get_status(refresh=False) in WAITING_OR_RUNNING:
+                return job_id  # one round trip to Redis for all of them (a pipeline)
     except REDIS_ERRORS:
         return None
     return None

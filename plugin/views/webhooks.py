@@ -62,6 +62,8 @@ def xero() -> Any:
         events = payload.get("events") or []
     except (ValueError, AttributeError):
         return _empty(400)
+    if not isinstance(events, list):
+        return _empty(400)  # signed, but not Xero's shape: nothing to queue
     redis_client = get_redis()
     for event in events:
         if not isinstance(event, dict) or event.get("eventCategory") != "CONTACT":

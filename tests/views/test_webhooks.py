@@ -78,6 +78,15 @@ def test_contact_event_queues_one_check_and_duplicates_are_ignored(hook_app, mak
     assert queue.count == 0
 
 
+@pytest.mark.parametrize("events", [5, "CONTACT", {"eventCategory": "CONTACT"}, True])
+def test_signed_events_that_are_not_a_list_are_a_400_not_a_500(hook_app, events):
+    body = json.dumps({"events": events}).encode()
+    response = hook_app.test_client().post(
+        "/webhooks/xero", data=body, headers={"x-xero-signature": sign(body)}
+    )
+    assert response.status_code == 400
+
+
 def test_malformed_but_signed_body_is_a_400_not_a_500(hook_app):
     body = b"not json"
     response = hook_app.test_client().post(

@@ -67,6 +67,8 @@ from plugin.models import utcnow
 from plugin.notify.outbox import outbox_served
 from plugin.onboarding.forms import DateRangeForm
 from plugin.onboarding.steps import next_step_url
+from plugin.work.imports import EARLIEST_IMPORT_DATE
+from plugin.work.imports import range_rule
 from plugin.work.readiness import ready_to_post
 
 bp = Blueprint("manage", __name__, url_prefix="/orgs/<int:org_id>/manage")
@@ -155,6 +157,8 @@ def _import_context(
         "import_error": error,
         "form": form or {},
         "today": today.isoformat(),
+        "earliest": EARLIEST_IMPORT_DATE.isoformat(),
+        "range_rule": range_rule(),
     }
 
 

@@ -50,6 +50,11 @@ from plugin.work.readiness import ready_to_post
 from plugin.work.stores import amazon_client
 
 HISTORY_LIMIT_DAYS = 90
+# One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
+# Business opened on 28 April 2015, so nothing is dated before it, and one import covers at most
+# a year (Amazon's own reporting ranges stop at 366 days; a longer range is several imports).
+EARLIEST_IMPORT_DATE = date(2015, 4, 28)
+MAX_IMPORT_DAYS = 366
 FINISHED_RUN_STATES = (RunState.SUCCEEDED, RunState.FAILED)
 IMPORT_JOB_OPTIONS: dict[str, Any] = {
     "job_timeout": 60 * 60,
@@ -73,12 +78,38 @@ class RunFinished(Exception):
 # --- Starting an import ----------------------------------------------------------------------
 
 
+def range_rule() -> str:
+    """The rule for requested ranges, in words for the import forms."""
+    return (
+        f"Dates from {EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')} (when Amazon Business opened) "
+        f"to today, at most {MAX_IMPORT_DAYS} days in one import."
+    )
+
+
+def check_requested_range(start: date, end: date) -> None:
+    """ImportRangeError when a range a person asked for breaks the rule of ``range_rule``."""
+    if start < EARLIEST_IMPORT_DATE:
+        raise ImportRangeError(
+            f"Amazon Business has no purchases before "
+            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after "
+            f"{EARLIEST_IMPORT_DATE.isoformat()}."
+        )
+    days = (end - start).days + 1
+    if days > MAX_IMPORT_DAYS:
+        raise ImportRangeError(
+            f"That range is {days} days; one import covers at most {MAX_IMPORT_DAYS}. "
+            "Import it in parts of a year or less."
+        )
+
+
 def validate_range(start: date, end: date, trigger: str, today: date) -> tuple[datetime, datetime]:
     """The feed-date window for a requested range of days (end inclusive), or ImportRangeError."""
     if start > end:
         raise ImportRangeError("The start date is after the end date.")
     if end > today:
         raise ImportRangeError("The end date is in the future.")
+    if trigger != ImportTrigger.SCHEDULED:
+        check_requested_range(start, end)
     if trigger == ImportTrigger.HISTORICAL and (today - start).days > HISTORY_LIMIT_DAYS:
         earliest = today - timedelta(days=HISTORY_LIMIT_DAYS)
         raise ImportRangeError(

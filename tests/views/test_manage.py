@@ -500,6 +500,10 @@ def test_sync_cannot_be_turned_on_before_set_up(client, make_member, db_session,
         ({"start": "05/01/2026", "end": "2026-01-06"}, "Enter the dates as YYYY-MM-DD"),
         ({"start": "2026-01-06", "end": "2026-01-05"}, "The start date is after the end date."),
         ({"start": "2026-01-06", "end": "2999-01-01"}, "The end date is in the future."),
+        ({"start": "0001-01-01", "end": "2026-01-05"}, "no purchases before 28 April 2015"),
+        ({"start": "1900-01-01", "end": "1900-01-02"}, "no purchases before 28 April 2015"),
+        ({"start": "2015-04-27", "end": "2015-04-30"}, "choose a start on or after 2015-04-28"),
+        ({"start": "2025-01-01", "end": "2026-01-02"}, "That range is 367 days"),
     ],
 )
 @pytest.mark.parametrize("htmx", [True, False])
@@ -511,6 +515,19 @@ def test_manual_import_validation(app, client, member, form, message, htmx):
     assert message in body
     assert ("<html" in body) is not htmx
     assert not queued_ids(app)
+
+
+def test_the_import_form_states_its_rule_and_takes_a_year(app, client, member):
+    _user, org = member
+    page = text(client.get(f"/orgs/{org.id}/manage"))
+    assert "Dates from 28 April 2015 (when Amazon Business opened) to today" in page
+    assert "at most 366 days in one import" in page
+    assert 'min="2015-04-28"' in page
+    # The longest range allowed gets past the rule (and stops only at the missing store).
+    answer = client.post(
+        f"/orgs/{org.id}/manage/import", data={"start": "2025-01-01", "end": "2026-01-01"}
+    )
+    assert "That range is" not in text(answer)
 
 
 def test_manual_import_needs_a_store(client, make_member, db_session, sign_in):

@@ -48,10 +48,19 @@ def test_bad_ranges_are_refused_with_a_clear_message(start, end, trigger, messag
         validate_range(start, end, trigger, TODAY)
 
 
-def test_manual_imports_may_reach_further_back():
-    start, end = validate_range(TODAY - timedelta(days=400), TODAY, "manual", TODAY)
-    assert start.date() == TODAY - timedelta(days=400)
-    assert end.date() <= TODAY
+def test_manual_imports_may_reach_further_back_a_year_at_a_time():
+    first = TODAY - timedelta(days=400)
+    start, end = validate_range(first, first + timedelta(days=365), "manual", TODAY)
+    assert start.date() == first
+    assert end.date() == first + timedelta(days=365)
+    with pytest.raises(ImportRangeError, match="That range is 401 days"):
+        validate_range(first, TODAY, "manual", TODAY)
+
+
+def test_scheduled_syncs_are_not_bound_by_the_request_rule():
+    """A sync after a long pause may cover more than a year (it is not a person's request)."""
+    start, _end = validate_range(TODAY - timedelta(days=500), TODAY, "scheduled", TODAY)
+    assert start.date() == TODAY - timedelta(days=500)
 
 
 def test_a_second_run_for_the_same_org_reports_the_running_one(app, make_member):

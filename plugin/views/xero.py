@@ -135,6 +135,13 @@ def callback() -> Any:
             f"Skipped {', '.join(outcome.refused)}: only organisations can be connected.",
             "warning",
         )
+    if outcome.dropped:
+        flash(
+            f"Removed from your list: {', '.join(outcome.dropped)}. Your Xero login no longer "
+            "has access to it (or the app was disconnected there). If you need it, ask an "
+            "adviser of that organisation in Xero for access, then sign in again.",
+            "warning",
+        )
     if not outcome.organisations:
         return _problem("No organisation was connected", "Choose an organisation in Xero.")
     if len(outcome.organisations) == 1:

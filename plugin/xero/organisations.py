@@ -14,6 +14,7 @@ from dataclasses import field
 from typing import Any
 
 from sqlmodel import Session
+from sqlmodel import col
 from sqlmodel import select
 
 from plugin.auth.token_store import read_xero_token
@@ -42,6 +43,7 @@ class ConsentOutcome:
     organisations: list[Organisation] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # names of non-organisation tenants
     reconnected: list[Organisation] = field(default_factory=list)  # were not active before
+    dropped: list[str] = field(default_factory=list)  # names of orgs Xero no longer grants
 
 
 def upsert_user(session: Session, sign_in: SignIn) -> User:
@@ -82,8 +84,45 @@ def record_consent(
                 detail={"tenant": org.name},
             )
         )
+    outcome.dropped = _drop_memberships_not_granted(session, user, identity, access_token)
     session.commit()
     return outcome
+
+
+def _drop_memberships_not_granted(
+    session: Session, user: User, identity: XeroIdentity, access_token: str
+) -> list[str]:
+    """Remove the user's memberships of organisations their Xero connections no longer include
+    (access removed in Xero, or the app disconnected there); the names of those organisations.
+
+    The consent's own connections are filtered by its auth event, so this asks for all of the
+    user's connections once more. If Xero does not answer, nothing is removed (the next sign-in
+    looks again)."""
+    try:
+        granted = {str(c.get("tenantId")) for c in identity.connections(access_token)}
+    except XeroError as exc:
+        log.warning("Could not list all Xero connections of user %s: %s", user.id, exc.message)
+        return []
+    rows = session.exec(
+        select(Membership, Organisation)
+        .join(Organisation, col(Organisation.id) == col(Membership.organisation_id))
+        .where(Membership.user_id == user.id)
+    ).all()
+    dropped = []
+    for membership, org in rows:
+        if org.xero_tenant_id in granted:
+            continue
+        session.delete(membership)
+        session.add(
+            AuditEvent(
+                organisation_id=org.id,
+                actor=f"user:{user.id}",
+                action="membership_dropped",
+                detail={"reason": "not in the user's Xero connections"},
+            )
+        )
+        dropped.append(org.name or org.xero_tenant_id)
+    return dropped
 
 
 def _upsert_organisation(

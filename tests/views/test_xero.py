@@ -13,6 +13,7 @@ import responses
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlmodel import select
 
+from plugin.models import AuditEvent
 from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import User
@@ -330,3 +331,43 @@ def test_signing_in_again_to_an_active_org_queues_nothing(xero_app, xero_http, s
         _client, _state, answer = sign_in_to_thames(xero_app, xero_http, signing_key)
         assert answer.status_code == 302
     assert get_queue("high", xero_app).job_ids == []
+
+
+def test_sign_in_drops_memberships_xero_no_longer_grants(xero_app, xero_http, signing_key):
+    """Access removed in Xero: at the next sign-in the organisation leaves the user's list, the
+    page says so, and its pages answer 404 to this user (issue 18, point 2)."""
+    import responses
+
+    from plugin.db import session_scope
+
+    client, _state, _answer = sign_in_to_thames(xero_app, xero_http, signing_key)
+    with session_scope(xero_app) as db:
+        thames = db.exec(select(Organisation)).one()
+        thames_id = thames.id
+    assert client.get(f"/orgs/{thames_id}/manage").status_code == 200
+
+    # Later the user consents to another organisation; Thames is gone from their connections.
+    xero_http.replace(responses.GET, f"{API}/connections", json=[tenant("t-us", "Hudson LLC")])
+    state, nonce = start(client)
+    token_response(xero_http, make_id_token(signing_key, nonce=nonce))
+    organisation_response(xero_http, name="Hudson LLC")
+    landing = client.get(f"/xero/callback?code=abc&state={state}", follow_redirects=True)
+    assert "Removed from your list: Thames Stationery Ltd" in landing.get_data(as_text=True)
+
+    with session_scope(xero_app) as db:
+        user = db.exec(select(User)).one()
+        tenants = {
+            db.get(Organisation, m.organisation_id).xero_tenant_id
+            for m in db.exec(select(Membership).where(Membership.user_id == user.id))
+        }
+        dropped = db.exec(select(AuditEvent).where(AuditEvent.action == "membership_dropped")).one()
+    assert tenants == {"t-us"}
+    assert dropped.organisation_id == thames_id
+    assert client.get(f"/orgs/{thames_id}/manage").status_code == 404
+    assert "Thames Stationery Ltd" not in client.get("/").get_data(as_text=True)
+    unfiltered = [
+        c
+        for c in xero_http.calls
+        if "/connections" in c.request.url and "authEventId" not in c.request.url
+    ]
+    assert unfiltered, "the full list of the user's connections was asked for"

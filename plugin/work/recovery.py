@@ -236,8 +236,19 @@ def failed_job_counts(app: Flask) -> dict[str, int]:
 
     counts = {"unrecovered": 0, "resumed": 0}
     client = get_redis(app)
-    for name in QUEUE_NAMES:
-        job_ids = get_queue(name, app).failed_job_registry.get_job_ids()
+    # Read-only and cheap enough for /healthz: no registry clean-up (the workers do that), and
+    # one pipelined round trip for the three registries; jobs are fetched only if there are any.
+    registries = [get_queue(name, app).failed_job_registry for name in QUEUE_NAMES]
+    with client.pipeline(transaction=False) as pipeline:
+        for registry in registries:
+            pipeline.zrange(registry.key, 0, -1)
+        answers = pipeline.execute()
+    job_ids = [
+        registry.parse_job_id(raw)
+        for registry, raws in zip(registries, answers, strict=True)
+        for raw in raws
+    ]
+    if job_ids:
         for job in Job.fetch_many(job_ids, connection=client):
             if job is not None:
                 counts["resumed" if job.meta.get(RESUMED_BY) else "unrecovered"] += 1

@@ -7,7 +7,6 @@ are the per-reason counts of held and failed entries (``reason_groups``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +21,7 @@ from sqlmodel import select
 
 from plugin.infra.queues import get_redis
 from plugin.manage.status import REDIS_ERRORS
-from plugin.mapping.chart import cache_key
+from plugin.mapping.chart import cached_parts
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.xero.links import document_name
@@ -207,10 +206,9 @@ def reason_groups(session: Session, org_id: int) -> list[ReasonGroup]:
 def xero_short_code(app: Flask, org_id: int) -> str | None:
     """The org's Xero short code from the cached chart, if cached (for the Xero deep links)."""
     try:
-        raw = get_redis(app).get(cache_key(org_id))
-        parts = json.loads(raw) if raw else {}
-    except (*REDIS_ERRORS, ValueError):
+        parts = cached_parts(get_redis(app), org_id) or {}
+    except REDIS_ERRORS:  # get_redis itself may fail when Redis is down
         return None
-    organisation = parts.get("Organisation") if isinstance(parts, dict) else None
+    organisation = parts.get("Organisation")
     code = organisation.get("ShortCode") if isinstance(organisation, dict) else None
     return str(code) if code else None

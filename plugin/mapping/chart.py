@@ -44,9 +44,9 @@ from plugin.xero.models import XeroTaxRate
 __all__ = [
     "CACHE_SECONDS",
     "ChartSource",
-    "cache_key",
     "cached_chart",
     "cached_chart_document",
+    "cached_parts",
     "chart_document",
     "chart_from_document",
     "fetch_chart",
@@ -118,14 +118,10 @@ def payments_enabled_codes(document: dict[str, Any]) -> frozenset[str]:
     )
 
 
-def cache_key(org_id: int) -> str:
-    """Return the Redis key of an organisation's cached chart."""
-    return chart_cache_key(org_id)
-
-
-def _cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:
+def cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:
+    """The organisation's cached chart parts (None: not cached, unreadable, or Redis down)."""
     try:
-        raw = client.get(cache_key(org_id))
+        raw = client.get(chart_cache_key(org_id))
     except redis.RedisError as exc:
         log.warning("chart cache unavailable for org %s: %s", org_id, exc)
         return None
@@ -144,7 +140,7 @@ def _cached_parts(client: redis.Redis, org_id: int) -> dict[str, Any] | None:
 def _store_parts(client: redis.Redis, org_id: int, parts: dict[str, Any], max_age: int) -> None:
     try:
         text = simplejson.dumps(parts, separators=(",", ":"), use_decimal=True)
-        client.set(cache_key(org_id), text, ex=max_age)
+        client.set(chart_cache_key(org_id), text, ex=max_age)
     except redis.RedisError as exc:
         log.warning("could not cache the chart of org %s: %s", org_id, exc)
 
@@ -157,7 +153,7 @@ def cached_chart_document(
 ) -> dict[str, Any]:
     """Return the CHART.json document, from the cache when fetched less than ``max_age`` ago."""
     assert org.id is not None
-    parts = _cached_parts(redis_client, org.id) if max_age > 0 else None
+    parts = cached_parts(redis_client, org.id) if max_age > 0 else None
     if parts is None:
         parts = xero_parts(client)
         if max_age > 0:
@@ -178,6 +174,6 @@ def cached_chart(
 def forget_chart(redis_client: redis.Redis, org_id: int) -> None:
     """Drop the cached chart of an organisation (the next read fetches it from Xero)."""
     try:
-        redis_client.delete(cache_key(org_id))
+        redis_client.delete(chart_cache_key(org_id))
     except redis.RedisError as exc:
         log.warning("could not forget the cached chart of org %s: %s", org_id, exc)

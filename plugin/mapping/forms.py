@@ -12,6 +12,8 @@ problems alike (``plugin.mapping.field_errors``; the section templates spell the
 
 from __future__ import annotations
 
+from abc import ABCMeta
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -27,6 +29,7 @@ from flask_wtf.file import FileRequired
 from werkzeug.datastructures import MultiDict
 from wtforms import Field
 from wtforms import StringField
+from wtforms.form import FormMeta
 
 from plugin.infra.forms import PostForm
 from plugin.mapping.checks import LINE_TYPE_NAMES
@@ -117,14 +120,18 @@ def _rate(text: str) -> Decimal | None:
 # --- The sections ----------------------------------------------------------------------------
 
 
-class SectionForm(PostForm):
-    """One section of the mapping page, as posted."""
+class _SectionFormMeta(FormMeta, ABCMeta):
+    """WTForms' form metaclass with ABC's, so ``read`` is abstract for every section form."""
+
+
+class SectionForm(PostForm, metaclass=_SectionFormMeta):
+    """One section of the mapping page, as posted (each section's subclass reads its fields)."""
 
     rows: ClassVar[tuple[PaymentMethod, ...]] = ()  # the organisation's payment methods
 
+    @abstractmethod
     def read(self, stored: Mapping) -> SectionPost:
         """The stored mapping with this section replaced by the post, and the form's problems."""
-        raise NotImplementedError
 
     def acknowledged(self) -> list[int]:
         """The payment-method rows a person has now seen (only the payment methods' section)."""

@@ -13,8 +13,8 @@ from typing import Any
 from plugin import ledger
 from plugin.amazon.models import parse_transactions_page
 from plugin.db import session_scope
+from plugin.infra.keys import chart_cache_key
 from plugin.mapping.chart import XERO_PARTS
-from plugin.mapping.chart import cache_key
 from plugin.mapping.files import load_mapping
 from plugin.mapping.store import record_payment_methods
 from plugin.mapping.store import save_mapping
@@ -34,7 +34,7 @@ def seed_chart(redis_client: Any, org_id: int, chart: dict[str, Any] | None = No
     """Put a CHART.json-shaped org into the chart cache (as if just read from Xero)."""
     document = chart or uk_chart()
     parts = {name: document.get(name, []) for name in XERO_PARTS}
-    redis_client.set(cache_key(org_id), json.dumps(parts), ex=3600)
+    redis_client.set(chart_cache_key(org_id), json.dumps(parts), ex=3600)
 
 
 def make_org(

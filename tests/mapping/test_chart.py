@@ -9,7 +9,7 @@ import simplejson
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from plugin.mapping.chart import cache_key
+from plugin.infra.keys import chart_cache_key
 from plugin.mapping.chart import cached_chart
 from plugin.mapping.chart import cached_chart_document
 from plugin.mapping.chart import chart_document
@@ -67,14 +67,14 @@ def test_a_second_read_within_five_minutes_makes_no_http_call(
     second = cached_chart(redis_client, xero, org)
     assert len(http.calls) == 4
     assert second == first
-    assert 290 < redis_client.ttl(cache_key(org.id)) <= 300
+    assert 290 < redis_client.ttl(chart_cache_key(org.id)) <= 300
 
 
 def test_forgetting_the_chart_fetches_it_again(xero, http, org, redis_client) -> None:
     mock_chart(http)
     cached_chart(redis_client, xero, org)
     forget_chart(redis_client, org.id)
-    assert redis_client.exists(cache_key(org.id)) == 0
+    assert redis_client.exists(chart_cache_key(org.id)) == 0
     cached_chart(redis_client, xero, org)
     assert len(http.calls) == 8
 
@@ -100,15 +100,15 @@ def test_max_age_zero_never_caches(xero, http, org, redis_client) -> None:
     cached_chart(redis_client, xero, org, max_age=0)
     cached_chart(redis_client, xero, org, max_age=0)
     assert len(http.calls) == 8
-    assert redis_client.exists(cache_key(org.id)) == 0
+    assert redis_client.exists(chart_cache_key(org.id)) == 0
 
 
 def test_an_unreadable_cache_entry_is_fetched_again(xero, http, org, redis_client) -> None:
     mock_chart(http)
-    redis_client.set(cache_key(org.id), b"{not json")
+    redis_client.set(chart_cache_key(org.id), b"{not json")
     assert cached_chart_document(redis_client, xero, org)["Accounts"]
     assert len(http.calls) == 4
-    assert json.loads(redis_client.get(cache_key(org.id)))["Organisation"]["Name"]
+    assert json.loads(redis_client.get(chart_cache_key(org.id)))["Organisation"]["Name"]
 
 
 def test_redis_down_still_gives_the_chart(xero, http, org) -> None:

@@ -1,5 +1,6 @@
-"""Pay by Invoice settlement job: bills Amazon reports Closed get their Xero payment
-(``plugin/work/settlements.py`` does the work)."""
+"""Pay by Invoice settlement job: credit notes allocated to their bills, bills Amazon reports
+Closed paid; after a rate limit or outage it comes back later (``plugin/work/settlements.py``
+does the work)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from plugin.work.context import work_context
 
 
 def check_invoice_payments(org_id: int) -> dict[str, Any]:
-    """Create the Xero payments of closed Pay by Invoice bills."""
+    """Allocate credit notes and create the Xero payments of closed Pay by Invoice bills."""
     job = get_current_job()
     holder = job.id if job is not None else settle_job_id(org_id)
     app = job_app()

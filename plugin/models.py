@@ -70,11 +70,8 @@ StateT = TypeVar("StateT", bound=enum.StrEnum)
 
 
 class StateColumn(TypeDecorator[StateT], Generic[StateT]):
-    """A state column: ``VARCHAR(length)`` in the database, its ``StrEnum`` in Python.
-
-    Values are checked on the way in (an unknown state is refused, not stored) and come back as
-    enum members, so a column's type says which states it can hold.
-    """
+    """A state column: ``VARCHAR(length)`` in the database, its ``StrEnum`` in Python. Values
+    are checked on the way in (an unknown state is refused) and come back as enum members."""
 
     impl = String
     cache_ok = True
@@ -398,3 +395,6 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(default="", max_length=255)
     action: str = Field(max_length=64)
     detail: dict[str, Any] | None = _json(dict)
+
+
+from plugin.work.settlement_table import SettlementStep  # noqa: E402,F401 (registers it)

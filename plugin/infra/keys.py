@@ -87,6 +87,14 @@ def settle_job_id(org_id: int) -> str:
     return f"settle-{org_id}"
 
 
+def settle_later_job_id(org_id: int, current_job_id: str | None) -> str:
+    """The settlement run queued for later (rate limit, outage, busy organisation, a send
+    still in flight): ``settle-later-<org>``, or its ``-again`` twin when that is the job
+    running now (as ``post_later_job_id``)."""
+    later = f"settle-later-{org_id}"
+    return f"{later}-again" if current_job_id == later else later
+
+
 def attach_job_id(org_id: int) -> str:
     """The organisation's PDF attachment run."""
     return f"attach-{org_id}"

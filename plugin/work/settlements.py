@@ -1,45 +1,74 @@
-"""Pay by Invoice for one organisation: due dates, payments and credit-note allocations.
+"""Pay by Invoice for one organisation: due dates, credit-note allocations and payments.
 
 - ``fill_due_dates`` asks Amazon for the due dates of Pay by Invoice charges (the posting run
   calls it first, so bills carry Amazon's due date);
-- ``run_settlements`` turns Pay by Invoice bills Amazon reports ``Closed`` into Xero payments
-  and allocates Pay by Invoice credit notes to their open bills;
-- ``check_invoice_payments`` is the settlement job's work.
+- ``run_settlements`` first settles any allocation or payment whose send was interrupted (looked
+  up in Xero, never simply sent again: ``settlement_steps``), then allocates credit notes to the
+  bills they refund (``settlement_credits``), then pays each bill Amazon reports ``Closed``:
+  exactly what Xero says is still due after credits and any payment made by hand, from the
+  mapped account, dated the day (in the org's time zone) the invoice was first seen ``Closed``
+  (Amazon's payment details give a status, no payment date);
+- ``check_invoice_payments`` is the settlement job's work: after a rate limit, an outage or a
+  busy organisation it comes back later (``enqueue_in``) instead of failing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 from dataclasses import dataclass
-from datetime import date
-from decimal import ROUND_HALF_UP
-from decimal import Decimal
+from datetime import timedelta
+from datetime import tzinfo
 from typing import Any
 
 from flask import Flask
+from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
 from plugin.amazon.errors import AmazonNeedsReconnect
+from plugin.amazon.errors import AmazonRetryableError
+from plugin.infra.keys import settle_later_job_id
 from plugin.infra.locks import AlreadyRunning
 from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
+from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
-from plugin.posting.amounts import CENT
-from plugin.posting.results import JsonBody
+from plugin.posting.dates import today_in
+from plugin.posting.dates import xero_zone
+from plugin.posting.inputs import Mapping
 from plugin.work.readiness import ready_to_post
+from plugin.work.settlement_credits import allocate_credit_notes
+from plugin.work.settlement_steps import cents
+from plugin.work.settlement_steps import plan_step
+from plugin.work.settlement_steps import resolve
+from plugin.work.settlement_steps import seconds_until_known
+from plugin.work.settlement_steps import send_payment
+from plugin.work.settlement_steps import unfinished_steps
+from plugin.work.settlement_table import SettlementStep
+from plugin.work.settlement_table import StepKind
+from plugin.work.settlement_table import StepState
 from plugin.work.stores import active_connection
 from plugin.work.stores import amazon_client
 from plugin.work.stores import by_connection
 from plugin.xero.client import XeroClient
+from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
+from plugin.xero.errors import XeroRateLimited
+from plugin.xero.errors import XeroServerError
+from plugin.xero.errors import XeroUnavailable
 from plugin.xero.wiring import xero_client
+
+log = logging.getLogger(__name__)
+
+BUSY_RETRY_SECONDS = 30
 
 
 @dataclass
@@ -50,31 +79,8 @@ class SettlementCounts:
     paid: int = 0
     still_open: int = 0
     allocated: int = 0
-
-
-def cents(amount: Decimal) -> Decimal:
-    """An amount of Xero's to the cent, half a cent away from zero (as Xero rounds its totals).
-
-    ``AmountDue`` and ``RemainingCredit`` come with two decimals, so this changes nothing in
-    practice; it only makes sure a payment or an allocation never carries more.
-    """
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def allocation_amount(remaining_credit: Decimal, amount_due: Decimal) -> Decimal:
-    """How much of a credit note to allocate to its bill: all it can, to the cent."""
-    return cents(min(remaining_credit, amount_due))
-
-
-def payment_body(entry: LedgerEntry, account_code: str, amount: Decimal, on: date) -> JsonBody:
-    """The ``Payments`` element paying ``amount`` (the bill's ``AmountDue``) from the account."""
-    return {
-        "Invoice": {"InvoiceID": entry.xero_document_id},
-        "Account": {"Code": account_code},
-        "Date": on.isoformat(),
-        "Amount": amount,
-        "Reference": f"Amazon Business {entry.invoice_number or ''}".strip(),
-    }
+    recovered: int = 0  # interrupted sends found in Xero (recorded, not sent again)
+    come_back_in: float = 0.0  # a send may still be in flight: look it up after this long
 
 
 def _is_invoice_method(key: str | None) -> bool:
@@ -118,138 +124,213 @@ def entries_awaiting_settlement(session: Session, org_id: int) -> list[LedgerEnt
     """Posted Pay by Invoice bills not yet paid in Xero."""
     return list(
         session.exec(
-            select(LedgerEntry).where(
+            select(LedgerEntry)
+            .where(
                 LedgerEntry.organisation_id == org_id,
                 LedgerEntry.state == EntryState.POSTED,
                 LedgerEntry.xero_document_type == "Invoices",
                 col(LedgerEntry.settlement_state) == "awaiting_payment",
             )
+            .order_by(col(LedgerEntry.id))
         )
     )
 
 
 def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> SettlementCounts:
-    """Pay the Xero bills of Pay by Invoice purchases that Amazon reports ``Closed``.
-
-    Each payment is created once: its Idempotency-Key is the entry's, and before creating one
-    we look for a payment already on the bill (a crash between Xero's answer and our commit).
-    """
+    """Settle interrupted sends, allocate credit notes, pay the bills Amazon reports Closed."""
     counts = SettlementCounts()
     org = session.get(Organisation, org_id)
     if org is None or ready_to_post(org) is not None:
         return counts
     with org_lock(get_redis(app), org_id, holder, lock_seconds(app)):
-        mapping = load_mapping(session, org_id)
         xero = xero_client(org, app)
-        # Credits first, while their bills are open; then the payments cover what remains due.
-        counts.allocated = _allocate_credit_notes(session, org_id, xero)
-        waiting = entries_awaiting_settlement(session, org_id)
-        for connection_id, group in by_connection(waiting).items():
-            connection = active_connection(session, connection_id)
-            if connection is None:
-                continue
-            with amazon_client(app, connection) as amazon:
-                numbers = sorted({str(e.invoice_number) for e in group if e.invoice_number})
-                statuses = {
-                    d.invoice_id: d for d in amazon.invoice_payment_details(numbers) if d.ok
-                }
-            for entry in group:
-                counts.checked += 1
-                detail = statuses.get(str(entry.invoice_number))
-                if detail is None or detail.status != "Closed":
-                    counts.still_open += 1
-                    continue
-                method = mapping.payment_method(str(entry.payment_method_key))
-                if method is None or not method.payment_account_code:
-                    entry.reason = "Map the account Pay by Invoice bills are paid from."
-                    session.add(entry)
-                    continue
-                _pay_bill(xero, entry, method.payment_account_code)
-                session.add(entry)
-                session.commit()
-                counts.paid += 1
+        zone = xero_zone(org.timezone)
+        in_flight = _resolve_interrupted(session, xero, org_id, counts)
+        counts.allocated, unsettled = allocate_credit_notes(session, app, org, xero, zone)
+        _pay_closed_bills(session, app, org, xero, zone, unsettled | in_flight, counts)
     session.commit()
     return counts
 
 
-def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> int:
-    """Allocate Pay by Invoice credit notes to their bill (same order) while it is open.
+def _resolve_interrupted(
+    session: Session, xero: XeroClient, org_id: int, counts: SettlementCounts
+) -> set[int]:
+    """Look up every send left unknown; the bills whose credit or payment is still unknown."""
+    waiting: set[int] = set()
+    for step in unfinished_steps(session, org_id):
+        outcome = resolve(session, xero, step)
+        if outcome == "done":
+            counts.recovered += 1
+            if step.kind == StepKind.PAYMENT:
+                _record_paid(session, step)
+        elif outcome == "in_flight":
+            waiting.add(step.bill_entry_id)
+            counts.come_back_in = max(counts.come_back_in, seconds_until_known(step))
+    return waiting
 
-    Safe to repeat: the credit note's ``RemainingCredit`` is read first, so a crash between
-    Xero's answer and our commit never allocates twice.
-    """
-    notes = session.exec(
-        select(LedgerEntry).where(
-            LedgerEntry.organisation_id == org_id,
-            LedgerEntry.state == EntryState.POSTED,
-            LedgerEntry.xero_document_type == "CreditNotes",
-            col(LedgerEntry.settlement_state).is_(None),
-        )
+
+def _record_paid(session: Session, step: SettlementStep) -> None:
+    bill = session.get(LedgerEntry, step.entry_id)
+    if bill is None:
+        return
+    bill.settlement_state = "paid"
+    bill.xero_payment_id = step.xero_id
+    bill.reason = (
+        f"Paid {step.amount} from account {step.account_code} on {step.on_date}, the day "
+        "Amazon was first seen reporting the invoice Closed."
     )
-    allocated = 0
-    for note in list(notes):
-        bill = session.exec(
-            select(LedgerEntry).where(
-                LedgerEntry.organisation_id == org_id,
-                LedgerEntry.order_id == note.order_id,
-                LedgerEntry.xero_document_type == "Invoices",
-                LedgerEntry.state == EntryState.POSTED,
+    bill.updated_at = utcnow()
+    session.add(bill)
+    session.commit()
+
+
+def _pay_closed_bills(
+    session: Session,
+    app: Flask,
+    org: Organisation,
+    xero: XeroClient,
+    zone: tzinfo | None,
+    unsettled: set[int],
+    counts: SettlementCounts,
+) -> None:
+    org_id = int(org.id or 0)
+    mapping = load_mapping(session, org_id)
+    waiting = entries_awaiting_settlement(session, org_id)
+    for connection_id, group in by_connection(waiting).items():
+        connection = active_connection(session, connection_id)
+        if connection is None:
+            continue
+        with amazon_client(app, connection) as amazon:
+            numbers = sorted({str(e.invoice_number) for e in group if e.invoice_number})
+            statuses = {d.invoice_id: d for d in amazon.invoice_payment_details(numbers) if d.ok}
+        for bill in group:
+            counts.checked += 1
+            detail = statuses.get(str(bill.invoice_number))
+            if detail is None or detail.status != "Closed":
+                counts.still_open += 1
+                continue
+            # The payment's date: the day (the org's) Amazon was first seen reporting Closed.
+            step = plan_step(
+                session,
+                org_id,
+                StepKind.PAYMENT,
+                int(bill.id or 0),
+                int(bill.id or 0),
+                on_date=today_in(zone),
             )
-        ).first()
-        if bill is None or note.order_id is None:
-            note.settlement_state = "unallocated"  # no bill of ours to offset: left for the user
-        else:
-            remaining = xero.get_credit_note(str(note.xero_document_id)).remaining_credit
-            due = xero.get_invoice(str(bill.xero_document_id)).amount_due
-            amount = allocation_amount(remaining, due)
-            if amount > 0:
-                xero.allocate_credit_note(
-                    str(note.xero_document_id),
-                    str(bill.xero_document_id),
-                    amount,
-                    utcnow().date(),
-                    idempotency_key=f"alloc-{note.id}",
-                )
-                allocated += 1
-            note.settlement_state = "allocated" if amount > 0 or remaining == 0 else "unallocated"
-        note.updated_at = utcnow()
-        session.add(note)
-        session.commit()
-    return allocated
+            if step.state in (StepState.SENDING, StepState.DONE) or bill.id in unsettled:
+                continue  # unknown outcome (looked up next run), or credits not settled yet
+            if _pay_bill(session, xero, mapping, step, bill):
+                counts.paid += 1
 
 
-def _pay_bill(xero: XeroClient, entry: LedgerEntry, account_code: str) -> None:
-    existing = xero.payments_for_invoice(str(entry.xero_document_id))
-    live = [p for p in existing if p.status != "DELETED"]
-    due = cents(xero.get_invoice(str(entry.xero_document_id)).amount_due)
-    if live:
-        entry.xero_payment_id = live[0].payment_id
-    elif due <= 0:
-        entry.xero_payment_id = None  # settled by credit notes alone
-    else:
-        payment = payment_body(entry, account_code, due, utcnow().date())
-        results = xero.create_documents("Payments", [payment], f"pay-{entry.id}")
-        if not results[0].ok:
-            entry.reason = "Xero refused the payment: " + "; ".join(results[0].messages)
-            return
-        entry.xero_payment_id = results[0].xero_id
-    entry.settlement_state = "paid"
+def _pay_bill(
+    session: Session, xero: XeroClient, mapping: Mapping, step: SettlementStep, bill: LedgerEntry
+) -> bool:
+    """Pay what Xero says the bill still owes (after credits and payments made by hand)."""
+    method = mapping.payment_method(str(bill.payment_method_key))
+    if method is None or not method.payment_account_code:
+        bill.reason = "Map the account Pay by Invoice bills are paid from."
+        _save(session, bill)
+        return False
+    invoice = xero.get_invoice(str(bill.xero_document_id))
+    due = cents(invoice.amount_due)
+    if invoice.status not in ("AUTHORISED", "PAID"):
+        bill.reason = f"The bill is {invoice.status} in Xero, so it is not paid."
+        bill.settlement_state = "not_payable"
+        _save(session, bill)
+        return False
+    if invoice.status == "PAID" or due <= 0:
+        _settled_without_us(session, xero, step, bill, invoice.amount_paid, invoice.amount_credited)
+        return False
+    if send_payment(session, xero, step, bill, method.payment_account_code, due):
+        _record_paid(session, step)
+        return True
+    bill.reason = f"Xero refused the payment of {due}: {step.message}"
+    _save(session, bill)
+    return False
+
+
+def _settled_without_us(
+    session: Session,
+    xero: XeroClient,
+    step: SettlementStep,
+    bill: LedgerEntry,
+    paid: Any,
+    credited: Any,
+) -> None:
+    live = [
+        p for p in xero.payments_for_invoice(str(bill.xero_document_id)) if p.status != "DELETED"
+    ]
+    step.state = StepState.DONE
+    step.message = "Nothing was due in Xero: no payment made."
+    session.add(step)
+    bill.settlement_state = "paid"
+    bill.xero_payment_id = live[0].payment_id if live else None
+    parts = []
+    if paid:
+        parts.append(f"{cents(paid)} paid in Xero (not by us)")
+    if credited:
+        parts.append(f"{cents(credited)} credited by credit notes")
+    bill.reason = "Nothing left to pay: " + ("; ".join(parts) or "the bill owes nothing") + "."
+    _save(session, bill)
+
+
+def _save(session: Session, entry: LedgerEntry) -> None:
     entry.updated_at = utcnow()
+    session.add(entry)
+    session.commit()
+
+
+# --- The settlement job ---------------------------------------------------------------------
+
+
+def _later(app: Flask, org_id: int, holder: str, seconds: float) -> None:
+    with contextlib.suppress(DuplicateJobError):
+        get_queue("low", app).enqueue_in(
+            timedelta(seconds=seconds),
+            "jobs.settlements.check_invoice_payments",
+            org_id,
+            job_id=settle_later_job_id(org_id, holder),
+            unique=True,
+            result_ttl=0,
+        )
 
 
 def check_invoice_payments(
     session: Session, app: Flask, org_id: int, holder: str
 ) -> dict[str, Any]:
-    """The settlement job's work: pay closed bills, or say why it skipped."""
+    """The settlement job's work: settle what can be settled; after a rate limit, an outage or
+    a busy organisation, come back later (``enqueue_in``), never fail or sleep."""
     try:
         counts = run_settlements(session, app, org_id, holder)
     except AlreadyRunning as busy:
-        return {"org": org_id, "skipped": f"busy ({busy.job_id})"}
+        _later(app, org_id, holder, BUSY_RETRY_SECONDS)
+        return {"org": org_id, "skipped": f"busy ({busy.job_id})", "retry_in": BUSY_RETRY_SECONDS}
     except (XeroNeedsReconnect, XeroConnectionRevoked, AmazonNeedsReconnect) as stop:
         return {"org": org_id, "skipped": str(stop)}
-    return {
+    except (
+        XeroRateLimited,
+        XeroUnavailable,
+        XeroServerError,
+        XeroConnectionLost,
+        AmazonRetryableError,
+    ) as pause:
+        session.rollback()
+        delay = getattr(pause, "retry_after", None) or (
+            300 if isinstance(pause, XeroUnavailable) else 60
+        )
+        _later(app, org_id, holder, float(delay) + 1)
+        log.info("Settlement of org %s paused %s s: %s", org_id, delay, pause)
+        return {"org": org_id, "requeued_in": float(delay), "why": str(pause)}
+    result: dict[str, Any] = {
         "org": org_id,
         "checked": counts.checked,
         "paid": counts.paid,
         "allocated": counts.allocated,
+        "recovered": counts.recovered,
     }
+    if counts.come_back_in:
+        _later(app, org_id, holder, counts.come_back_in + 1)
+        result["come_back_in"] = counts.come_back_in
+    return result

@@ -228,7 +228,25 @@ class XeroInvoice(XeroModel):
     due_date: OptionalDate = Field(default=None, alias="DueDate")
     total: OptionalMoney = Field(default=None, alias="Total")
     amount_due: Money = Field(alias="AmountDue")
+    amount_paid: OptionalMoney = Field(default=None, alias="AmountPaid")
+    amount_credited: OptionalMoney = Field(default=None, alias="AmountCredited")
     line_items: tuple[XeroLineItem, ...] = Field(default=(), alias="LineItems")
+
+
+class XeroInvoiceRef(XeroModel):
+    """The bill an allocation or a payment is against."""
+
+    invoice_id: Text = Field(default=None, alias="InvoiceID")
+
+
+class XeroAllocation(XeroModel):
+    """A credit note allocated to a bill (``PUT CreditNotes/{id}/Allocations``, or one of a
+    credit note's ``Allocations``)."""
+
+    allocation_id: Text = Field(default=None, alias="AllocationID")
+    amount: Money = Field(alias="Amount")
+    date: OptionalDate = Field(default=None, alias="Date")
+    invoice: XeroInvoiceRef | None = Field(default=None, alias="Invoice")
 
 
 class XeroCreditNote(XeroModel):
@@ -242,6 +260,7 @@ class XeroCreditNote(XeroModel):
     total: OptionalMoney = Field(default=None, alias="Total")
     remaining_credit: Money = Field(alias="RemainingCredit")
     line_items: tuple[XeroLineItem, ...] = Field(default=(), alias="LineItems")
+    allocations: tuple[XeroAllocation, ...] = Field(default=(), alias="Allocations")
 
 
 class XeroPayment(XeroModel):
@@ -251,13 +270,7 @@ class XeroPayment(XeroModel):
     status: StrictStr = Field(default="AUTHORISED", alias="Status")
     date: OptionalDate = Field(default=None, alias="Date")
     amount: OptionalMoney = Field(default=None, alias="Amount")
-
-
-class XeroAllocation(XeroModel):
-    """A credit note allocated to a bill, as ``PUT CreditNotes/{id}/Allocations`` returns it."""
-
-    amount: Money = Field(alias="Amount")
-    date: OptionalDate = Field(default=None, alias="Date")
+    invoice: XeroInvoiceRef | None = Field(default=None, alias="Invoice")
 
 
 class XeroAttachment(XeroModel):

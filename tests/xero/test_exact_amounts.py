@@ -14,9 +14,11 @@ from plugin.models import BatchState
 from plugin.models import LedgerEntry
 from plugin.models import PostingBatch
 from plugin.posting import json_amount
-from plugin.work.settlements import _pay_bill
-from plugin.work.settlements import allocation_amount
-from plugin.work.settlements import cents
+from plugin.work.settlement_steps import allocation_amount
+from plugin.work.settlement_steps import cents
+from plugin.work.settlement_steps import plan_step
+from plugin.work.settlement_steps import send_payment
+from plugin.work.settlement_table import StepKind
 from plugin.xero.client import XeroClient
 from tests.common.xero import API
 
@@ -67,39 +69,34 @@ def test_an_allocation_sends_its_decimal_amount_and_reads_the_answer_exactly(
     assert (allocation.amount, allocation.date) == (Decimal("0.30"), date(2026, 1, 31))
 
 
-def test_a_settlement_pays_exactly_the_amount_due(xero: XeroClient, http) -> None:
-    http.get(f"{API}/Payments", body='{"Payments": []}', content_type=JSON)
-    http.get(
-        f"{API}/Invoices/inv-1",
-        body='{"Invoices": [{"InvoiceID": "inv-1", "AmountDue": 1234.57}]}',
-        content_type=JSON,
+def test_a_settlement_pays_exactly_the_amount_due_under_its_recorded_key(
+    xero: XeroClient, http, db_session: Session, org
+) -> None:
+    entry = LedgerEntry(
+        organisation_id=org.id,
+        amazon_transaction_id="T7",
+        xero_document_id="inv-1",
+        invoice_number="US1PBI0000417",
     )
+    db_session.add(entry)
+    db_session.commit()
+    step = plan_step(
+        db_session, org.id, StepKind.PAYMENT, entry.id, entry.id, on_date=date(2026, 1, 31)
+    )
+    key = f"abx-payment-{org.id}-{entry.id}-g1"
     http.put(
         f"{API}/Payments",
         body='{"Payments": [{"PaymentID": "pay-1", "StatusAttributeString": "OK"}]}',
         content_type=JSON,
-        match=[matchers.header_matcher({"Idempotency-Key": "pay-7"})],
+        match=[matchers.header_matcher({"Idempotency-Key": key})],
     )
-    entry = LedgerEntry(id=7, xero_document_id="inv-1", invoice_number="US1PBI0000417")
-    _pay_bill(xero, entry, "090")
+    assert send_payment(db_session, xero, step, entry, "090", Decimal("1234.57"))
     payment = json.loads(wire_text(http), parse_float=Decimal)["Payments"][0]
     assert payment["Amount"] == Decimal("1234.57")
     assert '"Amount": 1234.57,' in wire_text(http)
     assert payment["Account"] == {"Code": "090"}
-    assert (entry.settlement_state, entry.xero_payment_id) == ("paid", "pay-1")
-
-
-def test_a_bill_settled_by_credit_notes_gets_no_payment(xero: XeroClient, http) -> None:
-    http.get(f"{API}/Payments", body='{"Payments": []}', content_type=JSON)
-    http.get(
-        f"{API}/Invoices/inv-1",
-        body='{"Invoices": [{"InvoiceID": "inv-1", "AmountDue": 0.00}]}',
-        content_type=JSON,
-    )
-    entry = LedgerEntry(id=7, xero_document_id="inv-1")
-    _pay_bill(xero, entry, "090")
-    assert (entry.settlement_state, entry.xero_payment_id) == ("paid", None)
-    assert len(http.calls) == 2
+    assert payment["Date"] == "2026-01-31"
+    assert (step.state, step.xero_id, step.amount) == ("done", "pay-1", Decimal("1234.57"))
 
 
 def test_allocations_take_what_the_credit_covers_to_the_cent_half_up() -> None:

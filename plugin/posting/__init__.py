@@ -5,7 +5,8 @@ PURE: no database, no HTTP, no clock, no Flask; importing it loads none of them.
 element exactly as sent to Xero) or a ``Held`` with a stable ``code`` and a reason a bookkeeper can
 act on; ``translate_all`` never raises and returns every input exactly once. The rules are
 design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mapping, chart,
-context), ``checks``, ``accounts``, ``tax``, ``lines``, ``bodies`` (Xero JSON), ``translation``,
+context), ``checks``, ``accounts``, ``tax``, ``lines``, ``bodies`` (Xero JSON), ``card_bills``
+(foreign-currency purchases on a base-currency card), ``translation``,
 ``results`` (documents, held codes, plans) and ``amounts``.
 """
 
@@ -31,6 +32,9 @@ from plugin.posting.bodies import document_url as document_url
 from plugin.posting.bodies import json_amount as json_amount
 from plugin.posting.bodies import line_body as line_body
 from plugin.posting.bodies import with_transaction_id as with_transaction_id
+from plugin.posting.card_bills import CHOICE_LABEL as CHOICE_LABEL
+from plugin.posting.card_bills import card_bill_needed as card_bill_needed
+from plugin.posting.card_bills import payment_body as payment_body
 from plugin.posting.checks import check_amount_precision as check_amount_precision
 from plugin.posting.checks import check_amounts_add_up as check_amounts_add_up
 from plugin.posting.checks import check_bank_account_currency as check_bank_account_currency
@@ -45,7 +49,10 @@ from plugin.posting.checks import posting_date as posting_date
 from plugin.posting.checks import require_contact as require_contact
 from plugin.posting.checks import sign_factor as sign_factor
 from plugin.posting.checks import transaction_currency as transaction_currency
+from plugin.posting.inputs import BILL_PAID_FROM_ACCOUNT as BILL_PAID_FROM_ACCOUNT
 from plugin.posting.inputs import EXPENSE_RULE_FIELDS as EXPENSE_RULE_FIELDS
+from plugin.posting.inputs import FOREIGN_CURRENCY_OPTIONS as FOREIGN_CURRENCY_OPTIONS
+from plugin.posting.inputs import HOLD as HOLD
 from plugin.posting.inputs import SAME_AS_ITEM as SAME_AS_ITEM
 from plugin.posting.inputs import TREATMENTS as TREATMENTS
 from plugin.posting.inputs import UNRECLAIMABLE_TAX_OPTIONS as UNRECLAIMABLE_TAX_OPTIONS
@@ -78,6 +85,7 @@ from plugin.posting.results import DocumentKind as DocumentKind
 from plugin.posting.results import Endpoint as Endpoint
 from plugin.posting.results import Held as Held
 from plugin.posting.results import InvariantViolation as InvariantViolation
+from plugin.posting.results import PaymentIntent as PaymentIntent
 from plugin.posting.results import Plan as Plan
 from plugin.posting.results import Summary as Summary
 from plugin.posting.results import SummaryRow as SummaryRow

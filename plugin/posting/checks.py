@@ -196,14 +196,26 @@ def require_contact(chart: Chart) -> str:
 
 
 def check_currency_enabled(currency: str, chart: Chart) -> None:
-    """Hold when the org has not enabled ``currency``."""
-    if currency not in chart.enabled_currencies:
-        raise Unpostable(
-            "currency_not_enabled",
-            f"This purchase is in {currency}, which is not enabled in the Xero organisation "
-            f"(base currency {chart.base_currency}). Add {currency} under Settings > Currencies "
-            "in Xero, or post it by hand.",
+    """Hold when the org has not enabled ``currency``, saying what to change in Xero.
+
+    An org with only its base currency has no multi-currency (or has added no currency yet):
+    Xero then refuses any document in another currency, bill or spend money alike.
+    """
+    if currency in chart.enabled_currencies:
+        return
+    if chart.enabled_currencies == {chart.base_currency}:
+        fix = (
+            f"Turn on multi-currency in Xero (a plan that includes it) and add {currency} under "
+            "Settings > Currencies"
         )
+    else:
+        fix = f"Add {currency} under Settings > Currencies in Xero"
+    raise Unpostable(
+        "currency_not_enabled",
+        f"This purchase is in {currency}, which is not enabled in the Xero organisation "
+        f"(base currency {chart.base_currency}). {fix}; it is posted by itself once it is "
+        "(or post it by hand).",
+    )
 
 
 def check_bank_account_currency(account: Account, currency: str, chart: Chart) -> None:

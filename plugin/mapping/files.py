@@ -135,9 +135,7 @@ class PaymentMethodEntry(FileModel, extra="forbid"):
     treatment: Annotated[str, choice(TREATMENTS)]
     account_code: OptionalCode = Field(default=None, validate_default=True)
     payment_account_code: OptionalCode = None
-    foreign_currency: Annotated[
-        str, choice(FOREIGN_CURRENCY_OPTIONS, null_is_missing=False)
-    ] = HOLD
+    foreign_currency: Annotated[str, choice(FOREIGN_CURRENCY_OPTIONS, null_is_missing=False)] = HOLD
 
     @field_validator("foreign_currency", mode="after")
     @classmethod

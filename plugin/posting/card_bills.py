@@ -76,7 +76,7 @@ def card_bill_needed(
             "bank_account_currency",
             f"This purchase is in {currency} but account {account.label} is in "
             f"{account_currency}; Xero records spend or receive money only in the account's "
-            f"currency. In the mapping, choose \"{CHOICE_LABEL}\" for {label} under Payment "
+            f'currency. In the mapping, choose "{CHOICE_LABEL}" for {label} under Payment '
             f"methods (a {currency} bill paid from {account.label} at Xero's rate), or map it "
             f"to a {currency} account, or post it by hand.",
         )

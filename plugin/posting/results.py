@@ -87,7 +87,9 @@ class PaymentIntent:
             "currency": self.currency,
             "account_currency": self.account_currency,
             "reference": self.reference,
-            "currency_rate": None if self.currency_rate is None else format(self.currency_rate, "f"),
+            "currency_rate": (
+                None if self.currency_rate is None else format(self.currency_rate, "f")
+            ),
         }
 
     @classmethod

@@ -131,9 +131,11 @@ def test_a_charge_is_a_bill_in_its_currency_paid_from_the_card(org: Org) -> None
     doc = run(org.raw, org.mapping, org.chart)
     assert isinstance(doc, Document), doc
     tid = org.raw["transactionId"]
-    assert doc.endpoint == "Invoices" and doc.kind == "bill"
+    assert doc.endpoint == "Invoices"
+    assert doc.kind == "bill"
     body = doc.body
-    assert body["Type"] == "ACCPAY" and body["CurrencyCode"] == org.currency
+    assert body["Type"] == "ACCPAY"
+    assert body["CurrencyCode"] == org.currency
     assert body["Status"] == "AUTHORISED"
     assert body["InvoiceNumber"].endswith(tid)  # found again by the recovery
     assert tid in body["LineItems"][0]["Description"]
@@ -162,10 +164,12 @@ def test_a_refund_is_a_credit_note_refunded_to_the_card(org: Org) -> None:
     raw = refund_of(org.raw)
     doc = run(raw, org.mapping, org.chart)
     assert isinstance(doc, Document), doc
-    assert doc.endpoint == "CreditNotes" and doc.body["Type"] == "ACCPAYCREDIT"
+    assert doc.endpoint == "CreditNotes"
+    assert doc.body["Type"] == "ACCPAYCREDIT"
     assert doc.body["CurrencyCode"] == org.currency
     assert doc.body["CreditNoteNumber"].endswith(raw["transactionId"])
-    assert doc.payment is not None and doc.payment.target == "CreditNotes"
+    assert doc.payment is not None
+    assert doc.payment.target == "CreditNotes"
     assert doc.payment.amount == doc.total == -Decimal(raw["amount"]["amount"])
     assert schema_errors("CreditNotes", doc.body) == []
 
@@ -173,7 +177,8 @@ def test_a_refund_is_a_credit_note_refunded_to_the_card(org: Org) -> None:
 @pytest.mark.parametrize("org", ORGS.values(), ids=ORGS.keys())
 def test_the_payment_body_pays_the_whole_total_at_xeros_rate(org: Org) -> None:
     doc = run(org.raw, org.mapping, org.chart)
-    assert isinstance(doc, Document) and doc.payment is not None
+    assert isinstance(doc, Document)
+    assert doc.payment is not None
     body = payment_body(doc.payment, "0f1e2d3c-0000-4000-8000-000000000001")
     assert body == {
         "Invoice": {"InvoiceID": "0f1e2d3c-0000-4000-8000-000000000001"},
@@ -202,7 +207,8 @@ def test_an_account_in_its_own_currency_stays_spend_money() -> None:
     raw = transaction(currency="EUR", lines=[eur_line()], instrument="Mastercard", last4="7777")
     doc = run(raw, with_choice(uk_mapping(), index=1), uk_chart())
     assert isinstance(doc, Document)
-    assert doc.endpoint == "BankTransactions" and doc.payment is None
+    assert doc.endpoint == "BankTransactions"
+    assert doc.payment is None
 
 
 def test_an_org_without_multi_currency_is_held_saying_to_turn_it_on() -> None:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from sandbox.xero.rates import xero_rate
 from sandbox.xero.world import Tenant
 from sandbox.xero.xerojson import date_string
 from sandbox.xero.xerojson import ms_date
@@ -324,12 +325,14 @@ def base_fields(day: date, lines: Lines, currency: str) -> dict[str, Any]:
     }
 
 
-def currency_rate(element: dict[str, Any], currency: str, tenant: Tenant) -> float:
-    """1.0 in the base currency, else the rate given (Xero would look one up)."""
+def currency_rate(element: dict[str, Any], currency: str, tenant: Tenant, day: date) -> float:
+    """1.0 in the base currency, else the rate given, else Xero's own for ``day``."""
     if currency == tenant.base_currency:
         return 1.0
     rate = money(element.get("CurrencyRate"))
-    return float(rate) if rate and rate > 0 else 1.0
+    if rate and rate > 0:
+        return float(rate)
+    return float(xero_rate(tenant.base_currency, currency, day))
 
 
 def contact_ref(existing: dict[str, Any] | None, created: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """The tables (design §3). Every schema change goes through an Alembic migration.
 
-Money is ``Numeric(18, 2)`` and ``Decimal`` in Python, never float. Times are stored as UTC
-and come back timezone-aware on every backend. Secrets (OAuth tokens) are stored only as
-ciphertext (see ``plugin.security``); columns holding them end in ``_encrypted``.
+Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware everywhere.
+Secrets (OAuth tokens) are stored only as ciphertext (``plugin.security``), in ``*_encrypted``
+columns. ``card_payment`` is in ``plugin.work.card_payment_model`` (imported at the end).
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
-# Every table: SQLite never hands out a deleted row's id again (PostgreSQL never does anyway).
-NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}  # on SQLite too, every table
 
 
 def utcnow() -> datetime:
@@ -145,8 +144,7 @@ class EntryState(enum.StrEnum):
     POSTING = "posting"
     POSTED = "posted"
     FAILED = "failed"
-    # A held or failed entry the user posted in Xero themselves ("post it by hand"): final,
-    # never evaluated or posted again unless they take the mark back.
+    # Posted in Xero by the user ("post it by hand"): final unless they take the mark back.
     BY_HAND = "by_hand"
 
 
@@ -205,8 +203,7 @@ class Organisation(SQLModel, table=True):
     end_of_year_lock_date: date | None = None
     xero_token_encrypted: str | None = _text()
     xero_token_expires_at: datetime | None = _ts()
-    # Orgs authorised in one consent share one token set (one rotating refresh token): they
-    # carry the same group (the consent's authentication_event_id) and refresh together.
+    # Orgs of one consent share one token set: same group (its authentication_event_id).
     xero_token_group: str | None = Field(default=None, max_length=64, index=True)
     xero_scopes: str = Field(default="", max_length=1000)
     status: OrgStatus = _state(OrgStatus, OrgStatus.ACTIVE, 32, index=True)
@@ -348,7 +345,7 @@ class LedgerEntry(SQLModel, table=True):
     xero_document_id: str | None = Field(default=None, max_length=64)
     xero_reference: str | None = Field(default=None, max_length=255)
     batch_id: int | None = Field(default=None, foreign_key="posting_batch.id", ondelete="SET NULL")
-    # After posting: Pay by Invoice settlement (payment / allocation) and the PDF attachment.
+    # After posting: settlement (Pay by Invoice; card_payment: a card bill) and the PDF.
     bill_due_date: date | None = None  # from Amazon's payment details, for Pay by Invoice bills
     settlement_state: str | None = Field(default=None, max_length=16)
     xero_payment_id: str | None = Field(default=None, max_length=64)
@@ -398,3 +395,6 @@ class AuditEvent(SQLModel, table=True):
     actor: str = Field(default="", max_length=255)
     action: str = Field(max_length=64)
     detail: dict[str, Any] | None = _json(dict)
+
+
+from plugin.work import card_payment_model as _registers_card_payment  # noqa: E402, F401

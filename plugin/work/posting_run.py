@@ -28,6 +28,7 @@ from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import Organisation
+from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.readiness import NotReady
 from plugin.work.readiness import ready_to_post
 from plugin.work.settlements import fill_due_dates
@@ -104,9 +105,13 @@ def run_posting(
         if include_failed:
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)
-        return ledger.post_ready(
+        counts = ledger.post_ready(
             session, org_id, client, mapping, chart, context, on_batch=keep_alive
         )
+        # Card bills (foreign-currency purchases on a base-currency card) are paid right after.
+        paid = pay_card_bills(session, org_id, client)
+        log.info("Card bill payments for org %s: %s", org_id, paid)
+        return counts
 
 
 # --- The posting job -------------------------------------------------------------------------

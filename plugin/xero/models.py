@@ -251,6 +251,10 @@ class XeroPayment(XeroModel):
     status: StrictStr = Field(default="AUTHORISED", alias="Status")
     date: OptionalDate = Field(default=None, alias="Date")
     amount: OptionalMoney = Field(default=None, alias="Amount")
+    # Foreign-currency documents: Xero's rate (foreign units per base unit) and the amount in
+    # the paying account's currency.
+    currency_rate: OptionalMoney = Field(default=None, alias="CurrencyRate")
+    bank_amount: OptionalMoney = Field(default=None, alias="BankAmount")
 
 
 class XeroAllocation(XeroModel):

@@ -472,6 +472,8 @@ class DocumentCheck:
     untracked: int = 0  # documents the ledger does not know (posted by nobody we know)
     missing: int = 0  # posted entries whose document is not in the sandbox
     by_endpoint: Counter[str] = field(default_factory=Counter)
+    payments: int = 0  # live payments (Pay by Invoice settlements and card-bill payments)
+    paid_twice: int = 0  # bills or credit notes with more than one live payment
 
 
 def check_documents(
@@ -495,6 +497,14 @@ def check_documents(
             else:
                 per_transaction[transaction] += 1
     check.duplicates = sum(count - 1 for count in per_transaction.values() if count > 1)
+    per_document: Counter[str] = Counter()
+    for payment in body.get("Payments", []):
+        if payment.get("Status") == "DELETED":
+            continue
+        check.payments += 1
+        target = payment.get("Invoice") or payment.get("CreditNote") or {}
+        per_document[str(target.get("InvoiceID") or target.get("CreditNoteID"))] += 1
+    check.paid_twice = sum(1 for count in per_document.values() if count > 1)
     check.missing = sum(1 for xero_id in posted.values() if xero_id.lower() not in seen_ids)
     return check
 

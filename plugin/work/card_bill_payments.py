@@ -5,19 +5,20 @@ The posting run calls ``pay_card_bills`` right after posting, under the organisa
 For each posted entry waiting for its card payment (``settlement_state`` ``card_payment``, set
 when the batch that posted it recorded a payment intent):
 
-1. the intent recorded with the posting batch becomes a ``CardPayment`` row with a fresh
-   ``Idempotency-Key``, committed before any call;
-2. the row is marked ``sent`` and committed, then the payment is sent with that key;
+1. the intent recorded with the posting batch becomes a ``CardPayment`` row, committed before
+   any call;
+2. up to 50 rows at a time are marked ``sent`` with one fresh key and committed, then sent in
+   one call with that key;
 3. Xero's answer is stored: the payment id, the ``CurrencyRate`` Xero applied (its own rate for
    the day: we send none) and the ``BankAmount`` in the card account's currency, which the
    entry page shows; the entry becomes ``card_paid``.
 
-A row still ``sent`` at the next run (a killed worker, a lost connection, a 500: the outcome is
-unknown) is first looked up in Xero: a live payment on the bill or credit note is recorded as
-ours; only when there is none is the payment sent again, with the same key. Xero's refusal is
-final for the run (``card_refused``, with Xero's reason on the entry); it is not retried by
-itself. A rate limit or an outage stops the run (the posting job comes back later) and leaves
-the row ``sent``, so the next run looks it up first.
+A row still ``sent`` at a later run (a killed worker, a lost connection, a 500: the outcome is
+unknown), sent at least ``SETTLE_SECONDS`` before, is first looked up in Xero: a live payment on
+the bill or credit note is recorded as ours; only when there is none is it sent again. Xero's
+refusal is final (``card_refused``, with Xero's reason on the entry); it is not retried by
+itself. A rate limit or an outage stops the run (the posting job comes back later); the rows
+Xero did not process go back to ``pending``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -42,7 +44,11 @@ from plugin.work.card_payment_model import CardPayment
 from plugin.work.card_payment_model import CardPaymentState
 from plugin.xero.client import XeroClient
 from plugin.xero.errors import XeroConnectionLost
+from plugin.xero.errors import XeroConnectionRevoked
+from plugin.xero.errors import XeroNeedsReconnect
+from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
+from plugin.xero.errors import XeroUnavailable
 from plugin.xero.errors import XeroValidationError
 from plugin.xero.models import XeroPayment
 
@@ -50,6 +56,8 @@ log = logging.getLogger(__name__)
 
 CARD_PAID = "card_paid"
 CARD_REFUSED = "card_refused"
+BATCH_SIZE = 50  # payments per Xero call, as for documents
+SETTLE_SECONDS = 60  # a payment sent less long ago may still be in Xero's hands
 
 
 @dataclass
@@ -177,43 +185,66 @@ def _record_refused(session: Session, row: CardPayment, entry: LedgerEntry, why:
     session.commit()
 
 
-def pay_one(session: Session, xero: XeroClient, row: CardPayment, entry: LedgerEntry) -> str:
-    """Make (or find) one payment; returns ``paid``, ``found``, ``unknown`` or ``refused``."""
-    if row.state == CardPaymentState.SENT:
-        found = existing_payment(xero, row)
-        if found is not None:
-            _record_paid(session, row, entry, found)
-            return "found"
-    row.state = CardPaymentState.SENT
-    row.sent_at = utcnow()
-    row.attempts += 1
-    session.add(row)
-    session.commit()
-    body = payment_body(row_intent(row), row.xero_document_id)
-    try:
-        results = xero.create_documents("Payments", [body], row.idempotency_key)
-    except (XeroConnectionLost, XeroServerError) as exc:
-        log.warning("Card payment %s outcome unknown: %s", row.id, exc.message)
-        return "unknown"
-    except XeroValidationError as exc:
-        _record_refused(session, row, entry, exc.messages)
-        return "refused"
-    result = results[0]
-    if not result.ok or not result.xero_id:
-        _record_refused(session, row, entry, result.messages or ["no reason given"])
-        return "refused"
-    paid = XeroPayment.model_validate({**result.element, "PaymentID": result.xero_id})
-    _record_paid(session, row, entry, paid)
-    return "paid"
+def send_chunk(
+    session: Session, xero: XeroClient, chunk: list[tuple[CardPayment, LedgerEntry]]
+) -> CardPaymentCounts:
+    """Send up to ``BATCH_SIZE`` payments in one call under one fresh ``Idempotency-Key``.
 
-
-def pay_card_bills(session: Session, org_id: int, xero: XeroClient) -> CardPaymentCounts:
-    """Pay every posted card bill (refund every card credit note) of the organisation.
-
-    Raises the Xero errors that mean "stop for now" (rate limit, outage, reconnect); whatever
-    was sent stays ``sent`` and is looked up first next time.
+    The rows are marked ``sent`` with the key and committed before the call. Xero's refusal
+    before processing (rate limit, outage, reconnect) puts them back to ``pending``; a lost
+    answer leaves them ``sent`` for a later run to look up.
     """
     counts = CardPaymentCounts()
+    key = uuid.uuid4().hex
+    now = utcnow()
+    for row, _entry in chunk:
+        row.state = CardPaymentState.SENT
+        row.sent_at = now
+        row.attempts += 1
+        row.idempotency_key = key
+        session.add(row)
+    session.commit()
+    bodies = [payment_body(row_intent(row), row.xero_document_id) for row, _ in chunk]
+    try:
+        results = xero.create_documents("Payments", bodies, key)
+    except (XeroConnectionLost, XeroServerError) as exc:
+        log.warning("Card payments %s: outcome unknown: %s", [r.id for r, _ in chunk], exc.message)
+        counts.unknown += len(chunk)
+        return counts
+    except (XeroRateLimited, XeroUnavailable, XeroNeedsReconnect, XeroConnectionRevoked):
+        for row, _entry in chunk:  # not processed by Xero: they simply wait
+            row.state = CardPaymentState.PENDING
+            session.add(row)
+        session.commit()
+        raise
+    except XeroValidationError as exc:
+        for row, entry in chunk:
+            _record_refused(session, row, entry, exc.messages)
+        counts.refused += len(chunk)
+        return counts
+    for (row, entry), result in zip(chunk, results, strict=True):
+        if not result.ok or not result.xero_id:
+            _record_refused(session, row, entry, result.messages or ["no reason given"])
+            counts.refused += 1
+            continue
+        paid = XeroPayment.model_validate({**result.element, "PaymentID": result.xero_id})
+        _record_paid(session, row, entry, paid)
+        counts.paid += 1
+    return counts
+
+
+def pay_card_bills(
+    session: Session, org_id: int, xero: XeroClient, now: datetime | None = None
+) -> CardPaymentCounts:
+    """Pay every posted card bill (refund every card credit note) of the organisation.
+
+    A payment whose outcome is unknown is looked up in Xero once it was sent at least
+    ``SETTLE_SECONDS`` ago (a request Xero may still be working on is left alone), then sent
+    again only if Xero has none. Raises the Xero errors that mean "stop for now".
+    """
+    counts = CardPaymentCounts()
+    now = now or utcnow()
+    waiting: list[tuple[CardPayment, LedgerEntry]] = []
     for entry in entries_awaiting_card_payment(session, org_id):
         row = record_intent(session, entry)
         if row is None:
@@ -226,6 +257,20 @@ def pay_card_bills(session: Session, org_id: int, xero: XeroClient) -> CardPayme
             continue
         if row.state == CardPaymentState.REFUSED:
             continue
-        outcome = pay_one(session, xero, row, entry)
-        setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if row.state == CardPaymentState.SENT:
+            sent_at = row.sent_at or row.created_at
+            if (now - sent_at).total_seconds() < SETTLE_SECONDS:
+                counts.unknown += 1
+                continue
+            found = existing_payment(xero, row)
+            if found is not None:
+                _record_paid(session, row, entry, found)
+                counts.found += 1
+                continue
+        waiting.append((row, entry))
+    for start in range(0, len(waiting), BATCH_SIZE):
+        sent = send_chunk(session, xero, waiting[start : start + BATCH_SIZE])
+        counts.paid += sent.paid
+        counts.unknown += sent.unknown
+        counts.refused += sent.refused
     return counts

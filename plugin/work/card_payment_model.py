@@ -3,7 +3,7 @@ note, the payment it needs and what Xero answered (``plugin.work.card_bill_payme
 
 Kept out of ``plugin.models`` only because that module is at its size limit; ``plugin.models``
 imports this module at its end, so importing it still registers every table. The row is the
-payment's intent, committed with its ``Idempotency-Key`` before the call: a worker killed
+payment's intent, committed with its call's ``Idempotency-Key`` before the call: a worker killed
 between Xero's answer and our commit leaves it ``sent``, and the next run looks the payment up
 on the document in Xero before sending anything again.
 """
@@ -56,7 +56,7 @@ class CardPayment(SQLModel, table=True):
     currency: str = Field(max_length=3)
     account_currency: str = Field(max_length=3)
     reference: str = Field(default="", max_length=255)
-    idempotency_key: str = Field(max_length=64, unique=True)
+    idempotency_key: str = Field(max_length=64, index=True)  # one per call of up to 50 payments
     state: CardPaymentState = _state(CardPaymentState, CardPaymentState.PENDING, 16, index=True)
     attempts: int = 0
     xero_payment_id: str | None = Field(default=None, max_length=64)

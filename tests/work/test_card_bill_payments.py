@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +20,9 @@ from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PostingBatch
+from plugin.models import utcnow
 from plugin.posting import PaymentIntent
+from plugin.work.card_bill_payments import SETTLE_SECONDS
 from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.card_payment_model import CardPayment
 from plugin.work.card_payment_model import CardPaymentState
@@ -51,18 +55,21 @@ class FakeXero:
     def create_documents(self, endpoint: str, elements: list[dict[str, Any]], key: str) -> Any:
         assert endpoint == "Payments"
         self.keys.append(key)
-        body = elements[0]
-        assert "CurrencyRate" not in body
-        if self.refuse:
-            return [ElementResult(0, False, None, [self.refuse], body)]
-        bank = (body["Amount"] / RATE).quantize(Decimal("0.01"))
-        payment = {**body, "PaymentID": f"pay-{len(self.made) + 1}", "CurrencyRate": RATE}
-        payment["BankAmount"] = bank
-        self.made.append(payment)
+        results = []
+        for index, body in enumerate(elements):
+            assert "CurrencyRate" not in body
+            if self.refuse:
+                results.append(ElementResult(index, False, None, [self.refuse], body))
+                continue
+            bank = (body["Amount"] / RATE).quantize(Decimal("0.01"))
+            payment = {**body, "PaymentID": f"pay-{len(self.made) + 1}", "CurrencyRate": RATE}
+            payment["BankAmount"] = bank
+            self.made.append(payment)
+            results.append(ElementResult(index, True, payment["PaymentID"], [], payment))
         if self.lose_answers:
             self.lose_answers -= 1
             raise XeroConnectionLost("No answer from Xero for PUT Payments")
-        return [ElementResult(0, True, payment["PaymentID"], [], payment)]
+        return results
 
     def payments_for_invoice(self, invoice_id: str) -> list[XeroPayment]:
         return [
@@ -125,12 +132,20 @@ def test_pays_the_whole_bill_and_keeps_xeros_rate(db_session, posted_bill):
     assert len(xero.made) == 1
 
 
+def later() -> datetime:
+    """A run long enough after the send for Xero to have finished with it."""
+    return utcnow() + timedelta(seconds=SETTLE_SECONDS + 1)
+
+
 def test_a_lost_answer_is_found_in_xero_not_paid_again(db_session, posted_bill):
     org_id, _entry = posted_bill
     xero = FakeXero(lose_answers=1)
     assert pay_card_bills(db_session, org_id, xero).unknown == 1  # type: ignore[arg-type]
     assert rows(db_session)[0].state == CardPaymentState.SENT  # outcome unknown
-    again = pay_card_bills(db_session, org_id, xero)  # type: ignore[arg-type]
+    # Right away, Xero may still be working on it: left alone, nothing sent.
+    assert pay_card_bills(db_session, org_id, xero).unknown == 1  # type: ignore[arg-type]
+    assert len(xero.keys) == 1
+    again = pay_card_bills(db_session, org_id, xero, now=later())  # type: ignore[arg-type]
     assert again.found == 1
     assert len(xero.made) == 1
     (row,) = rows(db_session)
@@ -141,7 +156,7 @@ def test_a_lost_answer_is_found_in_xero_not_paid_again(db_session, posted_bill):
     )
 
 
-def test_killed_before_the_call_it_is_sent_once_with_the_same_key(db_session, posted_bill):
+def test_killed_before_the_call_it_is_sent_once(db_session, posted_bill):
     org_id, _entry = posted_bill
     xero = FakeXero()
 
@@ -158,11 +173,11 @@ def test_killed_before_the_call_it_is_sent_once_with_the_same_key(db_session, po
     db_session.rollback()
     (row,) = rows(db_session)
     assert row.state == CardPaymentState.SENT  # committed before the call
-    key = row.idempotency_key
     xero.create_documents = real  # type: ignore[method-assign]
-    assert pay_card_bills(db_session, org_id, xero).paid == 1  # type: ignore[arg-type]
-    assert xero.keys == [key]
+    # Nothing in Xero: the later run looks, finds no payment, and sends it (once).
+    assert pay_card_bills(db_session, org_id, xero, now=later()).paid == 1  # type: ignore[arg-type]
     assert len(xero.made) == 1
+    assert rows(db_session)[0].state == CardPaymentState.PAID
 
 
 def test_killed_after_xeros_answer_it_is_recorded_from_xero(db_session, posted_bill):
@@ -182,7 +197,7 @@ def test_killed_after_xeros_answer_it_is_recorded_from_xero(db_session, posted_b
         pay_card_bills(db_session, org_id, xero)  # type: ignore[arg-type]
     db_session.rollback()
     xero.create_documents = real  # type: ignore[method-assign]
-    assert pay_card_bills(db_session, org_id, xero).found == 1  # type: ignore[arg-type]
+    assert pay_card_bills(db_session, org_id, xero, now=later()).found == 1  # type: ignore[arg-type]
     assert len(xero.made) == 1
     assert rows(db_session)[0].bank_amount == Decimal("408.12")
 
@@ -196,3 +211,38 @@ def test_a_refusal_is_kept_with_xeros_reason(db_session, posted_bill):
     assert "could not be found or is archived" in (entry.reason or "")
     assert pay_card_bills(db_session, org_id, xero).refused == 0  # type: ignore[arg-type]
     assert len(xero.keys) == 1
+
+
+def test_fifty_payments_go_in_one_call(db_session, posted_bill):
+    org_id, first = posted_bill
+    batch_id = first.batch_id
+    batch = db_session.get(PostingBatch, batch_id)
+    intents = {}
+    for n in range(2, 61):
+        intents[f"TX{n}"] = INTENT.as_json()
+        db_session.add(
+            LedgerEntry(
+                organisation_id=org_id,
+                amazon_transaction_id=f"TX{n}",
+                amount=Decimal("474.81"),
+                currency="EUR",
+                state=EntryState.POSTED,
+                xero_document_type="Invoices",
+                xero_document_id=f"bill-{n}",
+                batch_id=batch_id,
+                settlement_state=CARD_PAYMENT,
+            )
+        )
+    batch.request_summary = {
+        **batch.request_summary,
+        "card_payments": {"TX1": INTENT.as_json(), **intents},
+    }
+    db_session.add(batch)
+    db_session.commit()
+    xero = FakeXero()
+    assert pay_card_bills(db_session, org_id, xero).paid == 60  # type: ignore[arg-type]
+    assert len(xero.keys) == 2  # 50 + 10
+    assert {p["Invoice"]["InvoiceID"] for p in xero.made} == {BILL_ID} | {
+        f"bill-{n}" for n in range(2, 61)
+    }
+    assert {r.state for r in rows(db_session)} == {CardPaymentState.PAID}

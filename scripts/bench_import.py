@@ -48,6 +48,7 @@ from benchlib import finish_setup
 from benchlib import make_stack
 from benchlib import queue_import_and_post
 from benchlib import queues_idle
+from benchlib import resumed_jobs
 from benchlib import say
 from benchlib import split_housekeeping
 from benchlib import wait_for_workers
@@ -208,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
                 for row in db.exec(select(CardPayment).where(CardPayment.organisation_id == org_id))
             )
         failures, housekeeping = split_housekeeping(failed_jobs(stack))
+        resumed = resumed_jobs(stack)
         posted = {
             e.amazon_transaction_id: str(e.xero_document_id)
             for e in entries
@@ -289,7 +291,8 @@ def run(args: argparse.Namespace) -> int:
             e.reason for e in not_posted if (e.state, e.reason_code or "-") == (state, code)
         )
         say(f"  {count:6d}  {state:8s} {code}: {(sample or '')[:110]}")
-    figure("failed jobs", len(failures))
+    figure("failed jobs", len(failures), "unrecovered, the /healthz rule")
+    figure("resumed jobs", resumed, "killed, their work resumed by recovery: not failures")
     figure("failed housekeeping jobs", len(housekeeping), "jobs.recovery; see docs/performance.md")
     for failure in failures[:5]:
         say("  " + failure.replace("\n", " | ")[:300])

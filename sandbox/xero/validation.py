@@ -277,7 +277,7 @@ def _build_line(
     if line_amount_types == "NoTax":
         tax = ZERO
     else:
-        tax = _own_tax(line_amount, rate, line_amount_types)
+        tax = own_tax(line_amount, rate, line_amount_types)
         if given_tax is not None:
             _check_given_tax(cents(given_tax), tax, tax_rate, document_type, errors)
             tax = cents(given_tax)
@@ -299,7 +299,7 @@ def _build_line(
     return item, line_amount, tax
 
 
-def _own_tax(line_amount: Decimal, rate: Decimal, line_amount_types: str) -> Decimal:
+def own_tax(line_amount: Decimal, rate: Decimal, line_amount_types: str) -> Decimal:
     """Xero's tax for one line: per line, rounded to the cent (halves away from zero)."""
     if line_amount_types == "Inclusive":
         return cents(line_amount * rate / (100 + rate))

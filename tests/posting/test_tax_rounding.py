@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from plugin.posting import settling_amount
 from plugin.posting import xero_line_tax
-from sandbox.xero.validation import _own_tax as sandbox_xero_tax
+from sandbox.xero.validation import own_tax as sandbox_xero_tax
 from tests.common.tax_orgs import BANK
 from tests.common.tax_orgs import BILL
 from tests.common.tax_orgs import item

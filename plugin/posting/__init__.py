@@ -5,7 +5,8 @@ PURE: no database, no HTTP, no clock, no Flask; importing it loads none of them.
 element exactly as sent to Xero) or a ``Held`` with a stable ``code`` and a reason a bookkeeper can
 act on; ``translate_all`` never raises and returns every input exactly once. The rules are
 design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mapping, chart,
-context), ``checks``, ``accounts``, ``tax``, ``lines``, ``bodies`` (Xero JSON), ``card_bills``
+context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``lines``, ``bodies``
+(Xero JSON), ``card_bills``
 (foreign-currency purchases on a base-currency card), ``translation``,
 ``results`` (documents, held codes, plans) and ``amounts``.
 """
@@ -91,13 +92,16 @@ from plugin.posting.results import Summary as Summary
 from plugin.posting.results import SummaryRow as SummaryRow
 from plugin.posting.results import Unpostable as Unpostable
 from plugin.posting.results import summarise as summarise
+from plugin.posting.rounding import TaxDifference as TaxDifference
+from plugin.posting.rounding import settling_amount as settling_amount
 from plugin.posting.tax import NO_TAX as NO_TAX
 from plugin.posting.tax import TaxTreatment as TaxTreatment
-from plugin.posting.tax import allocate as allocate
-from plugin.posting.tax import check_tax_amount as check_tax_amount
+from plugin.posting.tax import fee_is_taxed as fee_is_taxed
 from plugin.posting.tax import mapped_tax_rate as mapped_tax_rate
 from plugin.posting.tax import no_tax_type as no_tax_type
+from plugin.posting.tax import rounding_allowance as rounding_allowance
 from plugin.posting.tax import tax_treatment_for as tax_treatment_for
+from plugin.posting.tax import xero_line_tax as xero_line_tax
 from plugin.posting.translation import charge_line_index as charge_line_index
 from plugin.posting.translation import parse_failure_held as parse_failure_held
 from plugin.posting.translation import translate as translate

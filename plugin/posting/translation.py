@@ -82,7 +82,8 @@ def _translate(
     check_lock_date(when, chart)
     invoice_number = invoice_number_for(transaction) if entry.treatment == "bill" else None
 
-    lines = build_lines(transaction, kind, factor, mapping, chart, context)
+    bank = bank_account is not None and not card_bill  # Xero refuses caller's TaxAmount
+    lines = build_lines(transaction, kind, factor, mapping, chart, context, bank)
     total = check_invariant(lines, expected_total, transaction.transaction_id)
     common = common_fields(contact_id, when, currency)
     url = document_url(transaction, context)

@@ -74,7 +74,7 @@ def test_spend_money_is_created_with_totals(xero):  # noqa: F811
     [
         ("Inclusive", {"Quantity": 1, "UnitAmount": 12.0}, (10.0, 2.0, 12.0)),
         ("NoTax", {"Quantity": 3, "UnitAmount": 1.5}, (4.5, 0.0, 4.5)),
-        ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxAmount": 1.99}, (10.0, 1.99, 11.99)),
+        ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxAmount": 2.0}, (10.0, 2.0, 12.0)),
         ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxType": "RRINPUT"}, (10.0, 0.5, 10.5)),
         ("Exclusive", {"Quantity": None, "UnitAmount": None, "LineAmount": 7.5}, (7.5, 1.5, 9.0)),
     ],

@@ -1,8 +1,8 @@
 """The tables (design §3). Every schema change goes through an Alembic migration.
 
-Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware everywhere.
-Secrets (OAuth tokens) are stored only as ciphertext (``plugin.security``), in ``*_encrypted``
-columns. ``card_payment`` is in ``plugin.work.card_payment_model`` (imported at the end).
+Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
+ciphertext only (``plugin.security``). ``card_payment``: ``plugin.work.card_payment_model``.
+A membership's ``verified_at`` is when Xero's /connections last granted it.
 """
 
 from __future__ import annotations
@@ -144,8 +144,7 @@ class EntryState(enum.StrEnum):
     POSTING = "posting"
     POSTED = "posted"
     FAILED = "failed"
-    # Posted in Xero by the user ("post it by hand"): final unless they take the mark back.
-    BY_HAND = "by_hand"
+    BY_HAND = "by_hand"  # posted in Xero by the user: final unless they take the mark back
 
 
 class BatchState(enum.StrEnum):
@@ -229,6 +228,7 @@ class Membership(SQLModel, table=True):
     role: str = Field(default="admin", max_length=32)
     notify: bool = True
     created_at: datetime = _created()
+    verified_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AmazonConnection(SQLModel, table=True):

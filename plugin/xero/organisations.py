@@ -110,8 +110,11 @@ def drop_memberships_not_granted(
         .where(Membership.user_id == user.id)
     ).all()
     dropped = []
+    now = utcnow()
     for membership, org in rows:
         if org.xero_tenant_id in granted:
+            membership.verified_at = now  # an update: the user's sessions go on
+            session.add(membership)
             continue
         session.delete(membership)
         session.add(

@@ -79,6 +79,28 @@ def test_the_daily_check_drops_a_membership_xero_no_longer_grants(
     assert again.get(f"/orgs/{hudson.id}/manage").status_code == 200
 
 
+def test_a_membership_xero_still_grants_is_marked_verified_and_sessions_go_on(
+    app, db_session, make_member, sign_in, http
+):
+    from datetime import timedelta
+
+    from plugin.models import utcnow
+
+    alice, thames = make_member("alice", "t-thames", "Thames Ltd")
+    holds_token_of(app, db_session, thames, "alice", "consent-1")
+    membership = db_session.exec(select(Membership)).one()
+    membership.verified_at = utcnow() - timedelta(days=20)
+    db_session.add(membership)
+    db_session.commit()
+    browser = sign_in(app.test_client(), alice)
+    http.add(responses.GET, f"{API}/connections", json=connections("t-thames"))
+
+    assert check_memberships()["memberships_dropped"] == 0
+    db_session.refresh(membership)
+    assert utcnow() - membership.verified_at < timedelta(minutes=1)
+    assert browser.get(f"/orgs/{thames.id}/manage").status_code == 200  # still signed in
+
+
 def test_one_token_set_failing_does_not_stop_the_others(
     app, db_session, make_member, http, monkeypatch
 ):

@@ -37,6 +37,8 @@ def check_bank_transaction(tenant: Tenant, element: dict[str, Any], context: Bat
             if kind
             else "The Type field is mandatory. Use SPEND or RECEIVE."
         )
+    if len(str(element.get("Reference") or "")) > 255:
+        errors.append("Reference must not be more than 255 characters long.")
     contact, new_contact = resolve_contact(tenant, element.get("Contact"), context, errors)
     bank = find_account(tenant, element.get("BankAccount"))
     if not isinstance(element.get("BankAccount"), dict):

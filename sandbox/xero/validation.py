@@ -235,6 +235,8 @@ def _build_line(
     description = str(line.get("Description") or "").strip()
     if not description:
         errors.append("The Description field is mandatory for each line item.")
+    elif len(description) > 4000:
+        errors.append("Description must not be more than 4000 characters long.")
     account = None
     code = line.get("AccountCode")
     if line.get("AccountID"):

@@ -315,3 +315,15 @@ def test_deleting_a_bank_transaction(xero):  # noqa: F811
     assert stored["Status"] == "DELETED"
     again = xero.post(f"BankTransactions/{transaction_id}", json={"Status": "DELETED"})
     assert again.status_code == 400
+
+
+def test_a_reference_over_255_characters_is_refused(xero):  # noqa: F811
+    amazon = xero.contact_id("Amazon Business")
+    answer = xero.put(
+        "BankTransactions?summarizeErrors=false",
+        json={"BankTransactions": [spend(amazon, Reference="R" * 256)]},
+    )
+    errors = answer.json["BankTransactions"][0]["ValidationErrors"]
+    assert [e["Message"] for e in errors] == [
+        "Reference must not be more than 255 characters long."
+    ]

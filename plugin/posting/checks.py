@@ -14,6 +14,7 @@ from plugin.posting.amounts import MAX_AMOUNT
 from plugin.posting.amounts import ZERO
 from plugin.posting.amounts import components_of
 from plugin.posting.amounts import money_text
+from plugin.posting.dates import xero_zone
 from plugin.posting.inputs import Account
 from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
@@ -50,11 +51,15 @@ def transaction_currency(transaction: Transaction) -> str:
     return transaction.amount.currency_code
 
 
-def posting_date(transaction: Transaction, context: PostingContext) -> date:
-    """Return the document date: ``transactionDate`` in the org's zone (else as sent).
+def posting_date(
+    transaction: Transaction, context: PostingContext, chart: Chart | None = None
+) -> date:
+    """Return the document date: ``transactionDate`` as a calendar date in the org's zone.
 
-    The zone is ``PostingContext.timezone`` when given; otherwise the date is as Amazon wrote it
-    (normally UTC).
+    The zone is ``PostingContext.timezone`` when given, else the chart's ``Timezone`` (Xero's
+    Windows-style name, ``plugin.posting.dates.xero_zone``); with neither, the date is as Amazon
+    wrote it (UTC). Xero's dates are the org's own: 23:30 UTC on 30 June is 1 July in London, so
+    the lock-date check and the due date, which start from this date, are the org's too.
     """
     moment = transaction.transaction_date
     if moment is None:
@@ -63,8 +68,9 @@ def posting_date(transaction: Transaction, context: PostingContext) -> date:
             "Amazon sent this transaction without a transactionDate. Re-import it; if it "
             "persists, post it by hand.",
         )
-    if context.timezone is not None:
-        moment = moment.astimezone(context.timezone)
+    zone = context.timezone or (xero_zone(chart.timezone) if chart is not None else None)
+    if zone is not None:
+        moment = moment.astimezone(zone)
     return moment.date()
 
 

@@ -147,7 +147,8 @@ class TaxRate:
 
 @dataclass(frozen=True)
 class Chart:
-    """The org as Xero describes it: currency, lock dates, accounts, tax rates, the contact."""
+    """The org as Xero describes it: currency, lock dates, time zone, accounts, tax rates, the
+    contact."""
 
     base_currency: str
     accounts: tuple[Account, ...] = ()
@@ -156,6 +157,7 @@ class Chart:
     contact_id: str | None = None
     period_lock_date: date | None = None
     end_of_year_lock_date: date | None = None
+    timezone: str | None = None  # Xero's ``Organisation.Timezone`` (Windows-style name)
 
     @property
     def enabled_currencies(self) -> frozenset[str]:

@@ -61,7 +61,7 @@ def _translate(
     """
     kind = check_transaction_type(transaction)
     currency = transaction_currency(transaction)
-    when = posting_date(transaction, context)
+    when = posting_date(transaction, context, chart)
     check_line_currencies(transaction, currency)
     check_amount_precision(transaction)
     factor = sign_factor(transaction, kind)

@@ -28,6 +28,7 @@ from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import Organisation
+from plugin.posting.dates import xero_zone
 from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.readiness import NotReady
 from plugin.work.readiness import ready_to_post
@@ -54,7 +55,8 @@ def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
     """The per-run inputs for the posting rules: our page for each entry, the org's timezone."""
     base = str(app.config["PUBLIC_URL"]).rstrip("/")
     return posting.PostingContext(
-        entry_url=posting.url_template(f"{base}/orgs/{org.id}/entries/{{transaction_id}}")
+        entry_url=posting.url_template(f"{base}/orgs/{org.id}/entries/{{transaction_id}}"),
+        timezone=xero_zone(org.timezone),  # else the chart's Organisation.Timezone
     )
 
 

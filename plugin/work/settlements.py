@@ -31,6 +31,8 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.amounts import CENT
+from plugin.posting.dates import today_in
+from plugin.posting.dates import xero_zone
 from plugin.posting.results import JsonBody
 from plugin.work.readiness import ready_to_post
 from plugin.work.stores import active_connection
@@ -142,7 +144,8 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
         mapping = load_mapping(session, org_id)
         xero = xero_client(org, app)
         # Credits first, while their bills are open; then the payments cover what remains due.
-        counts.allocated = _allocate_credit_notes(session, org_id, xero)
+        today = today_in(xero_zone(org.timezone))  # Xero's dates are the org's calendar dates
+        counts.allocated = _allocate_credit_notes(session, org_id, xero, today)
         waiting = entries_awaiting_settlement(session, org_id)
         for connection_id, group in by_connection(waiting).items():
             connection = active_connection(session, connection_id)
@@ -164,7 +167,7 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
                     entry.reason = "Map the account Pay by Invoice bills are paid from."
                     session.add(entry)
                     continue
-                _pay_bill(xero, entry, method.payment_account_code)
+                _pay_bill(xero, entry, method.payment_account_code, today)
                 session.add(entry)
                 session.commit()
                 counts.paid += 1
@@ -172,7 +175,7 @@ def run_settlements(session: Session, app: Flask, org_id: int, holder: str) -> S
     return counts
 
 
-def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> int:
+def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient, today: date) -> int:
     """Allocate Pay by Invoice credit notes to their bill (same order) while it is open.
 
     Safe to repeat: the credit note's ``RemainingCredit`` is read first, so a crash between
@@ -207,7 +210,7 @@ def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> i
                     str(note.xero_document_id),
                     str(bill.xero_document_id),
                     amount,
-                    utcnow().date(),
+                    today,
                     idempotency_key=f"alloc-{note.id}",
                 )
                 allocated += 1
@@ -218,7 +221,7 @@ def _allocate_credit_notes(session: Session, org_id: int, xero: XeroClient) -> i
     return allocated
 
 
-def _pay_bill(xero: XeroClient, entry: LedgerEntry, account_code: str) -> None:
+def _pay_bill(xero: XeroClient, entry: LedgerEntry, account_code: str, today: date) -> None:
     existing = xero.payments_for_invoice(str(entry.xero_document_id))
     live = [p for p in existing if p.status != "DELETED"]
     due = cents(xero.get_invoice(str(entry.xero_document_id)).amount_due)
@@ -227,7 +230,7 @@ def _pay_bill(xero: XeroClient, entry: LedgerEntry, account_code: str) -> None:
     elif due <= 0:
         entry.xero_payment_id = None  # settled by credit notes alone
     else:
-        payment = payment_body(entry, account_code, due, utcnow().date())
+        payment = payment_body(entry, account_code, due, today)
         results = xero.create_documents("Payments", [payment], f"pay-{entry.id}")
         if not results[0].ok:
             entry.reason = "Xero refused the payment: " + "; ".join(results[0].messages)

@@ -12,11 +12,13 @@ from jobs.notifications import send_digests
 from jobs.recovery import resume_interrupted
 from jobs.sync import sync_all
 from jobs.xero import check_all_contacts
+from jobs.xero import check_memberships
 from plugin.config import load_settings
 
 SYNC_EVERY_SECONDS = int(load_settings()["SYNC_INTERVAL_MINUTES"]) * 60
 
 cron.register(sync_all, "default", interval=SYNC_EVERY_SECONDS, job_timeout=300, result_ttl=3600)
 cron.register(check_all_contacts, "default", cron="15 3 * * *", job_timeout=300, result_ttl=3600)
+cron.register(check_memberships, "default", cron="45 3 * * *", job_timeout=600, result_ttl=3600)
 cron.register(send_digests, "low", cron="0 7 * * *", job_timeout=600, result_ttl=3600)
 cron.register(resume_interrupted, "high", interval=300, job_timeout=300, result_ttl=0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from jobs.context import job_app
 from plugin.work import contact_checks
+from plugin.work import membership_checks
 from plugin.work.context import work_context
 
 
@@ -22,3 +23,10 @@ def check_all_contacts() -> dict[str, Any]:
     app = job_app()
     with work_context(app) as session:
         return contact_checks.queue_contact_checks(session, app)
+
+
+def check_memberships() -> dict[str, Any]:
+    """Daily: drop memberships the users' Xero connections no longer grant."""
+    app = job_app()
+    with work_context(app) as session:
+        return membership_checks.check_memberships(session, app)

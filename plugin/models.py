@@ -1,8 +1,8 @@
 """The tables (design §3). Every schema change goes through an Alembic migration.
 
-Money is ``Numeric(18, 2)`` and ``Decimal`` in Python, never float. Times are stored as UTC
-and come back timezone-aware on every backend. Secrets (OAuth tokens) are stored only as
-ciphertext (see ``plugin.security``); columns holding them end in ``_encrypted``.
+Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
+ciphertext only (``plugin.security``). ``card_payment``: ``plugin.work.card_payment_model``.
+A membership's ``verified_at`` is when Xero's /connections last granted it.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ SQLModel.metadata.naming_convention = {
 }
 metadata: MetaData = SQLModel.metadata
 
-# Every table: SQLite never hands out a deleted row's id again (PostgreSQL never does anyway).
-NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+NEVER_REUSE_IDS: dict[str, Any] = {"sqlite_autoincrement": True}  # on SQLite too, every table
 
 
 def utcnow() -> datetime:
@@ -142,9 +141,7 @@ class EntryState(enum.StrEnum):
     POSTING = "posting"
     POSTED = "posted"
     FAILED = "failed"
-    # A held or failed entry the user posted in Xero themselves ("post it by hand"): final,
-    # never evaluated or posted again unless they take the mark back.
-    BY_HAND = "by_hand"
+    BY_HAND = "by_hand"  # posted in Xero by the user: final unless they take the mark back
 
 
 class BatchState(enum.StrEnum):
@@ -202,8 +199,7 @@ class Organisation(SQLModel, table=True):
     end_of_year_lock_date: date | None = None
     xero_token_encrypted: str | None = _text()
     xero_token_expires_at: datetime | None = _ts()
-    # Orgs authorised in one consent share one token set (one rotating refresh token): they
-    # carry the same group (the consent's authentication_event_id) and refresh together.
+    # Orgs of one consent share one token set: same group (its authentication_event_id).
     xero_token_group: str | None = Field(default=None, max_length=64, index=True)
     xero_scopes: str = Field(default="", max_length=1000)
     status: OrgStatus = _state(OrgStatus, OrgStatus.ACTIVE, 32, index=True)
@@ -229,6 +225,7 @@ class Membership(SQLModel, table=True):
     role: str = Field(default="admin", max_length=32)
     notify: bool = True
     created_at: datetime = _created()
+    verified_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class AmazonConnection(SQLModel, table=True):
@@ -345,7 +342,7 @@ class LedgerEntry(SQLModel, table=True):
     xero_document_id: str | None = Field(default=None, max_length=64)
     xero_reference: str | None = Field(default=None, max_length=255)
     batch_id: int | None = Field(default=None, foreign_key="posting_batch.id", ondelete="SET NULL")
-    # After posting: Pay by Invoice settlement (payment / allocation) and the PDF attachment.
+    # After posting: settlement (Pay by Invoice; card_payment: a card bill) and the PDF.
     bill_due_date: date | None = None  # from Amazon's payment details, for Pay by Invoice bills
     settlement_state: str | None = Field(default=None, max_length=16)
     xero_payment_id: str | None = Field(default=None, max_length=64)
@@ -397,4 +394,5 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] | None = _json(dict)
 
 
+from plugin.work import card_payment_model as _registers_card_payment  # noqa: E402, F401
 from plugin.work.settlement_table import SettlementStep  # noqa: E402,F401 (registers it)

@@ -48,6 +48,7 @@ from benchlib import finish_setup
 from benchlib import make_stack
 from benchlib import queue_import_and_post
 from benchlib import queues_idle
+from benchlib import resumed_jobs
 from benchlib import say
 from benchlib import split_housekeeping
 from benchlib import wait_for_workers
@@ -58,6 +59,8 @@ THAMES_ADMIN = "buyer-admin-uk@example.com"
 BATCH = 50
 XERO_MINUTE = 60
 TRANSLATE_COUNT = 10_000
+# The DE store's EUR purchases on the GBP cards: bills in EUR paid from the card account.
+FOREIGN_CURRENCY = "bill_paid_from_account"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -103,7 +106,9 @@ def translate_timing(count: int) -> tuple[float, float, Any]:
             "Contact": {"ContactID": contact},
         }
     )
-    mapping = mapping_file.load_mapping(thames_mapping(include_new_card=True), "benchmark")
+    mapping = mapping_file.load_mapping(
+        thames_mapping(include_new_card=True, foreign_currency=FOREIGN_CURRENCY), "benchmark"
+    )
     raw = generate_account(THAMES, seed=42, end=datetime.now(UTC), days=90, count=count)
     start = time.perf_counter()
     parsed = [parse_transaction(tx) for tx in raw]
@@ -127,6 +132,7 @@ def run(args: argparse.Namespace) -> int:
     from plugin.models import LedgerEntry
     from plugin.models import RunState
     from plugin.models import utcnow
+    from plugin.work.card_payment_model import CardPayment
     from tests.common.pipeline import thames_mapping
 
     n, speed = args.transactions, args.clock_speed
@@ -154,7 +160,9 @@ def run(args: argparse.Namespace) -> int:
             stack, "alice@example.com", THAMES_ORG, [(s, THAMES_ADMIN) for s in per_store]
         )
         org_id, tenant = int(org.id or 0), org.xero_tenant_id
-        finish_setup(stack, org_id, thames_mapping(include_new_card=True))
+        finish_setup(
+            stack, org_id, thames_mapping(include_new_card=True, foreign_currency=FOREIGN_CURRENCY)
+        )
         before = stack.sandbox.get("/_sandbox/xero/stats")
         stack.sandbox.post("/_sandbox/call-log", {"enabled": True})
         stack.start_workers(args.workers)
@@ -196,7 +204,12 @@ def run(args: argparse.Namespace) -> int:
                 .order_by(col(LedgerEntry.posted_at).desc())
                 .limit(1)
             ).first()
+            card_payments = Counter(
+                str(row.state)
+                for row in db.exec(select(CardPayment).where(CardPayment.organisation_id == org_id))
+            )
         failures, housekeeping = split_housekeeping(failed_jobs(stack))
+        resumed = resumed_jobs(stack)
         posted = {
             e.amazon_transaction_id: str(e.xero_document_id)
             for e in entries
@@ -263,6 +276,12 @@ def run(args: argparse.Namespace) -> int:
         f"limit {calls_log['tenant_minute_limit']}",
     )
     figure("duplicates in the sandbox", documents.duplicates)
+    figure(
+        "card-bill payments",
+        sum(card_payments.values()),
+        ", ".join(f"{k} {v}" for k, v in sorted(card_payments.items())) or "none",
+    )
+    figure("payments in the sandbox", documents.payments, f"{documents.paid_twice} paid twice")
     figure("documents the ledger does not know", documents.untracked)
     figure("posted entries missing from the sandbox", documents.missing)
     stuck = [e for e in not_posted if e.state not in (EntryState.HELD, EntryState.FAILED)]
@@ -272,7 +291,8 @@ def run(args: argparse.Namespace) -> int:
             e.reason for e in not_posted if (e.state, e.reason_code or "-") == (state, code)
         )
         say(f"  {count:6d}  {state:8s} {code}: {(sample or '')[:110]}")
-    figure("failed jobs", len(failures))
+    figure("failed jobs", len(failures), "unrecovered, the /healthz rule")
+    figure("resumed jobs", resumed, "killed, their work resumed by recovery: not failures")
     figure("failed housekeeping jobs", len(housekeeping), "jobs.recovery; see docs/performance.md")
     for failure in failures[:5]:
         say("  " + failure.replace("\n", " | ")[:300])
@@ -285,7 +305,7 @@ def run(args: argparse.Namespace) -> int:
             f"{args.translate_count / translate_s:,.0f}/s; parsing them took {parse_s:.2f} s; "
             f"{sum(r.count for r in summary.rows)} documents, {summary.held_count} held",
         )
-    ok = documents.duplicates == 0 and not failures and not stuck
+    ok = documents.duplicates == 0 and documents.paid_twice == 0 and not failures and not stuck
     say("result: " + ("OK" if ok else "FAILED (duplicates, failed jobs or entries left waiting)"))
     return 0 if ok else 1
 

@@ -40,6 +40,7 @@ from benchlib import make_stack
 from benchlib import percentile
 from benchlib import queue_import_and_post
 from benchlib import queues_idle
+from benchlib import resumed_jobs
 from benchlib import say
 from benchlib import split_housekeeping
 from benchlib import wait_for_workers
@@ -143,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         after = stack.sandbox.get("/_sandbox/xero/stats")
         calls_log = stack.sandbox.get("/_sandbox/call-log/summary")
         failures, housekeeping = split_housekeeping(failed_jobs(stack))
+        resumed = resumed_jobs(stack)
 
         per_org: dict[int, dict[str, Any]] = {}
         duplicates = untracked = missing = 0
@@ -229,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     figure("duplicates in the sandbox", duplicates)
     figure("documents the ledger does not know", untracked)
     figure("posted entries missing from the sandbox", missing)
-    figure("failed jobs", len(failures))
+    figure("failed jobs", len(failures), "unrecovered, the /healthz rule")
+    figure("resumed jobs", resumed, "killed, their work resumed by recovery: not failures")
     figure("failed housekeeping jobs", len(housekeeping), "jobs.recovery; see docs/performance.md")
     for failure in failures[:5]:
         say("  " + failure.replace("\n", " | ")[:300])

@@ -410,19 +410,27 @@ def _startup_done(stack: Stack) -> bool:
 
 
 def failed_jobs(stack: Stack) -> list[str]:
-    """Ids and error tails of failed jobs (a crash in a job is a benchmark failure)."""
-    from plugin.infra.queues import QUEUE_NAMES
-    from plugin.infra.queues import get_queue
+    """Ids and error tails of the failed jobs nobody recovered (a crash in a job is a benchmark
+    failure). A killed job whose work recovery resumed under a new id is not one: the same rule
+    as ``/healthz`` (``plugin.work.recovery.unrecovered``); ``resumed_jobs`` counts those."""
+    from plugin.work.recovery import failed_jobs as failed_registry_jobs
+    from plugin.work.recovery import unrecovered
 
     found = []
-    for name in QUEUE_NAMES:
-        queue = get_queue(name, stack.app)
-        registry = queue.failed_job_registry
-        for job_id in registry.get_job_ids():
-            job = queue.fetch_job(job_id)
-            tail = (job.latest_result().exc_string or "")[-300:] if job else ""
-            found.append(f"{job_id}: {tail}")
+    for job in failed_registry_jobs(stack.app):
+        if not unrecovered(job):
+            continue
+        result = job.latest_result()
+        tail = ((result.exc_string if result else "") or "")[-300:]
+        found.append(f"{job.id}: {tail}")
     return found
+
+
+def resumed_jobs(stack: Stack) -> int:
+    """How many failed jobs' work recovery resumed (killed workers; not failures)."""
+    from plugin.work.recovery import failed_job_counts
+
+    return failed_job_counts(stack.app)["resumed"]
 
 
 def split_housekeeping(failures: list[str]) -> tuple[list[str], list[str]]:
@@ -472,6 +480,8 @@ class DocumentCheck:
     untracked: int = 0  # documents the ledger does not know (posted by nobody we know)
     missing: int = 0  # posted entries whose document is not in the sandbox
     by_endpoint: Counter[str] = field(default_factory=Counter)
+    payments: int = 0  # live payments (Pay by Invoice settlements and card-bill payments)
+    paid_twice: int = 0  # bills or credit notes with more than one live payment
 
 
 def check_documents(
@@ -495,6 +505,14 @@ def check_documents(
             else:
                 per_transaction[transaction] += 1
     check.duplicates = sum(count - 1 for count in per_transaction.values() if count > 1)
+    per_document: Counter[str] = Counter()
+    for payment in body.get("Payments", []):
+        if payment.get("Status") == "DELETED":
+            continue
+        check.payments += 1
+        target = payment.get("Invoice") or payment.get("CreditNote") or {}
+        per_document[str(target.get("InvoiceID") or target.get("CreditNoteID"))] += 1
+    check.paid_twice = sum(1 for count in per_document.values() if count > 1)
     check.missing = sum(1 for xero_id in posted.values() if xero_id.lower() not in seen_ids)
     return check
 

@@ -7,6 +7,7 @@ the views find the member's organisation with ``current_organisation()``.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint
@@ -20,8 +21,10 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from plugin.db import get_session
+from plugin.models import AuditEvent
 from plugin.models import Membership
 from plugin.models import Organisation
+from plugin.models import utcnow
 
 
 def member_organisation(session: Session, user_id: int, org_id: int) -> Organisation | None:
@@ -83,3 +86,26 @@ def user_organisations(session: Session, user_id: int) -> list[Organisation]:
         .order_by(Organisation.name)
     )
     return list(session.exec(statement))
+
+
+REMOVED_SHOWN_DAYS = 30
+
+
+def removed_memberships(session: Session, user_id: int) -> list[tuple[str, str]]:
+    """(organisation name, date) of the user's memberships dropped in the last 30 days because
+    their Xero connections no longer granted them (at a sign-in or in the daily check)."""
+    statement = (
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "membership_dropped",
+            AuditEvent.actor == f"user:{user_id}",
+            AuditEvent.at >= utcnow() - timedelta(days=REMOVED_SHOWN_DAYS),
+        )
+        .order_by(AuditEvent.at)  # type: ignore[arg-type]
+    )
+    removed = []
+    for event in session.exec(statement):
+        detail = event.detail or {}
+        name = str(detail.get("organisation") or f"organisation {event.organisation_id}")
+        removed.append((name, event.at.strftime("%-d %B %Y")))
+    return removed

@@ -82,13 +82,13 @@ def design_shape(result: dict[str, Any]) -> dict[str, Any]:
     """Return ``mapping.preview.preview``'s result with exactly design.md §7's keys.
 
     ``preview`` also gives each held entry its machine ``code``; the command's output is a stable
-    interface, so it carries only what §7 promises.
+    interface, so it carries only what §7 promises, plus one addition: a card bill (a purchase in
+    another currency than its base-currency card account) carries its ``payment`` intent, the
+    payment of the bill from the card account that follows it.
     """
+    keys = ("endpoint", "amazon_transaction_id", "body", "payment")
     return {
-        "documents": [
-            {key: d[key] for key in ("endpoint", "amazon_transaction_id", "body")}
-            for d in result["documents"]
-        ],
+        "documents": [{key: d[key] for key in keys if key in d} for d in result["documents"]],
         "held": [
             {key: h[key] for key in ("amazon_transaction_id", "reason")} for h in result["held"]
         ],

@@ -78,6 +78,28 @@ def reference_of(endpoint: str, body: dict[str, Any]) -> str:
     return str(body.get("CreditNoteNumber", ""))
 
 
+CARD_PAYMENT = "card_payment"  # a card bill or credit note waiting for its payment
+
+
+def card_payment_intents(members: list[tuple[LedgerEntry, posting.Document]]) -> dict[str, Any]:
+    """``{"card_payments": {transaction id: intent}}`` for the members that need a payment after
+    posting (``posting.card_bills``); recorded with the batch, before the call."""
+    intents = {
+        document.amazon_transaction_id: document.payment.as_json()
+        for _, document in members
+        if document.payment is not None
+    }
+    return {"card_payments": intents} if intents else {}
+
+
+def settlement_after_posting(batch: PostingBatch, entry: LedgerEntry) -> str | None:
+    """What a just-posted document waits for: its card payment (``plugin.work.card_bill_payments``)
+    when the batch recorded one, a Pay by Invoice settlement for any other bill, else nothing."""
+    if entry.amazon_transaction_id in ((batch.request_summary or {}).get("card_payments") or {}):
+        return CARD_PAYMENT
+    return "awaiting_payment" if batch.endpoint == "Invoices" else None
+
+
 def open_batch(
     session: Session,
     org_id: int,
@@ -94,6 +116,7 @@ def open_batch(
         request_summary={
             "bodies": [document.body for _, document in members],
             "transaction_ids": [document.amazon_transaction_id for _, document in members],
+            **card_payment_intents(members),
         },
     )
     session.add(batch)
@@ -215,8 +238,7 @@ def _record_results(
             entry.xero_reference = reference_of(batch.endpoint, body)[:255]
             entry.posted_at = now
             entry.reason_code = entry.reason = None
-            if batch.endpoint == "Invoices":
-                entry.settlement_state = "awaiting_payment"
+            entry.settlement_state = settlement_after_posting(batch, entry)
             posted += 1
         else:
             entry.state = EntryState.FAILED

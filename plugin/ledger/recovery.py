@@ -21,6 +21,7 @@ from plugin.ledger.batches import batch_members
 from plugin.ledger.batches import reference_of
 from plugin.ledger.batches import release_batch
 from plugin.ledger.batches import send_batch
+from plugin.ledger.batches import settlement_after_posting
 from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -82,8 +83,7 @@ def _resolve_by_lookup(
             entry.xero_document_id = xero_id
             entry.xero_reference = reference_of(batch.endpoint, body)[:255]
             entry.posted_at = now
-            if batch.endpoint == "Invoices":
-                entry.settlement_state = "awaiting_payment"
+            entry.settlement_state = settlement_after_posting(batch, entry)
         else:
             entry.state = EntryState.READY  # never reached Xero: post it again
             entry.batch_id = None

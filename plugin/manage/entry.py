@@ -1,4 +1,6 @@
-"""A ledger entry in plain words, for its page: state, reason, Xero document, amounts, lines."""
+"""A ledger entry in plain words, for its page: state, reason, Xero document, amounts, lines,
+and for a card bill (a foreign-currency purchase on a base-currency card) its payment from the
+card account with the rate Xero used."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from plugin.models import LedgerEntry
 from plugin.models import PaymentMethod
 from plugin.posting import money_text
 from plugin.posting import percent_text
+from plugin.work.card_payment_model import CardPayment
+from plugin.work.card_payment_model import CardPaymentState
 
 STATES: Final = {
     EntryState.FETCHED: ("Imported", "Imported from Amazon Business; not checked yet."),
@@ -47,6 +51,50 @@ class LineView:
     rate: str
 
 
+PAYMENT_STATES: Final = {
+    CardPaymentState.PENDING: "Not sent to Xero yet",
+    CardPaymentState.SENT: "Sent to Xero; waiting for its answer (checked on the next run)",
+    CardPaymentState.PAID: "Paid",
+    CardPaymentState.REFUSED: "Refused by Xero",
+}
+
+
+@dataclass(frozen=True)
+class CardPaymentView:
+    """A card bill's payment from the card account (or a card credit note's refund to it)."""
+
+    what: str
+    state: str
+    account: str
+    date: str
+    amount: str
+    rate: str | None
+    bank_amount: str | None
+    payment_id: str | None
+    reason: str | None
+
+
+def card_payment_view(row: CardPayment) -> CardPaymentView:
+    """The payment as the entry page shows it: ``rate`` in Xero's terms (1 base = x foreign)."""
+    account = row.account or {}
+    rate = bank = None
+    if row.currency_rate is not None:
+        rate = f"1 {row.account_currency} = {row.currency_rate.normalize():f} {row.currency}"
+    if row.bank_amount is not None:
+        bank = f"{row.account_currency} {money_text(row.bank_amount)}"
+    return CardPaymentView(
+        what="Paid from the card account" if row.target == "Invoices" else "Refunded to the card",
+        state=PAYMENT_STATES.get(CardPaymentState(row.state), str(row.state)),
+        account=str(account.get("Code") or account.get("AccountID") or ""),
+        date=row.payment_date.isoformat(),
+        amount=f"{row.currency} {money_text(row.amount)}",
+        rate=rate,
+        bank_amount=bank,
+        payment_id=row.xero_payment_id,
+        reason=row.reason,
+    )
+
+
 @dataclass(frozen=True)
 class EntryView:
     """Everything the entry page shows."""
@@ -70,6 +118,7 @@ class EntryView:
     posted_at: str | None
     lines: tuple[LineView, ...]
     unreadable: str | None
+    card_payment: CardPaymentView | None = None
 
 
 def _money(value: object) -> str:
@@ -101,8 +150,10 @@ def _line(item: TransactionLineItem) -> LineView:
     )
 
 
-def describe(entry: LedgerEntry, method: PaymentMethod | None) -> EntryView:
-    """Return the entry as its page shows it."""
+def describe(
+    entry: LedgerEntry, method: PaymentMethod | None, payment: CardPayment | None = None
+) -> EntryView:
+    """Return the entry as its page shows it (``payment``: its card-bill payment, if any)."""
     transaction = parsed(entry)
     lines: tuple[LineView, ...] = ()
     unreadable = None
@@ -131,4 +182,5 @@ def describe(entry: LedgerEntry, method: PaymentMethod | None) -> EntryView:
         posted_at=entry.posted_at.strftime("%Y-%m-%d %H:%M UTC") if entry.posted_at else None,
         lines=lines,
         unreadable=unreadable,
+        card_payment=card_payment_view(payment) if payment is not None else None,
     )

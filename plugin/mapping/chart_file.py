@@ -85,11 +85,12 @@ OptionalDate = Annotated[date | None, PlainValidator(optional(_date))]
 
 
 class OrganisationEntry(FileModel):
-    """``Organisation``: the base currency and the lock dates."""
+    """``Organisation``: the base currency, the lock dates and the time zone (Windows-style)."""
 
     base_currency: Currency = Field(alias="BaseCurrency")
     period_lock_date: OptionalDate = Field(default=None, alias="PeriodLockDate")
     end_of_year_lock_date: OptionalDate = Field(default=None, alias="EndOfYearLockDate")
+    timezone: OptionalText = Field(default=None, alias="Timezone")
 
 
 class ContactEntry(FileModel):
@@ -174,6 +175,7 @@ class ChartFile(FileModel):
             contact_id=None if self.contact is None else self.contact.contact_id,
             period_lock_date=self.organisation.period_lock_date,
             end_of_year_lock_date=self.organisation.end_of_year_lock_date,
+            timezone=self.organisation.timezone,
         )
 
 

@@ -24,6 +24,8 @@ from plugin.mapping.accounts import pick_one_of
 from plugin.mapping.files import MAX_BILL_DUE_DAYS
 from plugin.mapping.json_files import MAX_ACCOUNT_CODE
 from plugin.posting import EXPENSE_RULE_FIELDS
+from plugin.posting import FOREIGN_CURRENCY_OPTIONS
+from plugin.posting import HOLD
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import TREATMENTS
 from plugin.posting import UNRECLAIMABLE_TAX_OPTIONS
@@ -152,6 +154,15 @@ def _payment_method_storable(
                 "duplicate",
             )
         seen.setdefault(pm.key, i)
+        if pm.foreign_currency not in FOREIGN_CURRENCY_OPTIONS or (
+            pm.foreign_currency != HOLD and pm.treatment != "spend_money"
+        ):
+            yield MappingProblem(
+                f"{path}.foreign_currency",
+                f"is {pm.foreign_currency!r}; pick 'hold' or, for spend_money only, "
+                "'bill_paid_from_account'.",
+                "invalid",
+            )
         yield _too_long(pm.instrument_type, MAX_INSTRUMENT_TYPE, f"{path}.type")
         yield _too_long(pm.last4, MAX_LAST4, f"{path}.last4")
         yield _too_long(pm.key, MAX_KEY, path)

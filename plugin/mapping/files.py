@@ -14,6 +14,10 @@ Decisions:
   entries with the same key, or two tax rates equal as numbers (``"0.2"`` / ``"0.20"``), are
   errors. ``spend_money`` entries need ``account_code``; ``bill`` entries may carry
   ``payment_account_code`` (needed later, to pay the bill) and no ``account_code``.
+- ``foreign_currency`` (optional, ``spend_money`` entries only): ``"hold"`` (the default, left
+  out of exports) or ``"bill_paid_from_account"``: what a purchase in another currency than the
+  account's becomes (``posting.card_bills``: a bill in the purchase's currency paid from the
+  account at Xero's rate). A ``bill`` entry naming it is an error: it would mean nothing.
 - Tax rates are strings as Amazon writes them (``"0.20"``); numbers are refused so no float
   rounding creeps into a comparison.
 """
@@ -45,6 +49,8 @@ from plugin.mapping.json_files import read_model
 from plugin.mapping.json_files import show
 from plugin.mapping.json_files import text
 from plugin.posting import EXPENSE_RULE_FIELDS
+from plugin.posting import FOREIGN_CURRENCY_OPTIONS
+from plugin.posting import HOLD
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import TREATMENTS
 from plugin.posting import UNRECLAIMABLE_TAX_OPTIONS
@@ -129,6 +135,14 @@ class PaymentMethodEntry(FileModel, extra="forbid"):
     treatment: Annotated[str, choice(TREATMENTS)]
     account_code: OptionalCode = Field(default=None, validate_default=True)
     payment_account_code: OptionalCode = None
+    foreign_currency: Annotated[str, choice(FOREIGN_CURRENCY_OPTIONS, null_is_missing=False)] = HOLD
+
+    @field_validator("foreign_currency", mode="after")
+    @classmethod
+    def _foreign_currency_for_spend_money(cls, value: str, info: ValidationInfo) -> str:
+        if value != HOLD and info.data.get("treatment") != "spend_money":
+            raise problem("is only for spend_money payment methods (a bill is in its currency)")
+        return value
 
     @field_validator("account_code", mode="after")
     @classmethod
@@ -145,6 +159,7 @@ class PaymentMethodEntry(FileModel, extra="forbid"):
             treatment=self.treatment,
             account_code=self.account_code,
             payment_account_code=self.payment_account_code,
+            foreign_currency=self.foreign_currency,
         )
 
 
@@ -283,6 +298,8 @@ def _dump_payment_method(pm: PaymentMethodMapping) -> dict[str, Any]:
         entry["account_code"] = pm.account_code
     if pm.payment_account_code is not None:
         entry["payment_account_code"] = pm.payment_account_code
+    if pm.foreign_currency != HOLD:
+        entry["foreign_currency"] = pm.foreign_currency
     return entry
 
 

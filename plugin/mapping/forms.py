@@ -36,6 +36,7 @@ from plugin.mapping.checks import LINE_TYPE_NAMES
 from plugin.mapping.checks import rate_key
 from plugin.models import PaymentMethod
 from plugin.posting import EXPENSE_RULE_FIELDS
+from plugin.posting import HOLD
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import UNRECLAIMABLE_TAX_OPTIONS
 from plugin.posting import ExpenseRule
@@ -45,7 +46,7 @@ from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
 
 SECTIONS: Final = ("payment-methods", "expenses", "taxes", "line-types")
-METHOD_PARTS: Final = ("treatment", "account", "payment_account")
+METHOD_PARTS: Final = ("treatment", "account", "payment_account", "foreign_currency")
 RULE_PARTS: Final = ("field", "key", "value", "account")
 NO_FILE: Final = "Choose a mapping file (.json) exported from this app."
 
@@ -165,12 +166,14 @@ class PaymentMethodsForm(SectionForm):
         account = self.text(method_field(row.id, "account")) if spend else None
         bill = treatment == "bill"
         paid_from = self.text(method_field(row.id, "payment_account")) if bill else None
+        foreign = self.text(method_field(row.id, "foreign_currency")) if spend else None
         return PaymentMethodMapping(
             instrument_type=row.instrument_type,
             last4=row.last4 or None,
             treatment=treatment,
             account_code=account,
             payment_account_code=paid_from,
+            foreign_currency=foreign or HOLD,
         )
 
     def read(self, stored: Mapping) -> SectionPost:

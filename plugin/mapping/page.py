@@ -155,6 +155,7 @@ class MethodRow:
     suggested_treatment: str
     bank_groups: list[OptionGroup]
     payable_groups: list[OptionGroup]
+    foreign_currency: str = "hold"
 
 
 @dataclass(frozen=True)
@@ -249,6 +250,7 @@ def _method_rows(inputs: MappingInputs, display: Suggestions) -> list[MethodRow]
                 payable_groups=with_current(
                     payable, entry.payment_account_code if entry else None, "cannot pay bills"
                 ),
+                foreign_currency=entry.foreign_currency if entry else "hold",
             )
         )
     return rows

@@ -20,6 +20,7 @@ from plugin.mapping.files import MappingFileError
 from plugin.mapping.files import load_mapping
 from plugin.mapping.json_files import InputFileError
 from plugin.mapping.json_files import decoded
+from plugin.posting import Document
 from plugin.posting import PostingContext
 from plugin.posting import translate_all
 
@@ -44,6 +45,19 @@ def load_transactions_file(data: object, source: str) -> tuple[Transaction | Par
     return page.in_order
 
 
+def _document(document: Document) -> dict[str, Any]:
+    """One document of the output; a card bill also carries the payment that follows it
+    (``payment``: ``PaymentIntent.as_json``, sent once Xero has given the bill its id)."""
+    shown: dict[str, Any] = {
+        "endpoint": document.endpoint,
+        "amazon_transaction_id": document.amazon_transaction_id,
+        "body": document.body,
+    }
+    if document.payment is not None:
+        shown["payment"] = document.payment.as_json()
+    return shown
+
+
 def preview(
     tx_json: object,
     map_json: object,
@@ -57,7 +71,9 @@ def preview(
     """Return what posting would send (design.md §7 output); raise ``InputFileError`` if malformed.
 
     Every input transaction appears exactly once, in ``documents`` or in ``held`` (with its
-    ``code`` as well as the ``reason``), each list in input order.
+    ``code`` as well as the ``reason``), each list in input order. A card bill (a purchase in
+    another currency than its base-currency card account, mapped ``bill_paid_from_account``)
+    carries its ``payment`` intent too.
     """
     transactions = load_transactions_file(
         decoded(tx_json, tx_source, TransactionsFileError), tx_source
@@ -66,14 +82,7 @@ def preview(
     chart = load_chart(decoded(chart_json, chart_source, ChartFileError), chart_source)
     plan = translate_all(transactions, mapping, chart, context)
     return {
-        "documents": [
-            {
-                "endpoint": d.endpoint,
-                "amazon_transaction_id": d.amazon_transaction_id,
-                "body": d.body,
-            }
-            for d in plan.documents
-        ],
+        "documents": [_document(d) for d in plan.documents],
         "held": [
             {"amazon_transaction_id": h.amazon_transaction_id, "reason": h.reason, "code": h.code}
             for h in plan.held

@@ -18,7 +18,13 @@ Where each part lives (no schema of its own: ``PaymentMethod`` and ``Mapping`` r
   ``line_type``             shipping/gift_wrap/regulatory_fee/discount/tax  account code (or
                                                                             ``same_as_item``)
   ``setting``               ``unreclaimable_tax``, ``bill_due_days``        the setting's text
+  ``foreign_currency``      the payment method's key                        its choice, when
+                                                                            not ``hold``
   ========================  ==============================================  ===================
+
+  The foreign-currency choice of a payment method is a ``Mapping`` row rather than a
+  ``PaymentMethod`` column: the rows are kind/key/value already, so it needs no schema change,
+  and an unmapped payment method loses it with its other rows when the mapping is saved.
 
   Rows of other kinds are left alone (not ours). A row of one of these kinds that cannot be read
   raises ``MappingStoreError``: posting with part of a mapping silently dropped could post to the
@@ -39,6 +45,8 @@ from plugin.mapping.checks import expense_rule_key
 from plugin.mapping.checks import rate_key
 from plugin.models import Mapping as MappingRow
 from plugin.models import PaymentMethod
+from plugin.posting import FOREIGN_CURRENCY_OPTIONS
+from plugin.posting import HOLD
 from plugin.posting import SAME_AS_ITEM
 from plugin.posting import ExpenseRule
 from plugin.posting import LineTypeAccounts
@@ -55,7 +63,14 @@ __all__ = [
     "mapping_rows",
 ]
 
-MANAGED_KINDS: Final = ("expense_default", "expense_rule", "tax", "line_type", "setting")
+MANAGED_KINDS: Final = (
+    "expense_default",
+    "expense_rule",
+    "tax",
+    "line_type",
+    "setting",
+    "foreign_currency",
+)
 SETTING_KEYS: Final = ("unreclaimable_tax", "bill_due_days")
 
 RowKey = tuple[str, str]
@@ -81,6 +96,9 @@ def mapping_rows(mapping: Mapping) -> dict[RowKey, tuple[str, int]]:
             rows[("line_type", name)] = (value, 0)
     rows[("setting", "unreclaimable_tax")] = (mapping.unreclaimable_tax, 0)
     rows[("setting", "bill_due_days")] = (str(mapping.bill_due_days), 0)
+    for pm in mapping.payment_methods:
+        if pm.foreign_currency != HOLD:
+            rows[("foreign_currency", pm.key)] = (pm.foreign_currency, 0)
     return rows
 
 
@@ -150,6 +168,11 @@ def mapping_from_rows(
     for kind_rows in by_kind.values():
         kind_rows.sort(key=lambda r: (r.position, r.id or 0))
     defaults = by_kind["expense_default"]
+    foreign: dict[str, str] = {}
+    for row in by_kind["foreign_currency"]:
+        if row.value not in FOREIGN_CURRENCY_OPTIONS:
+            raise _row_error(row, "is not a foreign-currency choice we know")
+        foreign[row.key] = row.value
     return Mapping(
         payment_methods=tuple(
             PaymentMethodMapping(
@@ -158,6 +181,7 @@ def mapping_from_rows(
                 treatment=pm.treatment,
                 account_code=pm.account_code,
                 payment_account_code=pm.payment_account_code,
+                foreign_currency=foreign.get(pm.key, HOLD),
             )
             for pm in payment_methods
             if pm.treatment

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -32,6 +33,7 @@ from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import User
+from plugin.models import utcnow
 from plugin.notify.mail import compose
 from plugin.notify.mail import send_message
 
@@ -179,12 +181,26 @@ def last_digest(session: Session, org_id: int) -> AuditEvent | None:
     ).first()
 
 
-def recipients(session: Session, org_id: int) -> list[User]:
-    """Members of the organisation who want the digest and have an email address."""
+MEMBERSHIP_TRUSTED_DAYS = 14
+
+
+def recipients(session: Session, org_id: int, now: datetime | None = None) -> list[User]:
+    """Members of the organisation who want the digest, have an email address, and whose
+    membership Xero granted within the last ``MEMBERSHIP_TRUSTED_DAYS`` days.
+
+    A membership is re-verified at each sign-in and, for users whose Xero token the app holds,
+    by the daily membership check. A member the app cannot check (no token of theirs, not
+    signed in for two weeks) may have lost their access in Xero: they get no digest until they
+    sign in again (issue 18 point 2)."""
+    cutoff = (now or utcnow()) - timedelta(days=MEMBERSHIP_TRUSTED_DAYS)
     users = session.exec(
         select(User)
         .join(Membership, Membership.user_id == User.id)  # type: ignore[arg-type]
-        .where(Membership.organisation_id == org_id, Membership.notify == True)  # noqa: E712
+        .where(
+            Membership.organisation_id == org_id,
+            Membership.notify == True,  # noqa: E712
+            col(Membership.verified_at) >= cutoff,
+        )
         .order_by(col(User.id))
     )
     return [user for user in users if user.email]

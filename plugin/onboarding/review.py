@@ -187,6 +187,8 @@ def mapping_summary(
             lines.append(SummaryLine("Payment methods", method.label, to))
         else:
             to = f"{TREATMENT_LABELS['spend_money']} on {_account(chart, entry.account_code)}"
+            if entry.foreign_currency == posting.BILL_PAID_FROM_ACCOUNT:
+                to += "; other currencies as bills paid from it"
             lines.append(SummaryLine("Payment methods", method.label, to))
     lines.append(
         SummaryLine(

@@ -5,7 +5,9 @@ PURE: no database, no HTTP, no clock, no Flask; importing it loads none of them.
 element exactly as sent to Xero) or a ``Held`` with a stable ``code`` and a reason a bookkeeper can
 act on; ``translate_all`` never raises and returns every input exactly once. The rules are
 design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mapping, chart,
-context), ``checks``, ``accounts``, ``tax``, ``lines``, ``bodies`` (Xero JSON), ``translation``,
+context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``lines``, ``bodies``
+(Xero JSON), ``card_bills``
+(foreign-currency purchases on a base-currency card), ``translation``,
 ``results`` (documents, held codes, plans) and ``amounts``.
 """
 
@@ -31,6 +33,9 @@ from plugin.posting.bodies import document_url as document_url
 from plugin.posting.bodies import json_amount as json_amount
 from plugin.posting.bodies import line_body as line_body
 from plugin.posting.bodies import with_transaction_id as with_transaction_id
+from plugin.posting.card_bills import CHOICE_LABEL as CHOICE_LABEL
+from plugin.posting.card_bills import card_bill_needed as card_bill_needed
+from plugin.posting.card_bills import payment_body as payment_body
 from plugin.posting.checks import check_amount_precision as check_amount_precision
 from plugin.posting.checks import check_amounts_add_up as check_amounts_add_up
 from plugin.posting.checks import check_bank_account_currency as check_bank_account_currency
@@ -45,7 +50,10 @@ from plugin.posting.checks import posting_date as posting_date
 from plugin.posting.checks import require_contact as require_contact
 from plugin.posting.checks import sign_factor as sign_factor
 from plugin.posting.checks import transaction_currency as transaction_currency
+from plugin.posting.inputs import BILL_PAID_FROM_ACCOUNT as BILL_PAID_FROM_ACCOUNT
 from plugin.posting.inputs import EXPENSE_RULE_FIELDS as EXPENSE_RULE_FIELDS
+from plugin.posting.inputs import FOREIGN_CURRENCY_OPTIONS as FOREIGN_CURRENCY_OPTIONS
+from plugin.posting.inputs import HOLD as HOLD
 from plugin.posting.inputs import SAME_AS_ITEM as SAME_AS_ITEM
 from plugin.posting.inputs import TREATMENTS as TREATMENTS
 from plugin.posting.inputs import UNRECLAIMABLE_TAX_OPTIONS as UNRECLAIMABLE_TAX_OPTIONS
@@ -78,18 +86,22 @@ from plugin.posting.results import DocumentKind as DocumentKind
 from plugin.posting.results import Endpoint as Endpoint
 from plugin.posting.results import Held as Held
 from plugin.posting.results import InvariantViolation as InvariantViolation
+from plugin.posting.results import PaymentIntent as PaymentIntent
 from plugin.posting.results import Plan as Plan
 from plugin.posting.results import Summary as Summary
 from plugin.posting.results import SummaryRow as SummaryRow
 from plugin.posting.results import Unpostable as Unpostable
 from plugin.posting.results import summarise as summarise
+from plugin.posting.rounding import TaxDifference as TaxDifference
+from plugin.posting.rounding import settling_amount as settling_amount
 from plugin.posting.tax import NO_TAX as NO_TAX
 from plugin.posting.tax import TaxTreatment as TaxTreatment
-from plugin.posting.tax import allocate as allocate
-from plugin.posting.tax import check_tax_amount as check_tax_amount
+from plugin.posting.tax import fee_is_taxed as fee_is_taxed
 from plugin.posting.tax import mapped_tax_rate as mapped_tax_rate
 from plugin.posting.tax import no_tax_type as no_tax_type
+from plugin.posting.tax import rounding_allowance as rounding_allowance
 from plugin.posting.tax import tax_treatment_for as tax_treatment_for
+from plugin.posting.tax import xero_line_tax as xero_line_tax
 from plugin.posting.translation import charge_line_index as charge_line_index
 from plugin.posting.translation import parse_failure_held as parse_failure_held
 from plugin.posting.translation import translate as translate

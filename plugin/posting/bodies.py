@@ -44,12 +44,29 @@ def line_body(line: Line) -> LineItemBody:
     }
 
 
+def transaction_tag(transaction_id: str) -> str:
+    """What the first line of a bill or credit note ends with: recovery looks for it there."""
+    return f"[Amazon transaction {transaction_id}]"
+
+
+def tagged_description(text: str, transaction_id: str, limit: int = MAX_DESCRIPTION) -> str:
+    """``text`` then the transaction tag, within ``limit`` characters: the text is cut (ending
+    with "…"), never the tag, so a 4,400-character product title keeps the id that recovery
+    looks the document up by."""
+    tag = transaction_tag(transaction_id)
+    if len(text) + 1 + len(tag) <= limit:
+        return f"{text} {tag}"
+    room = limit - len(tag) - 2  # "…" and the space
+    if room <= 0:
+        return tag[:limit]
+    return f"{text[:room]}… {tag}"
+
+
 def with_transaction_id(lines: list[Line], transaction_id: str) -> list[Line]:
-    """Append the Amazon transaction id to the first line's description (bills, credit notes)."""
+    """Append the Amazon transaction id to the first line's description (bills, credit notes),
+    cutting the description rather than the id (``tagged_description``)."""
     first = lines[0]
-    tagged = replace(
-        first, description=f"{first.description} [Amazon transaction {transaction_id}]"
-    )
+    tagged = replace(first, description=tagged_description(first.description, transaction_id))
     return [tagged, *lines[1:]]
 
 
@@ -57,7 +74,8 @@ def bank_reference(transaction: Transaction) -> str:
     """``"<orderId> [<orderId> ...] <transactionId>"``, at most 255 characters.
 
     The distinct order ids then the transaction id, space separated; when too long, order ids are
-    dropped from the end (with "+N more") before the transaction id is cut.
+    dropped from the end (with "+N more"); the transaction id is never cut (Amazon's ids are far
+    shorter than 255 characters; only an absurd one is cut, to the limit Xero takes).
     """
     order_ids = list(dict.fromkeys(i.order_id for i in transaction.line_items if i.order_id))
     tail = transaction.transaction_id

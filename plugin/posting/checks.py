@@ -14,6 +14,7 @@ from plugin.posting.amounts import MAX_AMOUNT
 from plugin.posting.amounts import ZERO
 from plugin.posting.amounts import components_of
 from plugin.posting.amounts import money_text
+from plugin.posting.dates import xero_zone
 from plugin.posting.inputs import Account
 from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
@@ -50,11 +51,15 @@ def transaction_currency(transaction: Transaction) -> str:
     return transaction.amount.currency_code
 
 
-def posting_date(transaction: Transaction, context: PostingContext) -> date:
-    """Return the document date: ``transactionDate`` in the org's zone (else as sent).
+def posting_date(
+    transaction: Transaction, context: PostingContext, chart: Chart | None = None
+) -> date:
+    """Return the document date: ``transactionDate`` as a calendar date in the org's zone.
 
-    The zone is ``PostingContext.timezone`` when given; otherwise the date is as Amazon wrote it
-    (normally UTC).
+    The zone is ``PostingContext.timezone`` when given, else the chart's ``Timezone`` (Xero's
+    Windows-style name, ``plugin.posting.dates.xero_zone``); with neither, the date is as Amazon
+    wrote it (UTC). Xero's dates are the org's own: 23:30 UTC on 30 June is 1 July in London, so
+    the lock-date check and the due date, which start from this date, are the org's too.
     """
     moment = transaction.transaction_date
     if moment is None:
@@ -63,8 +68,9 @@ def posting_date(transaction: Transaction, context: PostingContext) -> date:
             "Amazon sent this transaction without a transactionDate. Re-import it; if it "
             "persists, post it by hand.",
         )
-    if context.timezone is not None:
-        moment = moment.astimezone(context.timezone)
+    zone = context.timezone or (xero_zone(chart.timezone) if chart is not None else None)
+    if zone is not None:
+        moment = moment.astimezone(zone)
     return moment.date()
 
 
@@ -196,14 +202,26 @@ def require_contact(chart: Chart) -> str:
 
 
 def check_currency_enabled(currency: str, chart: Chart) -> None:
-    """Hold when the org has not enabled ``currency``."""
-    if currency not in chart.enabled_currencies:
-        raise Unpostable(
-            "currency_not_enabled",
-            f"This purchase is in {currency}, which is not enabled in the Xero organisation "
-            f"(base currency {chart.base_currency}). Add {currency} under Settings > Currencies "
-            "in Xero, or post it by hand.",
+    """Hold when the org has not enabled ``currency``, saying what to change in Xero.
+
+    An org with only its base currency has no multi-currency (or has added no currency yet):
+    Xero then refuses any document in another currency, bill or spend money alike.
+    """
+    if currency in chart.enabled_currencies:
+        return
+    if chart.enabled_currencies == {chart.base_currency}:
+        fix = (
+            f"Turn on multi-currency in Xero (a plan that includes it) and add {currency} under "
+            "Settings > Currencies"
         )
+    else:
+        fix = f"Add {currency} under Settings > Currencies in Xero"
+    raise Unpostable(
+        "currency_not_enabled",
+        f"This purchase is in {currency}, which is not enabled in the Xero organisation "
+        f"(base currency {chart.base_currency}). {fix}; it is posted by itself once it is "
+        "(or post it by hand).",
+    )
 
 
 def check_bank_account_currency(account: Account, currency: str, chart: Chart) -> None:

@@ -20,6 +20,11 @@ from plugin.posting.amounts import HUNDRED
 SAME_AS_ITEM: Final = "same_as_item"
 TREATMENTS: Final = ("spend_money", "bill")
 UNRECLAIMABLE_TAX_OPTIONS: Final = ("separate_line", "fold_into_item")
+HOLD: Final = "hold"
+BILL_PAID_FROM_ACCOUNT: Final = "bill_paid_from_account"
+FOREIGN_CURRENCY_OPTIONS: Final = (HOLD, BILL_PAID_FROM_ACCOUNT)
+"""What a ``spend_money`` payment method does with a purchase in another currency than its
+account's (``PaymentMethodMapping.foreign_currency``); see ``posting.card_bills``."""
 EXPENSE_RULE_FIELDS: Final = (
     "business_order_info",
     "unspsc_prefix",
@@ -30,13 +35,20 @@ EXPENSE_RULE_FIELDS: Final = (
 
 @dataclass(frozen=True)
 class PaymentMethodMapping:
-    """How one payment method (``type`` + ``last4``) is posted."""
+    """How one payment method (``type`` + ``last4``) is posted.
+
+    ``foreign_currency`` (``spend_money`` only): ``hold`` (the default) holds a purchase in
+    another currency than the account's, since Xero records spend money only in the account's
+    currency; ``bill_paid_from_account`` posts it as a bill in the purchase's currency paid at
+    once from the account (``posting.card_bills``).
+    """
 
     instrument_type: str
     last4: str | None
     treatment: str
     account_code: str | None = None
     payment_account_code: str | None = None
+    foreign_currency: str = HOLD
 
     @property
     def key(self) -> str:
@@ -135,7 +147,8 @@ class TaxRate:
 
 @dataclass(frozen=True)
 class Chart:
-    """The org as Xero describes it: currency, lock dates, accounts, tax rates, the contact."""
+    """The org as Xero describes it: currency, lock dates, time zone, accounts, tax rates, the
+    contact."""
 
     base_currency: str
     accounts: tuple[Account, ...] = ()
@@ -144,6 +157,7 @@ class Chart:
     contact_id: str | None = None
     period_lock_date: date | None = None
     end_of_year_lock_date: date | None = None
+    timezone: str | None = None  # Xero's ``Organisation.Timezone`` (Windows-style name)
 
     @property
     def enabled_currencies(self) -> frozenset[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionLineItem
@@ -21,11 +22,14 @@ from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
 from plugin.posting.inputs import PostingContext
 from plugin.posting.results import InvariantViolation
+from plugin.posting.rounding import TaxDifference
+from plugin.posting.rounding import add_difference
+from plugin.posting.rounding import settle
 from plugin.posting.tax import NO_TAX
-from plugin.posting.tax import allocate
-from plugin.posting.tax import check_tax_amount
+from plugin.posting.tax import fee_is_taxed
 from plugin.posting.tax import no_tax_type
 from plugin.posting.tax import tax_treatment_for
+from plugin.posting.tax import xero_line_tax
 
 
 def with_original_details(
@@ -102,42 +106,61 @@ def _item_ref(item: TransactionLineItem) -> str:
     return f"{title} (order {item.order_id})" if item.order_id else title
 
 
+class Extra(NamedTuple):
+    """One of an item's extra charges or credits: ``kind`` is its ``Components`` field name."""
+
+    kind: str
+    description: str
+    account_code: str
+    amount: Decimal
+
+
 def component_lines(
     item: TransactionLineItem,
     parts: Components,
     item_account: str,
     mapping: Mapping,
     chart: Chart,
-) -> list[tuple[str, str, Decimal]]:
-    """Return (description, account, amount) for the item's non-zero extra charges/credits."""
+) -> list[Extra]:
+    """Return the item's non-zero extra charges/credits (shipping, gift wrap, fee, discount)."""
     ref = _item_ref(item)
     line_types = mapping.line_types
     wanted = [
-        ("shipping", "Shipping for", parts.shipping, line_types.shipping),
-        ("gift wrap", "Gift wrap for", parts.gift_wrap, line_types.gift_wrap),
-        ("regulatory fee", "Regulatory fee for", parts.regulatory_fee, line_types.regulatory_fee),
+        ("shipping", "shipping", "Shipping for", parts.shipping, line_types.shipping),
+        ("gift_wrap", "gift wrap", "Gift wrap for", parts.gift_wrap, line_types.gift_wrap),
+        (
+            "regulatory_fee",
+            "regulatory fee",
+            "Regulatory fee for",
+            parts.regulatory_fee,
+            line_types.regulatory_fee,
+        ),
     ]
     lines = []
-    for name, prefix, amount, code in wanted:
+    for kind, name, prefix, amount, code in wanted:
         if amount != 0:
             account = line_account(code, chart, f"{name} charges", "Line types")
-            lines.append((f"{prefix} {ref}", account, amount))
+            lines.append(Extra(kind, f"{prefix} {ref}", account, amount))
     if parts.discount != 0:
         if line_types.discount == SAME_AS_ITEM:
             account = item_account
         else:
             account = line_account(line_types.discount, chart, "discounts", "Line types")
-        lines.append((f"Discount on {ref}", account, parts.discount))
+        lines.append(Extra("discount", f"Discount on {ref}", account, parts.discount))
     return lines
 
 
 @dataclass(frozen=True)
 class ItemLines:
-    """The Xero lines for one Amazon line item, and any unreclaimable tax set aside."""
+    """The Xero lines for one Amazon line item, any unreclaimable tax set aside, and the item's
+    reclaimable tax (Amazon's, and Xero's per-line figures) for ``rounding``."""
 
     lines: list[Line]
     unreclaimable_tax: Decimal
     rate: Decimal
+    tax_type: str = NO_TAX
+    amazon_tax: Decimal = ZERO
+    xero_tax: Decimal = ZERO
 
 
 def lines_for_item(
@@ -150,10 +173,12 @@ def lines_for_item(
 ) -> ItemLines:
     """Return the Xero lines for one Amazon line item (item line first).
 
-    Reclaimable tax is split across the item's lines in proportion to their amounts (see
-    ``allocate``). Unreclaimable tax (US sales tax) is, per ``Mapping.unreclaimable_tax``, set
-    aside for a separate ``NONE`` line (``separate_line``) or added to the item line
-    (``fold_into_item``).
+    Reclaimable tax: every line carries the item's tax type and the tax Xero computes for it
+    (``xero_line_tax``), except a regulatory fee Amazon charged no tax on (``fee_is_taxed``),
+    which carries ``NONE``; the cents between those figures and Amazon's ``tax`` are posted by
+    ``rounding.settle`` for the whole document. Unreclaimable tax (US sales tax) is, per
+    ``Mapping.unreclaimable_tax``, set aside for a separate ``NONE`` line (``separate_line``) or
+    added to the item line (``fold_into_item``).
     """
     parts = components_of(item, factor)
     item_account = expense_account_for(transaction, item, mapping, chart)
@@ -161,29 +186,45 @@ def lines_for_item(
     treatment = tax_treatment_for(item, parts, mapping, chart)
     principal = parts.principal
     set_aside = ZERO
+    tax_types = [treatment.tax_type] * (1 + len(extras))
+    taxes = [ZERO] * (1 + len(extras))
     if treatment.reclaimable:
-        check_tax_amount(item, parts, treatment.rate, len(extras))
-        taxes = allocate(parts.tax, [principal, *(amount for _, _, amount in extras)])
+        fee_taxed = fee_is_taxed(item, parts, treatment.rate, len(extras))
+        amounts = [principal, *(extra.amount for extra in extras)]
+        for index, extra in enumerate(extras, start=1):
+            if extra.kind == "regulatory_fee" and not fee_taxed:
+                tax_types[index] = no_tax_type(chart, "a regulatory fee Amazon charged no tax on")
+        taxes = [
+            xero_line_tax(amount, treatment.rate) if tax_type == treatment.tax_type else ZERO
+            for amount, tax_type in zip(amounts, tax_types, strict=True)
+        ]
+    elif mapping.unreclaimable_tax == "fold_into_item":
+        principal += parts.tax
     else:
-        taxes = [ZERO] * (1 + len(extras))
-        if mapping.unreclaimable_tax == "fold_into_item":
-            principal += parts.tax
-        else:
-            set_aside = parts.tax
+        set_aside = parts.tax
     quantity = quantity_for(principal, item.item_quantity)
     first = Line(
         description=item_description(item, kind, quantity_shown=quantity != 1),
         account_code=item_account,
         amount=principal,
-        tax_type=treatment.tax_type,
+        tax_type=tax_types[0],
         tax_amount=taxes[0],
         quantity=quantity,
     )
     rest = [
-        Line(description, account, amount, treatment.tax_type, tax)
-        for (description, account, amount), tax in zip(extras, taxes[1:], strict=True)
+        Line(extra.description, extra.account_code, extra.amount, tax_type, tax)
+        for extra, tax_type, tax in zip(extras, tax_types[1:], taxes[1:], strict=True)
     ]
-    return ItemLines([first, *rest], set_aside, treatment.rate)
+    if not treatment.reclaimable:
+        return ItemLines([first, *rest], set_aside, treatment.rate)
+    return ItemLines(
+        [first, *rest],
+        set_aside,
+        treatment.rate,
+        treatment.tax_type,
+        parts.tax,
+        sum(taxes, ZERO),
+    )
 
 
 def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Chart) -> list[Line]:
@@ -238,8 +279,14 @@ def build_lines(
     mapping: Mapping,
     chart: Chart,
     context: PostingContext,
+    bank: bool = False,
 ) -> list[Line]:
-    """Return every Xero line of the document, in Amazon's order, tax lines last."""
+    """Return every Xero line of the document, in Amazon's order, tax lines last.
+
+    ``bank`` says the document is a bank transaction, where Xero refuses a ``TaxAmount`` other
+    than its own: ``rounding.settle`` then posts the cents of tax rounding as a pair of lines,
+    on a bill or credit note on one line's ``TaxAmount``.
+    """
     if not transaction.line_items:
         return [over_refund_line(transaction, mapping, chart, factor)]
     items = []
@@ -247,6 +294,13 @@ def build_lines(
         source = with_original_details(item, context) if kind != "CHARGE" else item
         items.append(lines_for_item(transaction, source, kind, factor, mapping, chart))
     lines = [line for entry in items for line in entry.lines]
+    differences: dict[str, TaxDifference] = {}
+    for entry in items:
+        if entry.amazon_tax != 0 or entry.xero_tax != 0:
+            add_difference(
+                differences, entry.tax_type, entry.rate, entry.amazon_tax, entry.xero_tax
+            )
+    lines = settle(lines, list(differences.values()), bank, chart)
     return lines + unreclaimable_tax_lines(items, mapping, chart)
 
 

@@ -55,13 +55,65 @@ HELD_CODES: Final[dict[str, str]] = {
     "tax_amount_mismatch": "Amazon's tax amount does not match its own rate.",
     "internal_error": "A bug in the posting rules; reported, never posted.",
 }
-"""Every ``Held.code`` this module produces, with a one-line gloss."""
 """Every ``Held.code`` the rules produce, with a one-line gloss."""
 
 
 @dataclass(frozen=True)
+class PaymentIntent:
+    """The payment a document needs once Xero has given it an id (``posting.card_bills``).
+
+    ``target`` is the document's endpoint: a bill (``Invoices``) is paid from ``account``, a
+    credit note (``CreditNotes``) refunded to it; ``amount`` is the document's whole total in its
+    ``currency``, ``date`` the purchase's (ISO). ``currency_rate`` ``None``: Xero's own rate for
+    that date. ``as_json`` is what the posting batch records before the call.
+    """
+
+    target: Endpoint
+    account: dict[str, str]
+    date: str
+    amount: Decimal
+    currency: str
+    account_currency: str
+    reference: str
+    currency_rate: Decimal | None = None
+
+    def as_json(self) -> JsonBody:
+        """The intent as JSON (amounts as text, so no float ever holds them)."""
+        return {
+            "target": self.target,
+            "account": dict(self.account),
+            "date": self.date,
+            "amount": format(self.amount, "f"),
+            "currency": self.currency,
+            "account_currency": self.account_currency,
+            "reference": self.reference,
+            "currency_rate": (
+                None if self.currency_rate is None else format(self.currency_rate, "f")
+            ),
+        }
+
+    @classmethod
+    def from_json(cls, data: JsonBody) -> PaymentIntent:
+        """Read back ``as_json``."""
+        rate = data.get("currency_rate")
+        return cls(
+            target=data["target"],
+            account={str(k): str(v) for k, v in dict(data["account"]).items()},
+            date=str(data["date"]),
+            amount=Decimal(str(data["amount"])),
+            currency=str(data["currency"]),
+            account_currency=str(data["account_currency"]),
+            reference=str(data["reference"]),
+            currency_rate=None if rate is None else Decimal(str(rate)),
+        )
+
+
+@dataclass(frozen=True)
 class Document:
-    """One Xero document to send: ``body`` is the element exactly as sent (JSON-serialisable)."""
+    """One Xero document to send: ``body`` is the element exactly as sent (JSON-serialisable).
+
+    ``payment``: what must follow once it is posted (a card bill's payment), else ``None``.
+    """
 
     endpoint: Endpoint
     amazon_transaction_id: str
@@ -69,6 +121,7 @@ class Document:
     kind: DocumentKind
     currency: str
     total: Decimal
+    payment: PaymentIntent | None = None
 
 
 @dataclass(frozen=True)

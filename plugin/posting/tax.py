@@ -1,10 +1,11 @@
 """Tax: which Xero tax type an Amazon line item's lines carry, whether its tax is reclaimable,
-and how Amazon's tax is split across the item's lines to the cent."""
+Xero's own tax for a line, and which reading of Amazon's tax (regulatory fee taxed or not)
+reconciles to the cent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from typing import Final
 
@@ -113,32 +114,55 @@ def tax_treatment_for(
     )
 
 
-def check_tax_amount(
-    item: TransactionLineItem, parts: Components, rate: Decimal, lines: int
-) -> None:
-    """Hold when Amazon's tax is not its rate times the amounts (beyond rounding)."""
-    expected = parts.net * rate
-    units = max(item.item_quantity or 1, 1)
-    tolerance = CENT * (units + lines)
-    if abs(parts.tax - expected) > tolerance:
-        raise Unpostable(
-            "tax_amount_mismatch",
-            f"Amazon's tax of {money_text(parts.tax)} on {item.product_title or 'an item'} is "
-            f"not {percent_text(rate)} of {money_text(parts.net)} (about "
-            f"{money_text(expected)}). Nothing was posted; post it by hand.",
-        )
+def xero_line_tax(amount: Decimal, rate: Decimal) -> Decimal:
+    """The tax Xero computes for one ``Exclusive`` line: ``amount`` x the tax type's rate.
 
-
-def allocate(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Split ``total`` in proportion to ``weights``, in cents, summing to ``total`` exactly.
-
-    Each share is rounded to the cent; the remainder goes to the first share.
+    ``rate`` is the fraction (``EffectiveRate / 100``). Xero computes tax per line and rounds it
+    to the cent, halves away from zero (xero-api.md §3.1), before summing the document.
     """
-    base = sum(weights, ZERO)
-    if not weights:
-        return []
-    if base == 0:
-        return [total] + [ZERO] * (len(weights) - 1)
-    shares = [(total * w / base).quantize(CENT, ROUND_HALF_EVEN) for w in weights]
-    shares[0] += total - sum(shares, ZERO)
-    return shares
+    return (amount * rate).quantize(CENT, ROUND_HALF_UP)
+
+
+def rounding_allowance(item: TransactionLineItem, rate: Decimal, extra_lines: int) -> Decimal:
+    """How far Amazon's tax may be from rate x amounts through rounding alone.
+
+    A cent per unit (Amazon may round each unit's tax) and per line (and each part's), as
+    before; none at a 0% rate, where any tax is wrong.
+    """
+    if rate == 0:
+        return ZERO
+    units = max(item.item_quantity or 1, 1)
+    return CENT * (units + extra_lines)
+
+
+def fee_is_taxed(item: TransactionLineItem, parts: Components, rate: Decimal, lines: int) -> bool:
+    """Whether Amazon's ``tax`` includes tax on the regulatory (WEEE) fee; hold a real mismatch.
+
+    Amazon documents no separate tax for ``regulatoryFee``: its tax is most likely inside the
+    line's ``tax`` (amazon-business-api.md §9 point 8, UNCONFIRMED), else the fee is untaxed.
+    Both readings are checked; the one nearer Amazon's figure wins (the fee taxed on a tie), if
+    it is within ``rounding_allowance``. Only when neither reconciles is the item held
+    (``tax_amount_mismatch``), the reason giving Amazon's tax and each reading's figure.
+    """
+    allowance = rounding_allowance(item, rate, lines)
+    with_fee = parts.net * rate
+    readings = [(abs(parts.tax - with_fee), True)]
+    fee = parts.regulatory_fee
+    if fee != 0:
+        readings.append((abs(parts.tax - (parts.net - fee) * rate), False))
+    distance, taxed = min(readings, key=lambda reading: (reading[0], not reading[1]))
+    if distance <= allowance:
+        return taxed
+    title = item.product_title or "an item"
+    figures = f"{percent_text(rate)} of {money_text(parts.net)} is {money_text(with_fee)}"
+    if fee != 0:
+        figures += (
+            f", or {money_text((parts.net - fee) * rate)} if the regulatory fee of "
+            f"{money_text(fee)} is untaxed"
+        )
+    raise Unpostable(
+        "tax_amount_mismatch",
+        f"Amazon's tax of {money_text(parts.tax)} on {title} is not what its rate gives: "
+        f"{figures} (rounding explains at most {money_text(allowance)}). Nothing was posted; "
+        "check the order in Amazon Business and post it by hand.",
+    )

@@ -18,9 +18,10 @@ from plugin.posting.bodies import common_fields
 from plugin.posting.bodies import credit_note_body
 from plugin.posting.bodies import document_url
 from plugin.posting.bodies import with_transaction_id
+from plugin.posting.card_bills import card_bill_document
+from plugin.posting.card_bills import card_bill_needed
 from plugin.posting.checks import check_amount_precision
 from plugin.posting.checks import check_amounts_add_up
-from plugin.posting.checks import check_bank_account_currency
 from plugin.posting.checks import check_currency_enabled
 from plugin.posting.checks import check_has_line_items
 from plugin.posting.checks import check_line_currencies
@@ -52,13 +53,15 @@ def _translate(
 
     The checks run in a fixed order (the transaction's data, then its payment method, then the
     org, then the lines) and the first failure is the reason given. A ``spend_money`` payment
-    method gives ``BankTransactions`` (SPEND for a charge, RECEIVE for a refund, same accounts);
+    method gives ``BankTransactions`` (SPEND for a charge, RECEIVE for a refund, same accounts),
+    or, for a purchase in another currency than its base-currency account when the method says
+    ``bill_paid_from_account``, a bill or credit note with its payment (``card_bills``);
     ``bill`` gives an ``ACCPAY`` bill for a charge and an ``ACCPAYCREDIT`` credit note for a
     refund (allocating and paying them need Xero ids: done after posting, not here).
     """
     kind = check_transaction_type(transaction)
     currency = transaction_currency(transaction)
-    when = posting_date(transaction, context)
+    when = posting_date(transaction, context, chart)
     check_line_currencies(transaction, currency)
     check_amount_precision(transaction)
     factor = sign_factor(transaction, kind)
@@ -72,17 +75,24 @@ def _translate(
     entry = payment_method_for(transaction, mapping)
     check_currency_enabled(currency, chart)
     bank_account = None
+    card_bill = False
     if entry.treatment == "spend_money":
         bank_account = bank_account_for(entry, transaction, chart)
-        check_bank_account_currency(bank_account, currency, chart)
+        card_bill = card_bill_needed(entry, bank_account, currency, chart, transaction)
     check_lock_date(when, chart)
     invoice_number = invoice_number_for(transaction) if entry.treatment == "bill" else None
 
-    lines = build_lines(transaction, kind, factor, mapping, chart, context)
+    bank = bank_account is not None and not card_bill  # Xero refuses caller's TaxAmount
+    lines = build_lines(transaction, kind, factor, mapping, chart, context, bank)
     total = check_invariant(lines, expected_total, transaction.transaction_id)
     common = common_fields(contact_id, when, currency)
     url = document_url(transaction, context)
     tid = transaction.transaction_id
+    if bank_account is not None and card_bill:
+        charge = kind == "CHARGE"
+        return card_bill_document(
+            transaction, charge, bank_account, common, lines, url, when, total, chart
+        )
     if bank_account is not None:
         spend = kind == "CHARGE"
         body = bank_transaction_body(transaction, spend, bank_account, common, lines, url)

@@ -38,6 +38,7 @@ from plugin.manage.entry import describe
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
+from plugin.work.card_bill_payments import card_payment_of
 
 bp = Blueprint("entries", __name__, url_prefix="/orgs/<int:org_id>/entries")
 load_organisation_from_url(bp)
@@ -56,7 +57,8 @@ def entry(transaction_id: str) -> Any:
             PaymentMethod.key == (found.payment_method_key or ""),
         )
     ).first()
-    return render_template("entries/entry.html", org=org, view=describe(found, method))
+    payment = card_payment_of(session, found)
+    return render_template("entries/entry.html", org=org, view=describe(found, method, payment))
 
 
 @bp.post("/<transaction_id>/posted-by-hand")

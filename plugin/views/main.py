@@ -13,6 +13,7 @@ from flask import url_for
 from flask_login import current_user
 from flask_login import logout_user
 
+from plugin.auth.access import removed_memberships
 from plugin.auth.access import user_organisations
 from plugin.auth.login import end_every_session
 from plugin.db import get_session
@@ -25,10 +26,15 @@ bp = Blueprint("main", __name__)
 def index() -> Any:
     """What the app does, and how to start."""
     organisations = []
+    removed: list[tuple[str, str]] = []
     if current_user.is_authenticated:
         organisations = user_organisations(get_session(), int(current_user.id))
+        removed = removed_memberships(get_session(), int(current_user.id))
     return render_template(
-        "main/index.html", organisations=organisations, next_step_url=next_step_url
+        "main/index.html",
+        organisations=organisations,
+        removed=removed,
+        next_step_url=next_step_url,
     )
 
 

@@ -28,6 +28,8 @@ from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import Organisation
+from plugin.posting.dates import xero_zone
+from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.readiness import NotReady
 from plugin.work.readiness import ready_to_post
 from plugin.work.settlements import fill_due_dates
@@ -53,7 +55,8 @@ def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
     """The per-run inputs for the posting rules: our page for each entry, the org's timezone."""
     base = str(app.config["PUBLIC_URL"]).rstrip("/")
     return posting.PostingContext(
-        entry_url=posting.url_template(f"{base}/orgs/{org.id}/entries/{{transaction_id}}")
+        entry_url=posting.url_template(f"{base}/orgs/{org.id}/entries/{{transaction_id}}"),
+        timezone=xero_zone(org.timezone),  # else the chart's Organisation.Timezone
     )
 
 
@@ -104,9 +107,13 @@ def run_posting(
         if include_failed:
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)
-        return ledger.post_ready(
+        counts = ledger.post_ready(
             session, org_id, client, mapping, chart, context, on_batch=keep_alive
         )
+        # Card bills (foreign-currency purchases on a base-currency card) are paid right after.
+        paid = pay_card_bills(session, org_id, client)
+        log.info("Card bill payments for org %s: %s", org_id, paid)
+        return counts
 
 
 # --- The posting job -------------------------------------------------------------------------

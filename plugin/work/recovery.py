@@ -30,8 +30,10 @@ until the lock expires) it looks again when the lock expires. Workers queue it w
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
+from typing import Any
 from typing import Literal
 
 import redis
@@ -78,6 +80,8 @@ RESUME_FUNC = "jobs.recovery.resume_interrupted"
 RESUMED_BY = "resumed_by"  # job.meta of a killed job whose work recovery queued again
 RESUMED_AT = "resumed_at"
 
+log = logging.getLogger(__name__)
+
 Verdict = Literal["alive", "busy", "young", "ended", "interrupted"]
 
 
@@ -116,39 +120,82 @@ def _resume_once(
     young: dict[int, float] = {}
     with work_context(app) as session:
         for run in _unfinished_runs(session):
-            verdict = interrupted(session, client, run)
-            if verdict == "busy":
-                busy.add(run.organisation_id)
-            elif verdict == "young":
-                age = (utcnow() - run.created_at).total_seconds()
-                young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
-            elif verdict == "interrupted":
-                if _queue_again(session, app, client, run):
-                    done["imports"].append(int(run.id or 0))
-                else:
-                    done.setdefault("given_up", []).append(int(run.id or 0))
+            org_id = run.organisation_id
+            try:
+                _resume_run(session, app, client, run, done, busy, young)
+            except Exception:
+                # One organisation never stops the others (issue 18, point 5's rule).
+                session.rollback()
+                log.exception("Recovery of import run %s (org %s) failed", run.id, org_id)
+                _count_failed(done, org_id)
         for org_id in sorted(_orgs_with_unfinished_posting(session)):
-            org = session.get(Organisation, org_id)
-            if org is None or ready_to_post(org) is not None:
-                continue  # paused (reconnect, set-up, contact): resumes when that is fixed
-            if any(r.organisation_id == org_id for r in _unfinished_runs(session)):
-                continue  # the import queues posting when it ends
-            if running_holder(client, org_id):
-                busy.add(org_id)
-                continue
-            # Nobody holds the org: a "started" post job whose worker died is replaced.
-            if enqueue_once(
-                "high",
-                "jobs.posting.post_ready",
-                post_job_id(org_id),
-                org_id,
-                app=app,
-                replace_started=True,
-            ):
-                for job_id in _other_posting_job_ids(org_id):
-                    mark_resumed(client, job_id, post_job_id(org_id))
-                done["posting"].append(org_id)
+            try:
+                _resume_posting(session, app, client, org_id, done, busy)
+            except Exception:
+                session.rollback()
+                log.exception("Recovery of the posting of org %s failed", org_id)
+                _count_failed(done, org_id)
     return busy, young
+
+
+def _count_failed(done: dict[str, list[int]], org_id: int) -> None:
+    failed = done.setdefault("failed", [])
+    if org_id not in failed:
+        failed.append(org_id)
+
+
+def _resume_run(
+    session: Session,
+    app: Flask,
+    client: redis.Redis,
+    run: ImportRun,
+    done: dict[str, list[int]],
+    busy: set[int],
+    young: dict[int, float],
+) -> None:
+    """Judge one unfinished import run and queue it again if it was interrupted."""
+    verdict = interrupted(session, client, run)
+    if verdict == "busy":
+        busy.add(run.organisation_id)
+    elif verdict == "young":
+        age = (utcnow() - run.created_at).total_seconds()
+        young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
+    elif verdict == "interrupted":
+        if _queue_again(session, app, client, run):
+            done["imports"].append(int(run.id or 0))
+        else:
+            done.setdefault("given_up", []).append(int(run.id or 0))
+
+
+def _resume_posting(
+    session: Session,
+    app: Flask,
+    client: redis.Redis,
+    org_id: int,
+    done: dict[str, list[int]],
+    busy: set[int],
+) -> None:
+    """Queue ``post_ready`` for one organisation whose posting a dead worker left unfinished."""
+    org = session.get(Organisation, org_id)
+    if org is None or ready_to_post(org) is not None:
+        return  # paused (reconnect, set-up, contact): resumes when that is fixed
+    if any(r.organisation_id == org_id for r in _unfinished_runs(session)):
+        return  # the import queues posting when it ends
+    if running_holder(client, org_id):
+        busy.add(org_id)
+        return
+    # Nobody holds the org: a "started" post job whose worker died is replaced.
+    if enqueue_once(
+        "high",
+        "jobs.posting.post_ready",
+        post_job_id(org_id),
+        org_id,
+        app=app,
+        replace_started=True,
+    ):
+        for job_id in _other_posting_job_ids(org_id):
+            mark_resumed(client, job_id, post_job_id(org_id))
+        done["posting"].append(org_id)
 
 
 def _orgs_with_unfinished_posting(session: Session) -> set[int]:
@@ -229,12 +276,10 @@ def mark_resumed(client: redis.Redis, job_id: str | None, resumed_by: str) -> No
     job.save_meta()
 
 
-def failed_job_counts(app: Flask) -> dict[str, int]:
-    """Jobs in RQ's failed registries: ``unrecovered`` (someone should look) and ``resumed``
-    (killed, and their work queued again by recovery)."""
+def failed_jobs(app: Flask) -> list[Any]:
+    """Every job in RQ's failed registries (recovered or not; see ``unrecovered``)."""
     from rq.job import Job
 
-    counts = {"unrecovered": 0, "resumed": 0}
     client = get_redis(app)
     # Read-only and cheap enough for /healthz: no registry clean-up (the workers do that), and
     # one pipelined round trip for the three registries; jobs are fetched only if there are any.
@@ -248,10 +293,23 @@ def failed_job_counts(app: Flask) -> dict[str, int]:
         for registry, raws in zip(registries, answers, strict=True)
         for raw in raws
     ]
-    if job_ids:
-        for job in Job.fetch_many(job_ids, connection=client):
-            if job is not None:
-                counts["resumed" if job.meta.get(RESUMED_BY) else "unrecovered"] += 1
+    if not job_ids:
+        return []
+    return [job for job in Job.fetch_many(job_ids, connection=client) if job is not None]
+
+
+def unrecovered(job: Any) -> bool:
+    """A failed job nobody took over: the one rule for /healthz and the benchmarks' verdicts
+    (a killed job whose work recovery queued again carries ``resumed_by``)."""
+    return not job.meta.get(RESUMED_BY)
+
+
+def failed_job_counts(app: Flask) -> dict[str, int]:
+    """Jobs in RQ's failed registries: ``unrecovered`` (someone should look) and ``resumed``
+    (killed, and their work queued again by recovery)."""
+    counts = {"unrecovered": 0, "resumed": 0}
+    for job in failed_jobs(app):
+        counts["unrecovered" if unrecovered(job) else "resumed"] += 1
     return counts
 
 

@@ -50,6 +50,9 @@ from plugin.xero.models import XeroInvoice
 log = logging.getLogger(__name__)
 
 FINAL = ("allocated", "credit_left", "unallocated")
+# Card bills' credit notes (a foreign-currency refund to the card, plugin.work.card_bill_payments)
+# are refunded, never allocated here.
+CARD_STATES = ("card_payment", "card_paid", "card_refused")
 
 
 def notes_to_settle(session: Session, org_id: int) -> list[LedgerEntry]:
@@ -62,7 +65,7 @@ def notes_to_settle(session: Session, org_id: int) -> list[LedgerEntry]:
                 LedgerEntry.state == EntryState.POSTED,
                 LedgerEntry.xero_document_type == "CreditNotes",
                 col(LedgerEntry.settlement_state).is_(None)
-                | col(LedgerEntry.settlement_state).not_in(FINAL),
+                | col(LedgerEntry.settlement_state).not_in(FINAL + CARD_STATES),
             )
             .order_by(col(LedgerEntry.id))
         )

@@ -317,6 +317,11 @@ class XeroClient:
         where = f'Invoice.InvoiceID=guid("{invoice_id}")'
         return self._paged(XeroPayment, "Payments", {"where": where})
 
+    def payments_for_credit_note(self, credit_note_id: str) -> list[XeroPayment]:
+        """Refund payments recorded against one credit note."""
+        where = f'CreditNote.CreditNoteID=guid("{credit_note_id}")'
+        return self._paged(XeroPayment, "Payments", {"where": where})
+
     def get_credit_note(self, credit_note_id: str) -> XeroCreditNote:
         """One credit note by id (with ``RemainingCredit``)."""
         return self._one(

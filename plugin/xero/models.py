@@ -271,6 +271,10 @@ class XeroPayment(XeroModel):
     date: OptionalDate = Field(default=None, alias="Date")
     amount: OptionalMoney = Field(default=None, alias="Amount")
     invoice: XeroInvoiceRef | None = Field(default=None, alias="Invoice")
+    # Foreign-currency documents: Xero's rate (foreign units per base unit) and the amount in
+    # the paying account's currency.
+    currency_rate: OptionalMoney = Field(default=None, alias="CurrencyRate")
+    bank_amount: OptionalMoney = Field(default=None, alias="BankAmount")
 
 
 class XeroAttachment(XeroModel):

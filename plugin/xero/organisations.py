@@ -84,12 +84,12 @@ def record_consent(
                 detail={"tenant": org.name},
             )
         )
-    outcome.dropped = _drop_memberships_not_granted(session, user, identity, access_token)
+    outcome.dropped = drop_memberships_not_granted(session, user, identity, access_token)
     session.commit()
     return outcome
 
 
-def _drop_memberships_not_granted(
+def drop_memberships_not_granted(
     session: Session, user: User, identity: XeroIdentity, access_token: str
 ) -> list[str]:
     """Remove the user's memberships of organisations their Xero connections no longer include
@@ -97,7 +97,8 @@ def _drop_memberships_not_granted(
 
     The consent's own connections are filtered by its auth event, so this asks for all of the
     user's connections once more. If Xero does not answer, nothing is removed (the next sign-in
-    looks again)."""
+    looks again). The daily membership check (``plugin.work.membership_checks``) calls it too,
+    with the stored token of the user who granted it."""
     try:
         granted = {str(c.get("tenantId")) for c in identity.connections(access_token)}
     except XeroError as exc:
@@ -109,8 +110,11 @@ def _drop_memberships_not_granted(
         .where(Membership.user_id == user.id)
     ).all()
     dropped = []
+    now = utcnow()
     for membership, org in rows:
         if org.xero_tenant_id in granted:
+            membership.verified_at = now  # an update: the user's sessions go on
+            session.add(membership)
             continue
         session.delete(membership)
         session.add(
@@ -118,7 +122,11 @@ def _drop_memberships_not_granted(
                 organisation_id=org.id,
                 actor=f"user:{user.id}",
                 action="membership_dropped",
-                detail={"reason": "not in the user's Xero connections"},
+                detail={
+                    "reason": "not in the user's Xero connections",
+                    "organisation": org.name or org.xero_tenant_id,
+                    "on": utcnow().date().isoformat(),
+                },
             )
         )
         dropped.append(org.name or org.xero_tenant_id)

@@ -101,6 +101,7 @@ def apply_payment(tenant: Tenant, payment: dict[str, Any], now: datetime) -> Non
         "PaymentID": payment["PaymentID"],
         "Date": payment["Date"],
         "Amount": payment["Amount"],
+        "BankAmount": payment["BankAmount"],
         "Reference": payment["Reference"],
         "CurrencyRate": payment["CurrencyRate"],
         "HasAccount": True,

@@ -37,6 +37,8 @@ def check_bank_transaction(tenant: Tenant, element: dict[str, Any], context: Bat
             if kind
             else "The Type field is mandatory. Use SPEND or RECEIVE."
         )
+    if len(str(element.get("Reference") or "")) > 255:
+        errors.append("Reference must not be more than 255 characters long.")
     contact, new_contact = resolve_contact(tenant, element.get("Contact"), context, errors)
     bank = find_account(tenant, element.get("BankAccount"))
     if not isinstance(element.get("BankAccount"), dict):
@@ -75,7 +77,7 @@ def check_bank_transaction(tenant: Tenant, element: dict[str, Any], context: Bat
         "BankAccount": {"AccountID": bank["AccountID"], "Code": bank["Code"], "Name": bank["Name"]},
         "IsReconciled": bool(element.get("IsReconciled", False)),
         "Reference": str(element.get("Reference") or ""),
-        "CurrencyRate": currency_rate(element, currency, tenant),
+        "CurrencyRate": currency_rate(element, currency, tenant, day),
         "Status": "AUTHORISED",
         "LineAmountTypes": line_amount_types,
         **base_fields(day, lines, currency),
@@ -158,7 +160,7 @@ def check_invoice(tenant: Tenant, element: dict[str, Any], context: BatchContext
         "AmountPaid": 0.0,
         "AmountCredited": 0.0,
         "SentToContact": False,
-        "CurrencyRate": currency_rate(element, parts.currency, tenant),
+        "CurrencyRate": currency_rate(element, parts.currency, tenant, parts.day),
         "IsDiscounted": False,
         "HasAttachments": False,
         "HasErrors": False,
@@ -204,7 +206,7 @@ def check_credit_note(tenant: Tenant, element: dict[str, Any], context: BatchCon
         "Payments": [],
         "HasAttachments": False,
         "HasErrors": False,
-        "CurrencyRate": currency_rate(element, parts.currency, tenant),
+        "CurrencyRate": currency_rate(element, parts.currency, tenant, parts.day),
         "Contact": contact_ref(parts.contact, parts.new_contact),
         "Status": parts.status,
         "LineAmountTypes": parts.line_amount_types,

@@ -3,9 +3,13 @@ allocations of supplier credit notes to open bills."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from sandbox.xero.rates import RATE_PLACES
+from sandbox.xero.rates import to_base
+from sandbox.xero.rates import xero_rate
 from sandbox.xero.validation import BatchContext
 from sandbox.xero.validation import Draft
 from sandbox.xero.validation import as_number
@@ -37,6 +41,39 @@ def outstanding(document: dict[str, Any]) -> Decimal:
     """What is still owed on a bill, or still to use on a credit note."""
     key = "RemainingCredit" if "CreditNoteID" in document else "AmountDue"
     return Decimal(str(document.get(key, 0)))
+
+
+def payment_conversion(
+    tenant: Tenant,
+    element: dict[str, Any],
+    target: dict[str, Any],
+    account: dict[str, Any],
+    amount: Decimal,
+    day: date,
+) -> tuple[Decimal, Decimal]:
+    """(``CurrencyRate``, ``BankAmount``) of a payment, as Xero works them out.
+
+    ``Amount`` is in the document's currency. A base-currency document: rate 1. A foreign one
+    paid from an account in its own currency: the bank amount is the amount (the rate, for the
+    base-currency books, is the one given or Xero's). Paid from a base-currency account: the
+    rate given, else the one implied by a ``BankAmount`` given, else Xero's own for the
+    payment's date; the bank amount is the amount converted at it, to the cent.
+    """
+    currency = str(target["CurrencyCode"])
+    if currency == tenant.base_currency:
+        return Decimal(1), amount
+    given = money(element.get("CurrencyRate"))
+    given_bank = money(element.get("BankAmount"))
+    account_currency = account.get("CurrencyCode", tenant.base_currency)
+    if given and given > 0:
+        rate = given
+    elif account_currency != currency and given_bank and given_bank > 0:
+        rate = (amount / given_bank).quantize(RATE_PLACES)
+    else:
+        rate = xero_rate(tenant.base_currency, currency, day)
+    if account_currency == currency:
+        return rate, amount
+    return rate, to_base(amount, rate)
 
 
 def check_payment(tenant: Tenant, element: dict[str, Any], context: BatchContext) -> Draft:
@@ -98,14 +135,14 @@ def check_payment(tenant: Tenant, element: dict[str, Any], context: BatchContext
     is_bill = "InvoiceID" in target
     target_id = str(target["InvoiceID"] if is_bill else target["CreditNoteID"])
     context.use(target_id, cents(amount))
-    rate = money(element.get("CurrencyRate"))
+    rate, bank_amount = payment_conversion(tenant, element, target, account, cents(amount), day)
     document: dict[str, Any] = {
         "PaymentID": context.new_id(),
         "Date": ms_date(day),
-        "BankAmount": as_number(cents(amount)),
+        "BankAmount": as_number(bank_amount),
         "Amount": as_number(cents(amount)),
         "Reference": str(element.get("Reference") or ""),
-        "CurrencyRate": float(rate) if rate and rate > 0 else 1.0,
+        "CurrencyRate": float(rate),
         "PaymentType": "ACCPAYPAYMENT" if is_bill else "APCREDITPAYMENT",
         "Status": "AUTHORISED",
         "HasAccount": True,

@@ -19,6 +19,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 from typing import Any
 
+from sandbox.xero.rates import xero_rate
 from sandbox.xero.world import Tenant
 from sandbox.xero.xerojson import date_string
 from sandbox.xero.xerojson import ms_date
@@ -28,6 +29,7 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0")
 LINE_AMOUNT_TYPES = ("Exclusive", "Inclusive", "NoTax")
 PURCHASE_TYPES = ("SPEND", "ACCPAY", "ACCPAYCREDIT")
+BANK_TYPES = ("SPEND", "RECEIVE")
 CLASS_PERMISSION = {
     "EXPENSE": "CanApplyToExpenses",
     "REVENUE": "CanApplyToRevenue",
@@ -233,6 +235,8 @@ def _build_line(
     description = str(line.get("Description") or "").strip()
     if not description:
         errors.append("The Description field is mandatory for each line item.")
+    elif len(description) > 4000:
+        errors.append("Description must not be more than 4000 characters long.")
     account = None
     code = line.get("AccountCode")
     if line.get("AccountID"):
@@ -274,12 +278,11 @@ def _build_line(
     given_tax = money(line.get("TaxAmount"))
     if line_amount_types == "NoTax":
         tax = ZERO
-    elif given_tax is not None:
-        tax = cents(given_tax)
-    elif line_amount_types == "Inclusive":
-        tax = cents(line_amount * rate / (100 + rate))
     else:
-        tax = cents(line_amount * rate / 100)
+        tax = own_tax(line_amount, rate, line_amount_types)
+        if given_tax is not None:
+            _check_given_tax(cents(given_tax), tax, tax_rate, document_type, errors)
+            tax = cents(given_tax)
     item: dict[str, Any] = {
         "LineItemID": context.new_id(),
         "Description": description,
@@ -296,6 +299,33 @@ def _build_line(
     if line.get("ItemCode"):
         item["ItemCode"] = str(line["ItemCode"])
     return item, line_amount, tax
+
+
+def own_tax(line_amount: Decimal, rate: Decimal, line_amount_types: str) -> Decimal:
+    """Xero's tax for one line: per line, rounded to the cent (halves away from zero)."""
+    if line_amount_types == "Inclusive":
+        return cents(line_amount * rate / (100 + rate))
+    return cents(line_amount * rate / 100)
+
+
+def _check_given_tax(
+    given: Decimal,
+    own: Decimal,
+    tax_rate: dict[str, Any] | None,
+    document_type: str,
+    errors: list[str],
+) -> None:
+    """Bank transactions refuse a caller's ``TaxAmount`` that is not Xero's own figure.
+
+    xero-api.md, December 2026, point 2 (xero-node #768: "Tax amount 52.23 is incorrect for
+    INPUT2 tax type, should be 52.28"); the tolerance is undocumented, so none is allowed here.
+    Bills and credit notes accept an override, as the spec says.
+    """
+    if document_type in BANK_TYPES and tax_rate is not None and given != own:
+        errors.append(
+            f"Tax amount {given:.2f} is incorrect for {tax_rate['TaxType']} tax type, "
+            f"should be {own:.2f}"
+        )
 
 
 def _usable_on_lines(account: dict[str, Any]) -> bool:
@@ -324,12 +354,14 @@ def base_fields(day: date, lines: Lines, currency: str) -> dict[str, Any]:
     }
 
 
-def currency_rate(element: dict[str, Any], currency: str, tenant: Tenant) -> float:
-    """1.0 in the base currency, else the rate given (Xero would look one up)."""
+def currency_rate(element: dict[str, Any], currency: str, tenant: Tenant, day: date) -> float:
+    """1.0 in the base currency, else the rate given, else Xero's own for ``day``."""
     if currency == tenant.base_currency:
         return 1.0
     rate = money(element.get("CurrencyRate"))
-    return float(rate) if rate and rate > 0 else 1.0
+    if rate and rate > 0:
+        return float(rate)
+    return float(xero_rate(tenant.base_currency, currency, day))
 
 
 def contact_ref(existing: dict[str, Any] | None, created: dict[str, Any] | None) -> dict[str, Any]:

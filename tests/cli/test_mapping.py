@@ -149,6 +149,34 @@ def test_preview_of_a_spend_money_charge(run, tmp_path) -> None:
     assert body["Contact"] == {"ContactID": uk_chart()["Contact"]["ContactID"]}
 
 
+def test_preview_of_a_eur_card_bill_shows_its_payment(run, tmp_path) -> None:
+    """A EUR purchase on the GBP Visa mapped bill_paid_from_account: the bill and its payment."""
+    from tests.common.amazon_payloads import eur_line
+
+    mapping = uk_mapping()
+    mapping["payment_methods"][0]["foreign_currency"] = "bill_paid_from_account"
+    eur = transaction(currency="EUR", lines=[eur_line()], transaction_id="EURTX")
+    out = json.loads(run("preview", *files(tmp_path, [eur], mapping, uk_chart())).stdout)
+    (document,) = out["documents"]
+    assert document["endpoint"] == "Invoices"
+    assert (document["body"]["Type"], document["body"]["CurrencyCode"]) == ("ACCPAY", "EUR")
+    assert document["payment"] == {
+        "target": "Invoices",
+        "account": {"AccountID": account_id("800")},
+        "date": "2026-03-04",
+        "amount": eur["amount"]["amount"],
+        "currency": "EUR",
+        "account_currency": "GBP",
+        "reference": document["body"]["InvoiceNumber"],
+        "currency_rate": None,
+    }
+    held = json.loads(run("preview", *files(tmp_path, [eur], uk_mapping(), uk_chart())).stdout)[
+        "held"
+    ]
+    assert len(held) == 1
+    assert "Bill in the purchase currency, paid from this account" in held[0]["reason"]
+
+
 def bad_file(tmp_path: Path, name: str, content: bytes | None) -> Path:
     path = tmp_path / name
     if content is None:

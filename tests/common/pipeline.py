@@ -24,9 +24,12 @@ THAMES = "Thames Stationery Ltd"
 NEW_CARD = "Mastercard:6006"
 
 
-def thames_mapping(include_new_card: bool = False) -> dict:
+def thames_mapping(include_new_card: bool = False, foreign_currency: str | None = None) -> dict:
     """The Thames Stationery mapping the sandbox's generated purchases need: the UK mapping of
-    tests/common/charts.py with the sandbox account's cards and its GL-code rule."""
+    tests/common/charts.py with the sandbox account's cards and its GL-code rule.
+
+    ``foreign_currency`` (e.g. ``"bill_paid_from_account"``) is given to every spend-money
+    method, so the DE store's EUR purchases on the GBP cards post as bills paid from them."""
     methods = [
         {"type": "Visa", "last4": "4242", "treatment": "spend_money", "account_code": "800"},
         {"type": "Mastercard", "last4": "5454", "treatment": "spend_money", "account_code": "801"},
@@ -58,6 +61,10 @@ def thames_mapping(include_new_card: bool = False) -> dict:
                 "account_code": "801",
             }
         )
+    if foreign_currency is not None:
+        for method in methods:
+            if method["treatment"] == "spend_money":
+                method["foreign_currency"] = foreign_currency
     return uk_mapping(
         payment_methods=methods,
         expense_rules=[
@@ -85,8 +92,10 @@ def import_days(app, org, days=90, trigger=ImportTrigger.HISTORICAL):
         )
 
 
-def finish_setup(app, org, include_new_card=False):
-    mapping = mapping_file.load_mapping(thames_mapping(include_new_card), "test mapping")
+def finish_setup(app, org, include_new_card=False, foreign_currency=None):
+    mapping = mapping_file.load_mapping(
+        thames_mapping(include_new_card, foreign_currency), "test mapping"
+    )
     with session_scope(app) as db:
         save_mapping(db, org.id, mapping, actor="test")
         stored = db.get(Organisation, org.id)

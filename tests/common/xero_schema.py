@@ -16,6 +16,7 @@ SCHEMA_FOR_ENDPOINT = {
     "BankTransactions": "BankTransaction",
     "Invoices": "Invoice",
     "CreditNotes": "CreditNote",
+    "Payments": "Payment",
 }
 
 

@@ -28,6 +28,7 @@ from plugin.xero.models import XeroBankTransaction
 from plugin.xero.models import XeroInvoice
 from tests.common.amazon_payloads import uk_card_charge
 from tests.common.amazon_payloads import uk_card_refund
+from tests.common.amazon_payloads import uk_line
 from tests.common.charts import chart_of
 from tests.common.charts import mapping_of
 from tests.common.charts import uk_chart
@@ -504,3 +505,66 @@ def test_a_retry_made_while_a_changed_payload_is_recorded_keeps_the_new_payload(
         "CHANGED",
         False,
     )
+
+
+LONG_TITLE = "Archival storage box, acid-free, " * 134  # 4,422 characters
+LONG_ORDER_ID = "203-" + "9" * 251  # 255 characters, the longest Amazon documents
+
+
+def long_bill(transaction_id):
+    return uk_card_charge(
+        transaction_id=transaction_id,
+        instrument="Pay by Invoice",
+        last4=None,
+        invoice_number="GB1PBI" + transaction_id,
+        lines=[uk_line("0.20", "35.98", title=LONG_TITLE, order_id=LONG_ORDER_ID)],
+    )
+
+
+def long_card_charge(transaction_id):
+    return uk_card_charge(
+        transaction_id=transaction_id,
+        lines=[uk_line("0.20", "35.98", title=LONG_TITLE, order_id=LONG_ORDER_ID)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "endpoint"),
+    [(long_bill, "Invoices"), (long_card_charge, "BankTransactions")],
+    ids=["bill", "spend-money"],
+)
+def test_recovery_finds_documents_with_very_long_titles_and_order_ids(
+    db_session, org, rules, make, endpoint
+):
+    """Issue 13 point 4: the transaction id survives every cut (Description 4,000, Reference
+    255), so a crash after the send is recovered by lookup without posting again."""
+    mapping, chart, context = rules
+    record(db_session, org, [make(f"LONGTX{i:02d}") for i in range(3)])
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    assert {e.state for e in entries(db_session, org)} == {EntryState.READY}
+    xero = FakeXero()
+
+    class Crash(Exception):
+        pass
+
+    class DiesAfterWrite(FakeXero):
+        def create_documents(self, endpoint, elements, idempotency_key):
+            xero.create_documents(endpoint, elements, idempotency_key)
+            raise Crash
+
+    with pytest.raises(Crash):
+        ledger.post_ready(db_session, org.id, DiesAfterWrite(), mapping, chart, context)
+    db_session.rollback()
+    bodies = list(xero.documents.values())
+    assert {b["endpoint"] for b in bodies} == {endpoint}
+    for body in bodies:
+        first = body["LineItems"][0]["Description"]
+        assert len(first) <= 4000
+        assert len(body.get("Reference", "")) <= 255
+    fresh = FakeXero()
+    fresh.documents = xero.documents  # the same Xero, which has forgotten the key
+    later = utcnow() + timedelta(minutes=10)
+    counts = ledger.post_ready(db_session, org.id, fresh, mapping, chart, context, now=later)
+    assert counts.posted == 0
+    assert len(fresh.documents) == 3  # nothing posted twice
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))

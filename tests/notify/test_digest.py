@@ -208,6 +208,22 @@ def test_members_who_turned_it_off_get_nothing(app, troubled_org, db_session):
     assert db_session.exec(select(AuditEvent).where(AuditEvent.action == "digest_sent")).all() == []
 
 
+def test_members_xero_has_not_vouched_for_in_two_weeks_get_nothing(app, troubled_org, db_session):
+    """Issue 18 point 2: a member the app cannot check (no token of theirs, no sign-in for 15
+    days) may have lost access in Xero, so gets no digest until they sign in again."""
+    from datetime import timedelta
+
+    from plugin.models import utcnow
+
+    bob = db_session.exec(select(User).where(User.xero_user_id == "bob")).one()
+    stale = db_session.exec(select(Membership).where(Membership.user_id == bob.id)).one()
+    stale.verified_at = utcnow() - timedelta(days=15)
+    db_session.add(stale)
+    db_session.commit()
+    assert send_digests()["emails"] == 1
+    assert [m["To"] for m in outbox_mails(app)] == ["user-1@example.com"]
+
+
 def test_the_daily_job_is_scheduled(monkeypatch):
     import importlib
 

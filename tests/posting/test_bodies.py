@@ -305,3 +305,34 @@ def test_url_is_ours_when_given(context: PostingContext, url: str | None) -> Non
 def test_date_is_the_transaction_date_in_the_org_zone(when: str, zone, expected: str) -> None:
     doc = document(post_us(us_card_charge(date=when), context=PostingContext(timezone=zone)))
     assert doc.body["Date"] == expected
+
+
+@pytest.mark.parametrize("length", [10, 3960, 3980, 4000, 4400, 100_000])
+def test_the_transaction_tag_survives_any_description_length(length):
+    """Issue 13 point 4: the text is cut, never the id recovery looks for."""
+    from plugin.posting.bodies import MAX_DESCRIPTION
+    from plugin.posting.bodies import tagged_description
+    from plugin.posting.bodies import transaction_tag
+
+    tid = "AMZTX-" + "7" * 30
+    description = tagged_description("t" * length, tid)
+    assert description.endswith(transaction_tag(tid))
+    assert len(description) <= MAX_DESCRIPTION
+    if length + len(transaction_tag(tid)) + 1 <= MAX_DESCRIPTION:
+        assert description == "t" * length + " " + transaction_tag(tid)
+    else:
+        assert "… [Amazon transaction" in description
+
+
+def test_long_order_ids_never_cut_the_transaction_id_from_the_reference():
+    from plugin.amazon.models import parse_transaction
+    from plugin.posting.bodies import MAX_REFERENCE
+    from plugin.posting.bodies import bank_reference
+    from tests.common.amazon_payloads import uk_card_charge
+    from tests.common.amazon_payloads import uk_line
+
+    lines = [uk_line(order_id=f"{n}-" + "9" * 250) for n in (203, 204)]
+    raw = uk_card_charge(transaction_id="TXLONGREF01", lines=lines)
+    reference = bank_reference(parse_transaction(raw))
+    assert reference.endswith("TXLONGREF01")
+    assert len(reference) <= MAX_REFERENCE

@@ -312,7 +312,7 @@ CASES: dict[str, Case] = {
             currency="GBP",
             lines=[line_item(currency="GBP", principal="35.98", tax="1.80", tax_rate="0.20")],
         ),
-        ("tax of 1.80", "is not 20% of 35.98 (about 7.20)"),
+        ("tax of 1.80", "20% of 35.98 is 7.20", "check the order in Amazon Business"),
     ),
 }
 

@@ -9,7 +9,6 @@ import pytest
 from plugin.amazon.models import parse_transaction
 from plugin.posting import ExpenseRule
 from plugin.posting import PostingContext
-from plugin.posting import allocate
 from plugin.posting import quantity_for
 from plugin.posting import rule_matches
 from plugin.posting import translate_all
@@ -259,23 +258,6 @@ def test_context_original_lines_win_over_lines_in_the_same_run() -> None:
         context,
     )
     assert plan.documents[0].body["LineItems"][0]["AccountCode"] == "463"
-
-
-@pytest.mark.parametrize(
-    ("total", "weights", "expected"),
-    [
-        ("7.20", ["35.98", "2.99", "-2.99"], ["7.20", "0.60", "-0.60"]),
-        ("1.00", ["1", "1", "1"], ["0.34", "0.33", "0.33"]),
-        ("0.00", ["10", "5"], ["0.00", "0.00"]),
-        ("5.00", ["0", "0"], ["5.00", "0"]),
-        ("-3.60", ["17.99"], ["-3.60"]),
-        ("0.01", ["3", "3", "3"], ["0.01", "0.00", "0.00"]),
-    ],
-)
-def test_allocate_splits_in_cents_and_sums_exactly(total, weights, expected) -> None:
-    shares = allocate(Decimal(total), [Decimal(w) for w in weights])
-    assert shares == [Decimal(e) for e in expected]
-    assert sum(shares) == Decimal(total)
 
 
 def test_us_taxed_line_fixture_adds_up() -> None:

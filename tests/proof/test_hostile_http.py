@@ -307,3 +307,82 @@ def test_oversized_and_malformed_bodies_never_500(app_config, make_app):
                 statuses[answer.status_code] += 1
     seen = ",".join(f"{k}x{v}" for k, v in sorted(statuses.items()))
     say(f"VERDICT hostile-bodies: oversized={counts['413']}x413 malformed={seen} 500s=0")
+
+
+# --- Stale members and replayed cookies (issue 18 point 8) ---------------------------------------
+
+SIGNED_OUT = (302, 401)  # to the landing page (HX-Redirect for HTMX)
+STALE_KINDS = {
+    # kind: what must answer every organisation route afterwards
+    "removed-member": (404,),  # still signed in, the membership gone (Xero access removed)
+    "cookie-copied-before-logout": SIGNED_OUT,
+    "cookie-copied-before-sign-out-everywhere": SIGNED_OUT,
+    "cookie-copied-before-account-deletion": SIGNED_OUT,
+}
+
+
+def stale_browser(app, db_session, user, org, client, kind):
+    """Make ``client``'s session stale in the way ``kind`` names; return the browser to try."""
+    from sqlmodel import select
+
+    from plugin.models import Membership
+
+    cookie = client.get_cookie("session").value
+    if kind == "removed-member":
+        membership = db_session.exec(
+            select(Membership).where(
+                Membership.user_id == user.id, Membership.organisation_id == org.id
+            )
+        ).one()
+        db_session.delete(membership)  # ends the user's sessions too (memberships changed)
+        db_session.commit()
+        old = app.test_client()
+        old.set_cookie("session", cookie)
+        assert old.get(f"/orgs/{org.id}/manage").status_code in SIGNED_OUT
+        return sign_in_again(app, db_session, user)  # signed in afresh: still not a member
+    endpoint = {
+        "cookie-copied-before-logout": "/logout",
+        "cookie-copied-before-sign-out-everywhere": "/xero/account/sign-out-everywhere",
+        "cookie-copied-before-account-deletion": "/xero/account/delete",
+    }[kind]
+    assert client.post(endpoint).status_code in (200, 302)
+    thief = app.test_client()
+    thief.set_cookie("session", cookie)
+    return thief
+
+
+def sign_in_again(app, db_session, user):
+    from tests.common.web import sign_in_on
+
+    db_session.refresh(user)
+    return sign_in_on(app, app.test_client(), user)
+
+
+@pytest.mark.parametrize("kind", sorted(STALE_KINDS))
+def test_stale_members_and_replayed_cookies_reach_no_org_route(
+    app, db_session, make_member, sign_in, kind
+):
+    user, org = make_member("stale-user", "tenant-stale", "Stale Member Ltd")
+    client = sign_in(app.test_client(), user)
+    assert client.get(f"/orgs/{org.id}/manage").status_code == 200  # a member, before
+    values = {
+        "run_id": 1,
+        "connection_id": 1,
+        "transaction_id": "TX1",
+        "section": "payment-methods",
+    }
+    browser = stale_browser(app, db_session, user, org, client, kind)
+    before = snapshot(app)
+    allowed = STALE_KINDS[kind]
+    requests_made = 0
+    for rule in org_rules(app):
+        url = url_for_rule(rule, org.id, values)
+        for method in methods_of(rule):
+            for headers in ({}, {"HX-Request": "true"}):
+                answer = browser.open(url, method=method, headers=headers, data={"x": "1"})
+                requests_made += 1
+                assert answer.status_code in allowed, (kind, method, url, answer.status_code)
+                assert "Stale Member Ltd" not in answer.get_data(as_text=True), (kind, url)
+    assert "Stale Member Ltd" not in browser.get("/").get_data(as_text=True)
+    assert snapshot(app) == before, "a refused request changed something"
+    say(f"VERDICT hostile-stale {kind}: requests={requests_made} reached=0 db_changed=0")

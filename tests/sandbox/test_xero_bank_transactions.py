@@ -74,7 +74,7 @@ def test_spend_money_is_created_with_totals(xero):  # noqa: F811
     [
         ("Inclusive", {"Quantity": 1, "UnitAmount": 12.0}, (10.0, 2.0, 12.0)),
         ("NoTax", {"Quantity": 3, "UnitAmount": 1.5}, (4.5, 0.0, 4.5)),
-        ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxAmount": 1.99}, (10.0, 1.99, 11.99)),
+        ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxAmount": 2.0}, (10.0, 2.0, 12.0)),
         ("Exclusive", {"Quantity": 1, "UnitAmount": 10.0, "TaxType": "RRINPUT"}, (10.0, 0.5, 10.5)),
         ("Exclusive", {"Quantity": None, "UnitAmount": None, "LineAmount": 7.5}, (7.5, 1.5, 9.0)),
     ],
@@ -315,3 +315,15 @@ def test_deleting_a_bank_transaction(xero):  # noqa: F811
     assert stored["Status"] == "DELETED"
     again = xero.post(f"BankTransactions/{transaction_id}", json={"Status": "DELETED"})
     assert again.status_code == 400
+
+
+def test_a_reference_over_255_characters_is_refused(xero):  # noqa: F811
+    amazon = xero.contact_id("Amazon Business")
+    answer = xero.put(
+        "BankTransactions?summarizeErrors=false",
+        json={"BankTransactions": [spend(amazon, Reference="R" * 256)]},
+    )
+    errors = answer.json["BankTransactions"][0]["ValidationErrors"]
+    assert [e["Message"] for e in errors] == [
+        "Reference must not be more than 255 characters long."
+    ]

@@ -404,3 +404,16 @@ def test_voiding_and_deleting_documents(xero):  # noqa: F811
     assert xero.post(f"Invoices/{paid['InvoiceID']}", json={"Status": "VOIDED"}).status_code == 400
     edit = xero.post(f"Invoices/{paid['InvoiceID']}", json={"InvoiceNumber": "new"})
     assert edit.status_code == 400
+
+
+def test_field_lengths_are_xeros(xero):  # noqa: F811
+    """Description 4,000 and Reference 255 (InvoiceNumber 255 is above): longer is refused."""
+    contact = xero.contact_id("Amazon Business")
+    long_line = dict(bill(contact)["LineItems"][0], Description="x" * 4001)
+    answer = xero.put(
+        "Invoices?summarizeErrors=false",
+        json={"Invoices": [bill(contact, LineItems=[long_line])]},
+    )
+    assert "4000 characters" in first_message(answer, "Invoices")
+    fits = dict(long_line, Description="x" * 4000)
+    assert create(xero, "Invoices", bill(contact, InvoiceNumber="GB-LEN", LineItems=[fits]))

@@ -54,6 +54,49 @@ def test_posted_entry_shows_its_xero_document_amounts_and_lines(client, ledger_o
     assert "20%" in page
 
 
+def test_a_card_bill_shows_its_payment_and_the_rate_xero_used(client, ledger_org, db_session):
+    from datetime import date
+    from decimal import Decimal
+
+    from plugin.work.card_payment_model import CardPayment
+    from plugin.work.card_payment_model import CardPaymentState
+
+    posted = entry(db_session, ledger_org.id, "TX-CARD-1")
+    posted.state = EntryState.POSTED
+    posted.xero_document_type = "Invoices"
+    posted.xero_document_id = "5e1f7f0a-0000-4000-8000-000000000002"
+    posted.settlement_state = "card_paid"
+    db_session.add(posted)
+    db_session.commit()
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1"))
+    assert "Rate used" not in page  # no payment recorded: nothing to show
+    db_session.add(
+        CardPayment(
+            organisation_id=ledger_org.id,
+            ledger_entry_id=posted.id,
+            target="Invoices",
+            xero_document_id=posted.xero_document_id,
+            account={"Code": "800"},
+            payment_date=date(2026, 3, 4),
+            amount=Decimal("474.81"),
+            currency="EUR",
+            account_currency="GBP",
+            idempotency_key="k-entry-page",
+            state=CardPaymentState.PAID,
+            xero_payment_id="9a8b7c6d-0000-4000-8000-000000000003",
+            currency_rate=Decimal("1.163412"),
+            bank_amount=Decimal("408.12"),
+        )
+    )
+    db_session.commit()
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1"))
+    assert "Paid from the card account" in page
+    assert "1 GBP = 1.163412 EUR" in page
+    assert "GBP 408.12" in page
+    assert "EUR 474.81" in page
+    assert "9a8b7c6d-0000-4000-8000-000000000003" in page
+
+
 def test_held_entry_shows_the_reason_in_plain_words(client, ledger_org, db_session):
     held = entry(db_session, ledger_org.id, "TX-AMEX-1")
     held.state = EntryState.HELD

@@ -364,3 +364,22 @@ def test_saved_mapping_is_shown_without_suggestion_badges(client, setup, app, db
     assert selected(page, "expense_default") == "429"
     assert 'for="expense_default">Default expense account <span class="badge' not in page
     assert selected(page, "tax-0-20") == "INPUT2"
+
+
+def test_a_card_can_post_foreign_currency_purchases_as_bills(client, setup, db_session):
+    data, rows = pm_form(db_session, setup.id, **{"Visa ending 4242": ("spend_money", "800", "")})
+    visa = rows["Visa ending 4242"]
+    page = text_of(client.get(f"/orgs/{setup.id}/setup/mapping"))
+    assert selected(page, f"pm-{visa.id}-foreign_currency") == "hold"
+    assert "Xero records spend money only in the account's" in page
+    data[f"pm-{visa.id}-foreign_currency"] = "bill_paid_from_account"
+    response = client.post(f"/orgs/{setup.id}/mapping/payment-methods", data=data, headers=HX)
+    assert response.status_code == 200, text_of(response)
+    assert stored(db_session, setup.id).payment_method("Visa:4242").foreign_currency == (
+        "bill_paid_from_account"
+    )
+    page = text_of(client.get(f"/orgs/{setup.id}/setup/mapping"))
+    assert selected(page, f"pm-{visa.id}-foreign_currency") == "bill_paid_from_account"
+    exported = client.get(f"/orgs/{setup.id}/mapping/export").get_json()
+    visa_out = next(m for m in exported["payment_methods"] if m.get("last4") == "4242")
+    assert visa_out["foreign_currency"] == "bill_paid_from_account"

@@ -364,7 +364,9 @@ def test_sign_in_drops_memberships_xero_no_longer_grants(xero_app, xero_http, si
     assert tenants == {"t-us"}
     assert dropped.organisation_id == thames_id
     assert client.get(f"/orgs/{thames_id}/manage").status_code == 404
-    assert "Thames Stationery Ltd" not in client.get("/").get_data(as_text=True)
+    index = client.get("/").get_data(as_text=True)
+    assert "<strong>Thames Stationery Ltd</strong>" not in index  # not on the list
+    assert "Your access to Thames Stationery Ltd was removed in Xero on" in index
     unfiltered = [
         c
         for c in xero_http.calls

@@ -132,3 +132,32 @@ def test_a_killed_posting_run_that_recovery_resumed_is_not_an_unrecovered_failur
     assert resume_interrupted()["posting"] == [org.id]
     assert Job.fetch(killed_id, connection=get_redis(app)).meta[RESUMED_BY] == f"post-{org.id}"
     assert failed_jobs(client) == {"unrecovered": 0, "resumed": 1}
+
+
+def test_the_benchmarks_count_failures_by_the_healthz_rule(app, client, db_session, org):
+    """``scripts/benchlib.failed_jobs`` (the benchmarks' "failed jobs" verdict) counts what
+    /healthz counts as unrecovered: a killed import that recovery resumed is not a failure, an
+    import recovery gave up on is."""
+    import importlib
+    import types
+
+    benchlib = importlib.import_module("scripts.benchlib")
+    stack = types.SimpleNamespace(app=app)
+    resumed = killed_import(app, db_session, org)
+    resume_interrupted()
+    rq_notices_the_dead_worker(app)
+    assert benchlib.failed_jobs(stack) == []
+    assert benchlib.resumed_jobs(stack) == 1
+
+    app.config["IMPORT_RESUME_LIMIT"] = 0
+    db_session.refresh(resumed)
+    resumed.state = RunState.SUCCEEDED
+    db_session.add(resumed)
+    db_session.commit()
+    given_up = killed_import(app, db_session, org)
+    rq_notices_the_dead_worker(app)
+    assert resume_interrupted()["given_up"] == [given_up.id]
+    failures = benchlib.failed_jobs(stack)
+    assert [f.split(":")[0] for f in failures] == [given_up.rq_job_id]
+    assert "AbandonedJobError" in failures[0]
+    assert failed_jobs(client) == {"unrecovered": 1, "resumed": 1}

@@ -1,7 +1,7 @@
 """settlement steps
 
-Revision ID: 0005_settle
-Revises: 0004
+Revision ID: 0007_settle
+Revises: 0006
 Create Date: 2026-12-03 09:30:00.000000
 
 One row per Pay by Invoice allocation (credit note) and payment (bill), written before its
@@ -18,8 +18,8 @@ from alembic import op
 
 import plugin.models
 
-revision: str = "0005_settle"
-down_revision: str | Sequence[str] | None = "0004"
+revision: str = "0007_settle"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

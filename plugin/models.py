@@ -330,8 +330,8 @@ class LedgerEntry(SQLModel, table=True):
     amount: Decimal = _money()
     currency: str = Field(default="", max_length=3)
     payment_method_key: str | None = Field(default=None, max_length=255)
-    order_id: str | None = Field(default=None, max_length=64)  # the first line item's order
-    invoice_number: str | None = Field(default=None, max_length=64)  # Amazon's invoice number
+    order_id: str | None = Field(default=None, max_length=255)  # the first line item's order
+    invoice_number: str | None = Field(default=None, max_length=255)  # Amazon's invoice number
     raw_payload: dict[str, Any] | None = _json(dict)
     payload_hash: str = Field(default="", max_length=64)
     state: EntryState = _state(EntryState, EntryState.FETCHED, 16)

@@ -244,15 +244,15 @@ def test_a_replay_after_a_time_out_waits_for_xero_to_finish_first(
     assert db_session.exec(select(PostingBatch)).one().state == BatchState.RECORDED
 
 
-def test_crash_after_send_is_recovered_by_lookup_after_the_window(db_session, org, rules):
-    """The worker died between "sent" and "recorded", and came back too late to replay."""
-    mapping, chart, context = rules
-    record(db_session, org, charges(4))
-    ledger.evaluate(db_session, org.id, mapping, chart, context)
-    xero = FakeXero()
+class Crash(Exception):
+    """The worker process is gone."""
 
-    class Crash(Exception):
-        pass
+
+def crash_after_the_send(db_session, org, rules) -> FakeXero:
+    """Post the ready entries to a Xero that takes them, and die before anything is recorded;
+    return that Xero."""
+    mapping, chart, context = rules
+    xero = FakeXero()
 
     class DiesAfterWrite(FakeXero):
         def create_documents(self, endpoint, elements, idempotency_key):
@@ -262,11 +262,27 @@ def test_crash_after_send_is_recovered_by_lookup_after_the_window(db_session, or
     with pytest.raises(Crash):
         ledger.post_ready(db_session, org.id, DiesAfterWrite(), mapping, chart, context)
     db_session.rollback()
-    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTING}
-    later = utcnow() + timedelta(minutes=10)
+    return xero
+
+
+def post_later_to_a_forgetful_xero(db_session, org, rules, xero):
+    """Ten minutes on, post again to the same Xero, which has forgotten the key."""
+    mapping, chart, context = rules
     fresh = FakeXero()
-    fresh.documents = xero.documents  # the same Xero, but it forgot the key
+    fresh.documents = xero.documents
+    later = utcnow() + timedelta(minutes=10)
     counts = ledger.post_ready(db_session, org.id, fresh, mapping, chart, context, now=later)
+    return fresh, counts
+
+
+def test_crash_after_send_is_recovered_by_lookup_after_the_window(db_session, org, rules):
+    """The worker died between "sent" and "recorded", and came back too late to replay."""
+    mapping, chart, context = rules
+    record(db_session, org, charges(4))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = crash_after_the_send(db_session, org, rules)
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTING}
+    fresh, counts = post_later_to_a_forgetful_xero(db_session, org, rules, xero)
     assert counts.posted == 0  # nothing posted again
     assert len(fresh.documents) == 4
     assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
@@ -542,29 +558,14 @@ def test_recovery_finds_documents_with_very_long_titles_and_order_ids(
     record(db_session, org, [make(f"LONGTX{i:02d}") for i in range(3)])
     ledger.evaluate(db_session, org.id, mapping, chart, context)
     assert {e.state for e in entries(db_session, org)} == {EntryState.READY}
-    xero = FakeXero()
-
-    class Crash(Exception):
-        pass
-
-    class DiesAfterWrite(FakeXero):
-        def create_documents(self, endpoint, elements, idempotency_key):
-            xero.create_documents(endpoint, elements, idempotency_key)
-            raise Crash
-
-    with pytest.raises(Crash):
-        ledger.post_ready(db_session, org.id, DiesAfterWrite(), mapping, chart, context)
-    db_session.rollback()
+    xero = crash_after_the_send(db_session, org, rules)
     bodies = list(xero.documents.values())
     assert {b["endpoint"] for b in bodies} == {endpoint}
     for body in bodies:
         first = body["LineItems"][0]["Description"]
         assert len(first) <= 4000
         assert len(body.get("Reference", "")) <= 255
-    fresh = FakeXero()
-    fresh.documents = xero.documents  # the same Xero, which has forgotten the key
-    later = utcnow() + timedelta(minutes=10)
-    counts = ledger.post_ready(db_session, org.id, fresh, mapping, chart, context, now=later)
+    fresh, counts = post_later_to_a_forgetful_xero(db_session, org, rules, xero)
     assert counts.posted == 0
     assert len(fresh.documents) == 3  # nothing posted twice
     assert all(e.state == EntryState.POSTED for e in entries(db_session, org))

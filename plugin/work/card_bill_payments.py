@@ -31,10 +31,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlmodel import Session
+from sqlmodel import col
 from sqlmodel import select
 
 from plugin.ledger.batches import CARD_PAYMENT
-from plugin.models import EntryState
+from plugin.ledger.queries import posted_entries
 from plugin.models import LedgerEntry
 from plugin.models import PostingBatch
 from plugin.models import utcnow
@@ -72,17 +73,7 @@ class CardPaymentCounts:
 
 def entries_awaiting_card_payment(session: Session, org_id: int) -> list[LedgerEntry]:
     """Posted card bills and credit notes whose payment is not recorded yet."""
-    return list(
-        session.exec(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.organisation_id == org_id,
-                LedgerEntry.state == EntryState.POSTED,
-                LedgerEntry.settlement_state == CARD_PAYMENT,
-            )
-            .order_by(LedgerEntry.id)  # type: ignore[arg-type]
-        )
-    )
+    return posted_entries(session, org_id, col(LedgerEntry.settlement_state) == CARD_PAYMENT)
 
 
 def card_payment_of(session: Session, entry: LedgerEntry) -> CardPayment | None:

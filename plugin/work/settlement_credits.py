@@ -23,6 +23,7 @@ from sqlmodel import select
 
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.invoices import LineItemKey
+from plugin.ledger.queries import posted_entries
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
@@ -57,18 +58,12 @@ CARD_STATES = ("card_payment", "card_paid", "card_refused")
 
 def notes_to_settle(session: Session, org_id: int) -> list[LedgerEntry]:
     """Posted credit notes not yet in a final settlement state."""
-    return list(
-        session.exec(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.organisation_id == org_id,
-                LedgerEntry.state == EntryState.POSTED,
-                LedgerEntry.xero_document_type == "CreditNotes",
-                col(LedgerEntry.settlement_state).is_(None)
-                | col(LedgerEntry.settlement_state).not_in(FINAL + CARD_STATES),
-            )
-            .order_by(col(LedgerEntry.id))
-        )
+    return posted_entries(
+        session,
+        org_id,
+        col(LedgerEntry.xero_document_type) == "CreditNotes",
+        col(LedgerEntry.settlement_state).is_(None)
+        | col(LedgerEntry.settlement_state).not_in(FINAL + CARD_STATES),
     )
 
 

@@ -35,6 +35,7 @@ from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
+from plugin.ledger.queries import posted_entries
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -122,17 +123,11 @@ def fill_due_dates(session: Session, app: Flask, org_id: int) -> int:
 
 def entries_awaiting_settlement(session: Session, org_id: int) -> list[LedgerEntry]:
     """Posted Pay by Invoice bills not yet paid in Xero."""
-    return list(
-        session.exec(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.organisation_id == org_id,
-                LedgerEntry.state == EntryState.POSTED,
-                LedgerEntry.xero_document_type == "Invoices",
-                col(LedgerEntry.settlement_state) == "awaiting_payment",
-            )
-            .order_by(col(LedgerEntry.id))
-        )
+    return posted_entries(
+        session,
+        org_id,
+        col(LedgerEntry.xero_document_type) == "Invoices",
+        col(LedgerEntry.settlement_state) == "awaiting_payment",
     )
 
 

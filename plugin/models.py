@@ -332,6 +332,7 @@ class LedgerEntry(SQLModel, table=True):
     payment_method_key: str | None = Field(default=None, max_length=255)
     order_id: str | None = Field(default=None, max_length=255)  # the first line item's order
     invoice_number: str | None = Field(default=None, max_length=255)  # Amazon's invoice number
+    charge_identifier: str | None = Field(default=None, max_length=255)  # card statement line
     raw_payload: dict[str, Any] | None = _json(dict)
     payload_hash: str = Field(default="", max_length=64)
     state: EntryState = _state(EntryState, EntryState.FETCHED, 16)
@@ -342,7 +343,6 @@ class LedgerEntry(SQLModel, table=True):
     xero_document_id: str | None = Field(default=None, max_length=64)
     xero_reference: str | None = Field(default=None, max_length=255)
     batch_id: int | None = Field(default=None, foreign_key="posting_batch.id", ondelete="SET NULL")
-    # After posting: settlement (Pay by Invoice; card_payment: a card bill) and the PDF.
     bill_due_date: date | None = None  # from Amazon's payment details, for Pay by Invoice bills
     settlement_state: str | None = Field(default=None, max_length=16)
     xero_payment_id: str | None = Field(default=None, max_length=64)

@@ -59,6 +59,7 @@ class Descriptors(TypedDict, total=False):
     payment_method_key: str | None
     order_id: str | None
     invoice_number: str | None
+    charge_identifier: str | None
 
 
 def payload_of(item: Transaction | ParseFailure) -> dict[str, Any]:
@@ -94,6 +95,7 @@ def _descriptors(item: Transaction | ParseFailure) -> Descriptors:
         "payment_method_key": item.payment_method_key,
         "order_id": first.order_id if first else None,
         "invoice_number": item.invoice_number,
+        "charge_identifier": item.charge_identifier,
     }
 
 

@@ -112,6 +112,7 @@ class EntryView:
     payment_method: str
     order_id: str
     invoice_number: str
+    charge_identifier: str
     document_type: str | None
     document_id: str | None
     reference: str | None
@@ -176,6 +177,7 @@ def describe(
         payment_method=(method.label if method else None) or entry.payment_method_key or "",
         order_id=entry.order_id or "",
         invoice_number=entry.invoice_number or "",
+        charge_identifier=entry.charge_identifier or "",
         document_type=DOCUMENT_TYPES.get(entry.xero_document_type or "", entry.xero_document_type),
         document_id=entry.xero_document_id,
         reference=entry.xero_reference,

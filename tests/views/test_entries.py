@@ -218,3 +218,12 @@ def test_another_orgs_member_cannot_mark_an_entry(
     assert other.post(f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand").status_code == 404
     db_session.refresh(held)
     assert held.state == EntryState.HELD
+
+
+def test_the_page_shows_the_charge_identifier(client, ledger_org, db_session):
+    """Amazon's chargeIdentifier ties a purchase to its card statement line: stored at import,
+    shown on the entry page (issue 13 point 7)."""
+    posted = entry(db_session, ledger_org.id, "TX-CARD-1")
+    assert posted.charge_identifier == "RA5RE0N60"  # from the payload's chargeIdentifier
+    page = text_of(client.get(f"/orgs/{ledger_org.id}/entries/TX-CARD-1"))
+    assert "<dt>Card charge</dt><dd><code>RA5RE0N60</code>" in page

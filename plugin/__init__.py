@@ -26,7 +26,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin import security
     from plugin.auth import login as users
     from plugin.config import ROOT
+    from plugin.config import UnsafeSettings
     from plugin.config import load_settings
+    from plugin.config import settings_problems
     from plugin.infra import errors
     from plugin.infra import queues
     from plugin.infra.htmx import htmx
@@ -34,6 +36,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     settings = load_settings()
     settings.update(config or {})
+    problems = settings_problems(settings)
+    if problems:
+        raise UnsafeSettings(problems)
     instance_path = Path(settings.get("INSTANCE_PATH") or ROOT / "instance")
     instance_path.mkdir(parents=True, exist_ok=True)
 

@@ -43,6 +43,10 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "XERO_MINUTE_LIMIT": (60, int),
     "XERO_CONCURRENT_LIMIT": (5, int),
     "XERO_APP_MINUTE_LIMIT": (10000, int),
+    # How long the client waits for an answer, and how long after sending a write it may still
+    # be in Xero's hands (nothing of it is looked up or sent again before): plugin/xero/timing.py
+    "XERO_READ_TIMEOUT_SECONDS": (60, int),
+    "XERO_IN_FLIGHT_SECONDS": (300, int),
     # Amazon Business
     "AMAZON_CLIENT_ID": ("", str),
     "AMAZON_CLIENT_SECRET": ("", str),
@@ -85,6 +89,37 @@ def load_settings(environ: dict[str, str] | None = None, dotenv: bool = True) ->
         else:
             settings[name] = parser(raw)
     return settings
+
+
+MIN_LOCK_SECONDS = 3  # the lock's keep-alive runs every third of it: at least once a second
+
+
+def settings_problems(config: Any) -> list[str]:
+    """The settings that are unsafe together, each with why (empty: safe). The app refuses to
+    start with any (``create_app``); docs/reliability.md explains the rules."""
+    from plugin.xero.timing import timing_of
+    from plugin.xero.timing import timing_problem
+
+    problems = []
+    timing = timing_problem(timing_of(config))
+    if timing:
+        problems.append(timing)
+    lock = int(config.get("ORG_LOCK_SECONDS") or 0)
+    if lock < MIN_LOCK_SECONDS:
+        problems.append(
+            f"ORG_LOCK_SECONDS ({lock}) must be at least {MIN_LOCK_SECONDS}: the lock is kept "
+            "alive every third of it, and a shorter one could expire under a live run."
+        )
+    return problems
+
+
+class UnsafeSettings(RuntimeError):
+    """Settings that would let one organisation's work run twice at once, or a write be sent
+    again while it is in flight."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Refusing to start: " + " ".join(problems))
+        self.problems = problems
 
 
 def is_production(config: Any) -> bool:

@@ -49,7 +49,7 @@ def post_later_job_id(org_id: int, current_job_id: str | None, kind: str = "late
     job's id would delete the job just scheduled: a second pause in a row never resumed
     (found by scripts/bench_import.py: 10,000 transactions left 4,017 entries ``ready``).
     ``kind`` is ``later`` after a rate limit or outage, ``after-busy`` when the organisation
-    was busy."""
+    was busy, ``lookup`` when a batch whose answer was lost can be looked up in Xero."""
     later = f"post-{kind}-{org_id}"
     return f"{later}-again" if current_job_id == later else later
 
@@ -57,6 +57,12 @@ def post_later_job_id(org_id: int, current_job_id: str | None, kind: str = "late
 def post_later_job_ids(org_id: int) -> tuple[str, str]:
     """Both ids a posting run paused by a rate limit or outage may be waiting under."""
     later = f"post-later-{org_id}"
+    return later, f"{later}-again"
+
+
+def post_lookup_job_ids(org_id: int) -> tuple[str, str]:
+    """Both ids a posting run waiting to look up a batch still in doubt may be waiting under."""
+    later = f"post-lookup-{org_id}"
     return later, f"{later}-again"
 
 

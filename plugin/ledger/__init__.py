@@ -28,8 +28,6 @@ from plugin.ledger.evaluation import context_for as context_for
 from plugin.ledger.evaluation import evaluate as evaluate
 from plugin.ledger.evaluation import retry as retry
 from plugin.ledger.post import BATCH_SIZE as BATCH_SIZE
-from plugin.ledger.post import REPLAY_PAUSES as REPLAY_PAUSES
-from plugin.ledger.post import REPLAY_PAUSES_AFTER_TIMEOUT as REPLAY_PAUSES_AFTER_TIMEOUT
 from plugin.ledger.post import PostCounts as PostCounts
 from plugin.ledger.post import log as log
 from plugin.ledger.post import post_ready as post_ready
@@ -41,5 +39,5 @@ from plugin.ledger.record import parsed as parsed
 from plugin.ledger.record import payload_hash as payload_hash
 from plugin.ledger.record import payload_of as payload_of
 from plugin.ledger.record import record_page as record_page
-from plugin.ledger.recovery import REPLAY_WINDOW as REPLAY_WINDOW
+from plugin.ledger.recovery import next_lookup_at as next_lookup_at
 from plugin.ledger.recovery import recover as recover

@@ -3,7 +3,8 @@
 The batch row — its members, the exact bodies and a fresh ``Idempotency-Key`` — is committed and
 its entries claimed *before* the call, and marked ``sent``; the Xero ids are committed after it.
 A batch still ``sent`` afterwards (crash, lost connection, 500) has an unknown outcome: see
-``recovery``. A batch Xero did not process (rate limit, outage) is released: its entries wait.
+``recovery``, which looks it up and never sends it again. A batch Xero did not process (rate
+limit, outage) is released: its entries wait.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 from typing import Protocol
 
@@ -29,6 +31,7 @@ from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
+from plugin.xero.errors import XeroMalformedResponse
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
@@ -46,6 +49,11 @@ XERO_REJECTED = "xero_rejected"
 
 class XeroWriter(Protocol):
     """What the ledger needs from the Xero client."""
+
+    @property
+    def in_flight(self) -> timedelta:
+        """How long after sending a write it may still be in Xero's hands."""
+        ...
 
     def create_documents(
         self, endpoint: str, elements: Sequence[dict[str, Any]], idempotency_key: str
@@ -166,14 +174,10 @@ def batch_members(session: Session, batch: PostingBatch) -> list[LedgerEntry]:
     return [entries[i] for i in ids if i in entries]
 
 
-def send_batch(
-    session: Session, batch: PostingBatch, xero: XeroWriter, first_attempt: bool = True
-) -> tuple[int, int] | None:
-    """Send a batch with its key; record the outcome. None when the outcome is unknown.
-
-    A refusal before processing (rate limit, outage, auth) releases the entries only on the
-    first attempt: on a re-send the first attempt may still have been processed.
-    """
+def send_batch(session: Session, batch: PostingBatch, xero: XeroWriter) -> tuple[int, int] | None:
+    """Send a batch with its key, once; record the outcome. None when the outcome is unknown:
+    the batch stays ``sent``, noting whether Xero answered (a 500: Xero has finished with it,
+    so it can be looked up at once) or not (it may still be in flight)."""
     bodies = list((batch.request_summary or {}).get("bodies") or [])
     try:
         results = xero.create_documents(batch.endpoint, bodies, batch.idempotency_key)
@@ -181,19 +185,27 @@ def send_batch(
         log.warning("Batch %s outcome unknown: %s", batch.id, exc.message)
         batch.response_summary = {
             "unknown": exc.message,
+            "answered": answered(exc),
             "timed_out": bool(getattr(exc, "timed_out", False)),
         }
         session.add(batch)
         session.commit()
         return None
     except (XeroRateLimited, XeroUnavailable, XeroNeedsReconnect, XeroConnectionRevoked):
-        if first_attempt:
-            release_batch(session, batch)  # Xero did not process it: the entries simply wait
+        release_batch(session, batch)  # Xero did not process it: the entries simply wait
         raise
     except XeroValidationError as exc:
         _record_rejection(session, batch, exc.messages)
         return 0, len(bodies)
     return _record_results(session, batch, results)
+
+
+def answered(error: XeroConnectionLost | XeroServerError) -> bool:
+    """Whether Xero itself answered (and so has finished with the request): its own 500, or an
+    answer we could not read. A lost connection or a gateway's 502/504 says nothing of that."""
+    if isinstance(error, XeroMalformedResponse):
+        return True
+    return isinstance(error, XeroServerError) and error.status == 500
 
 
 def release_batch(session: Session, batch: PostingBatch) -> None:

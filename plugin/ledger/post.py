@@ -1,14 +1,14 @@
 """Posting every ``ready`` entry: recover unknown batches first, then send the rest in batches
 of up to ``BATCH_SIZE`` documents per Xero endpoint.
 
-A batch whose outcome is unknown is re-sent with its key a few times in the same run (with a
-short pause) rather than left waiting for the next one.
+A batch whose outcome is unknown is never sent again: when Xero answered (a 500) it is looked up
+at once, in the same run; otherwise its entries wait, claimed, until the request can no longer
+be in flight; ``recovery.next_lookup_at`` tells the caller when to come back for them.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
@@ -26,17 +26,12 @@ from plugin.ledger.batches import send_batch
 from plugin.ledger.evaluation import context_for
 from plugin.ledger.record import parsed
 from plugin.ledger.recovery import recover
-from plugin.models import BatchState
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
-REPLAY_PAUSES = (0.0, 1.0, 3.0)  # re-sends of an unknown batch within one run
-# After a read time-out Xero may still be working on the request: a replay racing it could
-# arrive before Xero has stored the answer to its key, so the first re-send waits longer.
-REPLAY_PAUSES_AFTER_TIMEOUT = (10.0, 3.0, 5.0)
 
 
 @dataclass
@@ -50,6 +45,7 @@ class PostCounts:
     batches: int = 0
     unknown_batches: list[int] = field(default_factory=list)
     stopped: str | None = None  # why the run stopped early (another run took its entries)
+    lookup_at: datetime | None = None  # when the batches still in doubt can be looked up
 
 
 def post_ready(
@@ -62,7 +58,6 @@ def post_ready(
     now: datetime | None = None,
     max_batches: int | None = None,
     on_batch: Callable[[], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> PostCounts:
     """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
 
@@ -111,15 +106,9 @@ def post_ready(
                 sent = send_batch(session, batch, xero)
                 if sent is None:
                     counts.unknown_batches.append(int(batch.id or 0))
-                    # Resolve it now (same key: Xero replays its first answer), a few times
-                    # with a short pause, rather than leave the entries waiting for a later run.
-                    timed_out = bool((batch.response_summary or {}).get("timed_out"))
-                    for pause in REPLAY_PAUSES_AFTER_TIMEOUT if timed_out else REPLAY_PAUSES:
-                        sleep(pause)
-                        counts.recovered += recover(session, org_id, xero, now=now)
-                        session.refresh(batch)
-                        if batch.state not in (BatchState.PENDING, BatchState.SENT):
-                            break
+                    # Answered (a 500): look it up now. Else it may still be in flight: its
+                    # entries wait, claimed, for a later run (``next_lookup_at``).
+                    counts.recovered += recover(session, org_id, xero, now=now)
                     continue
                 counts.posted += sent[0]
                 counts.failed += sent[1]

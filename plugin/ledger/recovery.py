@@ -1,9 +1,15 @@
 """Settling the batches whose outcome is unknown (still ``sent`` after a crash, a lost
 connection, a 500), before anything else is posted.
 
-Within ``REPLAY_WINDOW`` a batch is re-sent with the same key (Xero replays the first answer
-instead of creating twice); later, each member is looked up in Xero by its reference and only
-the ones not found are posted again. A batch committed but never sent is released.
+Nothing of such a batch is ever sent again with its key: Xero's memory of keys is not relied
+on (it is undocumented; a replay that Xero no longer recognised once created every document a
+second time). Instead, once the request can no longer be in Xero's hands, the batch's members
+are looked up in Xero by their tags, one query per batch: the ones found are recorded as
+posted, and only the ones missing go back to ``ready``, to be sent in a new batch with a new
+key. A batch that was answered (a 500: Xero has finished with it) is looked up at once; one
+without an answer (dropped connection, read time-out, killed worker) only after the client's
+in-flight horizon (``plugin.xero.timing``) has passed since it was sent. A batch committed but
+never sent is released.
 """
 
 from __future__ import annotations
@@ -20,7 +26,6 @@ from plugin.ledger.batches import XeroWriter
 from plugin.ledger.batches import batch_members
 from plugin.ledger.batches import reference_of
 from plugin.ledger.batches import release_batch
-from plugin.ledger.batches import send_batch
 from plugin.ledger.batches import settlement_after_posting
 from plugin.models import BatchState
 from plugin.models import EntryState
@@ -29,46 +34,63 @@ from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.xero.models import XeroLineItem
 
-REPLAY_WINDOW = timedelta(minutes=5)  # Xero remembers an Idempotency-Key for about 6
+
+def open_batches(session: Session, org_id: int) -> list[PostingBatch]:
+    """The organisation's batches committed or sent whose outcome is not yet recorded."""
+    return list(
+        session.exec(
+            select(PostingBatch)
+            .where(
+                PostingBatch.organisation_id == org_id,
+                col(PostingBatch.state).in_([BatchState.PENDING, BatchState.SENT]),
+            )
+            .order_by(col(PostingBatch.id))
+        )
+    )
+
+
+def lookup_from(batch: PostingBatch, in_flight: timedelta) -> datetime:
+    """From when a look-up in Xero tells for certain what became of a sent batch: at once when
+    Xero answered (it has finished with the request), else once it can no longer be in flight."""
+    sent_at = batch.sent_at or batch.created_at
+    if (batch.response_summary or {}).get("answered"):
+        return sent_at
+    return sent_at + in_flight
+
+
+def next_lookup_at(session: Session, org_id: int, in_flight: timedelta) -> datetime | None:
+    """When the earliest batch still in doubt can be looked up (None: none is in doubt)."""
+    times = [
+        lookup_from(batch, in_flight)
+        for batch in open_batches(session, org_id)
+        if batch.state == BatchState.SENT
+    ]
+    return min(times) if times else None
 
 
 def recover(session: Session, org_id: int, xero: XeroWriter, now: datetime | None = None) -> int:
-    """Settle every batch of the org whose outcome is unknown; returns entries resolved."""
+    """Settle every batch of the org whose outcome can now be known; returns entries resolved.
+
+    A batch that may still be in flight is left as it is (its entries stay ``posting``, so no
+    other run sends them): ``next_lookup_at`` says when to come back.
+    """
     now = now or utcnow()
     resolved = 0
-    open_batches = session.exec(
-        select(PostingBatch)
-        .where(
-            PostingBatch.organisation_id == org_id,
-            col(PostingBatch.state).in_([BatchState.PENDING, BatchState.SENT]),
-        )
-        .order_by(col(PostingBatch.id))
-    )
-    for batch in list(open_batches):
-        members = batch_members(session, batch)
+    for batch in open_batches(session, org_id):
         if batch.state == BatchState.PENDING:
             release_batch(session, batch)  # committed but never sent: nothing reached Xero
             continue
-        sent_at = batch.sent_at or batch.created_at
-        if now - sent_at < REPLAY_WINDOW:
-            # Xero still remembers the key: the same request gets the first answer back (or is
-            # processed now if it never arrived). Unknown again: leave it for the next run.
-            batch.attempts += 1
-            session.add(batch)
-            session.commit()
-            outcome = send_batch(session, batch, xero, first_attempt=False)
-            if outcome is not None:
-                resolved += sum(outcome)
-            continue
-        # The key is forgotten and any request still in flight has long finished: look up.
-        resolved += _resolve_by_lookup(session, batch, members, xero)
+        if now < lookup_from(batch, xero.in_flight):
+            continue  # Xero may still be working on it: neither look up nor send again
+        resolved += _resolve_by_lookup(session, batch, batch_members(session, batch), xero)
     return resolved
 
 
 def _resolve_by_lookup(
     session: Session, batch: PostingBatch, members: list[LedgerEntry], xero: XeroWriter
 ) -> int:
-    """After the replay window: find each member in Xero by reference; re-queue the rest."""
+    """Find each member in Xero by its tag; the ones not there go back to ``ready`` (a new batch,
+    a new key)."""
     bodies = list((batch.request_summary or {}).get("bodies") or [])
     transaction_ids = list((batch.request_summary or {}).get("transaction_ids") or [])
     found = _find_in_xero(batch.endpoint, bodies, transaction_ids, xero)

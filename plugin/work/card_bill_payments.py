@@ -14,7 +14,8 @@ when the batch that posted it recorded a payment intent):
    entry page shows; the entry becomes ``card_paid``.
 
 A row still ``sent`` at a later run (a killed worker, a lost connection, a 500: the outcome is
-unknown), sent at least ``SETTLE_SECONDS`` before, is first looked up in Xero: a live payment on
+unknown), sent longer ago than the client's in-flight horizon (``plugin.xero.timing``), is
+first looked up in Xero: a live payment on
 the bill or credit note is recorded as ours; only when there is none is it sent again. Xero's
 refusal is final (``card_refused``, with Xero's reason on the entry); it is not retried by
 itself. A rate limit or an outage stops the run (the posting job comes back later); the rows
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 CARD_PAID = "card_paid"
 CARD_REFUSED = "card_refused"
 BATCH_SIZE = 50  # payments per Xero call, as for documents
-SETTLE_SECONDS = 60  # a payment sent less long ago may still be in Xero's hands
 
 
 @dataclass
@@ -229,9 +229,10 @@ def pay_card_bills(
 ) -> CardPaymentCounts:
     """Pay every posted card bill (refund every card credit note) of the organisation.
 
-    A payment whose outcome is unknown is looked up in Xero once it was sent at least
-    ``SETTLE_SECONDS`` ago (a request Xero may still be working on is left alone), then sent
-    again only if Xero has none. Raises the Xero errors that mean "stop for now".
+    A payment whose outcome is unknown is looked up in Xero once it can no longer be in flight
+    (``xero.in_flight`` after it was sent; a request Xero may still be working on is left
+    alone), then sent again, with a new key, only if Xero has none. Raises the Xero errors
+    that mean "stop for now".
     """
     counts = CardPaymentCounts()
     now = now or utcnow()
@@ -250,7 +251,7 @@ def pay_card_bills(
             continue
         if row.state == CardPaymentState.SENT:
             sent_at = row.sent_at or row.created_at
-            if (now - sent_at).total_seconds() < SETTLE_SECONDS:
+            if now - sent_at < xero.in_flight:
                 counts.unknown += 1
                 continue
             found = existing_payment(xero, row)

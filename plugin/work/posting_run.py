@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import Organisation
+from plugin.models import utcnow
 from plugin.posting.dates import xero_zone
 from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.readiness import NotReady
@@ -110,6 +112,7 @@ def run_posting(
         counts = ledger.post_ready(
             session, org_id, client, mapping, chart, context, on_batch=keep_alive
         )
+        counts.lookup_at = ledger.next_lookup_at(session, org_id, client.in_flight)
         # Card bills (foreign-currency purchases on a base-currency card) are paid right after.
         paid = pay_card_bills(session, org_id, client)
         log.info("Card bill payments for org %s: %s", org_id, paid)
@@ -167,6 +170,8 @@ def post_ready(
             result_ttl=0,
         )
         return {"org": org_id, "requeued_in": delay, "why": pause.message}
+    if counts.lookup_at is not None:
+        _look_up_later(app, org_id, holder, counts.lookup_at)
     return {
         "org": org_id,
         "posted": counts.posted,
@@ -174,4 +179,20 @@ def post_ready(
         "held": counts.held,
         "recovered": counts.recovered,
         "batches": counts.batches,
+        "lookup_at": counts.lookup_at.isoformat() if counts.lookup_at else None,
     }
+
+
+def _look_up_later(app: Flask, org_id: int, holder: str, when: datetime) -> None:
+    """Come back when the batches whose answer was lost can be looked up in Xero (their
+    entries stay claimed until then; nothing of them is sent again)."""
+    seconds = max((when - utcnow()).total_seconds(), 0.0) + 1
+    with contextlib.suppress(DuplicateJobError):
+        get_queue("default", app).enqueue_in(
+            timedelta(seconds=seconds),
+            "jobs.posting.post_ready",
+            org_id,
+            job_id=post_later_job_id(org_id, holder, "lookup"),
+            unique=True,
+            result_ttl=0,
+        )

@@ -46,6 +46,7 @@ from plugin.infra.keys import import_resume_job_id
 from plugin.infra.keys import post_after_busy_job_ids
 from plugin.infra.keys import post_job_id
 from plugin.infra.keys import post_later_job_ids
+from plugin.infra.keys import post_lookup_job_ids
 from plugin.infra.keys import resume_import_key
 from plugin.infra.keys import resume_job_id
 from plugin.infra.keys import retry_job_id
@@ -255,7 +256,12 @@ def _queue_again(session: Session, app: Flask, client: redis.Redis, run: ImportR
 def _other_posting_job_ids(org_id: int) -> tuple[str, ...]:
     """The posting jobs of the organisation other than ``post-<org>`` (which enqueue_once
     replaces): a killed one's work goes on in the ``post-<org>`` recovery queues."""
-    return (retry_job_id(org_id), *post_later_job_ids(org_id), *post_after_busy_job_ids(org_id))
+    return (
+        retry_job_id(org_id),
+        *post_later_job_ids(org_id),
+        *post_after_busy_job_ids(org_id),
+        *post_lookup_job_ids(org_id),
+    )
 
 
 def mark_resumed(client: redis.Redis, job_id: str | None, resumed_by: str) -> None:

@@ -31,10 +31,6 @@ from plugin.xero.client import XeroClient
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroValidationError
 
-# Longer than the client's connect + read timeout (5 + 60 s): a send older than this has had
-# its answer, or never will, so looking it up in Xero tells what happened.
-IN_FLIGHT_SECONDS = 90
-
 
 def cents(amount: Decimal) -> Decimal:
     """An amount to the cent, half a cent away from zero (as Xero rounds its totals)."""
@@ -243,7 +239,7 @@ def resolve(session: Session, xero: XeroClient, step: SettlementStep) -> str:
         session.commit()
         return "done"
     sent = step.sent_at or utcnow()
-    if utcnow() - sent < timedelta(seconds=IN_FLIGHT_SECONDS):
+    if utcnow() - sent < xero.in_flight:  # it may still arrive: not planned again yet
         return "in_flight"
     step.state = StepState.PLANNED
     step.message = f"Not in Xero after an interrupted send ({step.idempotency_key})."
@@ -252,8 +248,8 @@ def resolve(session: Session, xero: XeroClient, step: SettlementStep) -> str:
     return "replan"
 
 
-def seconds_until_known(step: SettlementStep) -> float:
-    """How long until a ``sending`` step can be looked up for certain."""
+def seconds_until_known(step: SettlementStep, in_flight: timedelta) -> float:
+    """How long until a ``sending`` step can be looked up for certain (``plugin.xero.timing``)."""
     sent = step.sent_at or utcnow()
-    left = IN_FLIGHT_SECONDS - (utcnow() - sent).total_seconds()
+    left = (in_flight - (utcnow() - sent)).total_seconds()
     return max(left, 1.0)

@@ -160,7 +160,8 @@ def _resolve_interrupted(
                 _record_paid(session, step)
         elif outcome == "in_flight":
             waiting.add(step.bill_entry_id)
-            counts.come_back_in = max(counts.come_back_in, seconds_until_known(step))
+            known_in = seconds_until_known(step, xero.in_flight)
+            counts.come_back_in = max(counts.come_back_in, known_in)
     return waiting
 
 

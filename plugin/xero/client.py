@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from typing import Protocol
@@ -47,13 +48,14 @@ from plugin.xero.models import XeroTaxRate
 from plugin.xero.models import XeroTrackingCategory
 from plugin.xero.models import element_results
 from plugin.xero.models import parse_items
+from plugin.xero.timing import XeroTiming
 from plugin.xero.wire import dumps
 from plugin.xero.wire import json_or_none
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = (5, 60)
 PAGE_SIZE = 100
+WHERE_MAX_CHARS = 4000  # a ``where`` filter this long still fits a URL everywhere
 ID_FIELDS = {
     "BankTransactions": "BankTransactionID",
     "Invoices": "InvoiceID",
@@ -89,13 +91,20 @@ class XeroClient:
         api_url: str = "https://api.xero.com",
         http: requests.Session | None = None,
         max_wait: float = 10.0,
+        timing: XeroTiming | None = None,
     ) -> None:
         self.tenant_id = tenant_id
+        self.timing = timing or XeroTiming()
         self.tokens = tokens
         self.limiter = limiter
         self.base = api_url.rstrip("/") + "/api.xro/2.0"
         self.http = http or requests.Session()
         self.max_wait = max_wait
+
+    @property
+    def in_flight(self) -> timedelta:
+        """How long after sending a write it may still be in Xero's hands (``timing``)."""
+        return self.timing.in_flight
 
     # The one place requests are made -------------------------------------------------------
     def request(
@@ -128,7 +137,7 @@ class XeroClient:
                         params=params,
                         data=body,
                         headers=headers,
-                        timeout=TIMEOUT,
+                        timeout=self.timing.timeout,
                     )
             except RateLimitWait as wait:
                 raise XeroRateLimited(wait.retry_after, wait.limit) from wait
@@ -290,17 +299,18 @@ class XeroClient:
     def find_bank_transactions_by_reference(
         self, references: Sequence[str]
     ) -> list[XeroBankTransaction]:
-        """Bank transactions whose Reference is one of ``references`` (any status)."""
+        """Bank transactions whose Reference is one of ``references`` (any status): one query for
+        a batch of 50 short references (more when the filter would be too long for a URL)."""
         found: list[XeroBankTransaction] = []
-        for chunk in _chunks(list(references), 20):
-            where = " OR ".join(f'Reference=="{_quote_where(r)}"' for r in chunk)
-            found.extend(self._paged(XeroBankTransaction, "BankTransactions", {"where": where}))
+        clauses = [f'Reference=="{_quote_where(r)}"' for r in references]
+        for chunk in _joined_within(clauses, " OR ", WHERE_MAX_CHARS):
+            found.extend(self._paged(XeroBankTransaction, "BankTransactions", {"where": chunk}))
         return found
 
     def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]:
         """Bills/invoices by InvoiceNumber (ACCPAY numbers are not unique: filter by contact)."""
         found: list[XeroInvoice] = []
-        for chunk in _chunks(list(numbers), 40):
+        for chunk in _chunks(list(numbers), 50):
             found.extend(self._paged(XeroInvoice, "Invoices", {"InvoiceNumbers": ",".join(chunk)}))
         return found
 
@@ -377,6 +387,23 @@ class XeroClient:
             f"{endpoint}/{document_id}/History",
             json_body={"HistoryRecords": [{"Details": details[:2500]}]},
         )
+
+
+def _joined_within(parts: list[str], separator: str, max_chars: int) -> Iterator[str]:
+    """``parts`` joined by ``separator`` into as few strings as fit ``max_chars`` each (a part
+    longer than that on its own is one string)."""
+    current: list[str] = []
+    length = 0
+    for part in parts:
+        extra = len(part) + (len(separator) if current else 0)
+        if current and length + extra > max_chars:
+            yield separator.join(current)
+            current, length = [], 0
+            extra = len(part)
+        current.append(part)
+        length += extra
+    if current:
+        yield separator.join(current)
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

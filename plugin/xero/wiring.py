@@ -14,6 +14,7 @@ from plugin.security import token_cipher
 from plugin.xero.auth import XeroAppSettings
 from plugin.xero.auth import XeroIdentity
 from plugin.xero.client import XeroClient
+from plugin.xero.timing import timing_of
 from plugin.xero.tokens import XeroTokenManager
 
 
@@ -60,4 +61,5 @@ def xero_client(org: Organisation, app: Flask | None = None, max_wait: float = 1
         xero_limiter(app),
         api_url=str(app.config["XERO_API_URL"]),
         max_wait=max_wait,
+        timing=timing_of(app.config),
     )

@@ -32,7 +32,6 @@ from sandbox.xero.xerojson import envelope
 from sandbox.xero.xerojson import problem
 
 API_PREFIX = "/api.xro/2.0"
-IDEMPOTENCY_SECONDS = 360
 WRITE_METHODS = ("PUT", "POST", "DELETE")
 NOT_FOUND_TEXT = "The resource you're looking for cannot be found"
 UNHANDLED_DETAIL = (
@@ -143,7 +142,11 @@ def _before() -> Response | None:
     fault = _apply_fault()
     if fault is not None:
         return fault
-    return _idempotent_replay()
+    replay = _idempotent_replay()
+    if replay is None and g.get("xero_slow_seconds"):
+        # Slow while processing: the key is already known to be in flight meanwhile.
+        time.sleep(g.xero_slow_seconds)
+    return replay
 
 
 def _too_many(problem_name: str, sandbox_seconds: float) -> Response:
@@ -167,7 +170,7 @@ def _apply_fault() -> Response | None:
     if fault == "429":
         return _too_many("minute", 60.0)
     if fault == "slow":
-        time.sleep(sandbox.faults.slow_seconds("xero"))
+        g.xero_slow_seconds = sandbox.faults.slow_seconds("xero")
     if fault == "drop_after_write":
         g.xero_drop_connection = True
     return None
@@ -192,13 +195,25 @@ def _idempotent_replay() -> Response | None:
     with sandbox.lock:
         world = xero_world()
         now = sandbox.clock.time()
-        for stale in [
-            k for k, v in world.idempotency.items() if now - v.stored_at > IDEMPOTENCY_SECONDS
-        ]:
+        memory = world.idempotency_seconds
+        for stale in [k for k, v in world.idempotency.items() if now - v.stored_at >= memory]:
             del world.idempotency[stale]
         remembered = world.idempotency.get(scoped)
         if remembered is None:
+            if scoped in world.keys_in_flight:
+                world.stats.concurrent_same_key += 1
+                if world.concurrent_same_key == "conflict":
+                    return error_response(
+                        problem(
+                            409,
+                            "Conflict",
+                            f"A request with the Idempotency-Key '{key}' is still in progress.",
+                        ),
+                        409,
+                    )
+            world.keys_in_flight.add(scoped)
             g.xero_idempotency = (scoped, fingerprint)
+            g.xero_key_in_flight = scoped
             return None
         if remembered.fingerprint != fingerprint:
             return error_response(
@@ -240,6 +255,10 @@ def _after(response: Response) -> Response:
 
 
 def _teardown(_error: BaseException | None) -> None:
+    in_flight = g.get("xero_key_in_flight")
+    if in_flight is not None:
+        with current_sandbox().lock:
+            xero_world().keys_in_flight.discard(in_flight)
     state = g.get("xero_limit_state")
     tenant_id = g.get("xero_tenant_id")
     if state is not None and tenant_id:

@@ -129,6 +129,31 @@ def change_contact(contact_id: str) -> Any:
         return jsonify(contact)
 
 
+@bp.route("/idempotency", methods=["GET", "POST"])
+def idempotency() -> Any:
+    """How the sandbox remembers ``Idempotency-Key``: ``{"seconds": 0}`` makes it forget every
+    answer at once (a Xero whose memory is shorter than the app assumes); ``{"concurrent":
+    "process" | "conflict"}`` says what a second request with a key still in flight gets."""
+    body = request.get_json(silent=True) or {}
+    with current_sandbox().lock:
+        world = xero_world()
+        if request.method == "POST":
+            if "seconds" in body:
+                try:
+                    world.idempotency_seconds = max(float(body["seconds"]), 0.0)
+                except (TypeError, ValueError):
+                    return _bad_request("seconds must be a number")
+                if world.idempotency_seconds == 0:
+                    world.idempotency.clear()
+            if "concurrent" in body:
+                if body["concurrent"] not in ("process", "conflict"):
+                    return _bad_request('concurrent must be "process" or "conflict"')
+                world.concurrent_same_key = str(body["concurrent"])
+        return jsonify(
+            {"seconds": world.idempotency_seconds, "concurrent": world.concurrent_same_key}
+        )
+
+
 @bp.post("/disconnect")
 def disconnect() -> Any:
     """Remove connections as if the user disconnected the app in Xero:

@@ -176,6 +176,7 @@ class Stats:
     rate_limited: Counter[str] = field(default_factory=Counter)
     rate_limited_by_tenant: Counter[str] = field(default_factory=Counter)
     idempotent_replays: int = 0
+    concurrent_same_key: int = 0  # a key arriving again while its first request is in flight
     connections_deleted: int = 0
 
     def as_json(self) -> dict[str, Any]:
@@ -193,6 +194,7 @@ class Stats:
                 "by_tenant": dict(self.rate_limited_by_tenant),
             },
             "idempotent_replays": self.idempotent_replays,
+            "concurrent_same_key": self.concurrent_same_key,
             "connections_deleted": self.connections_deleted,
         }
 
@@ -211,6 +213,12 @@ class XeroWorld:
     token_sets: dict[str, TokenSet] = field(default_factory=dict)
     refresh_index: dict[str, str] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotentResponse] = field(default_factory=dict)
+    # How long an answer is remembered for its key (Xero is quoted as 6 minutes; a test may make
+    # it forget sooner), and what a second request with a key still in flight gets: processed
+    # again ("process": nothing is stored for the key yet) or refused ("conflict", 409).
+    idempotency_seconds: float = 360.0
+    concurrent_same_key: str = "process"
+    keys_in_flight: set[tuple[str, str]] = field(default_factory=set)
     limits: LimitState = field(default_factory=LimitState)
     stats: Stats = field(default_factory=Stats)
     rng: random.Random = field(default_factory=random.Random)

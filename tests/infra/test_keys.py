@@ -14,6 +14,8 @@ def test_job_ids_are_the_ones_in_use():
     assert keys.post_later_job_id(7, None) == "post-later-7"
     assert keys.post_later_job_id(7, "post-7", "after-busy") == "post-after-busy-7"
     assert keys.post_later_job_ids(7) == ("post-later-7", "post-later-7-again")
+    assert keys.post_later_job_id(7, "post-7", "lookup") == "post-lookup-7"
+    assert keys.post_lookup_job_ids(7) == ("post-lookup-7", "post-lookup-7-again")
     assert keys.sync_job_id(7) == "sync-7"
     assert keys.settle_job_id(7) == "settle-7"
     assert keys.attach_job_id(7) == "attach-7"

@@ -23,6 +23,7 @@ from plugin.models import utcnow
 from plugin.posting import PostingContext
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroRateLimited
+from plugin.xero.errors import XeroServerError
 from plugin.xero.models import ElementResult
 from plugin.xero.models import XeroBankTransaction
 from plugin.xero.models import XeroInvoice
@@ -41,6 +42,8 @@ class FakeXero:
     ``drop_after_write`` processes the request and then loses the answer (the case that makes
     careless clients post twice); ``refuse_with`` raises before processing.
     """
+
+    in_flight = timedelta(minutes=5)  # what XeroClient.in_flight gives by default
 
     def __init__(self) -> None:
         self.documents: dict[str, dict] = {}  # xero id -> body
@@ -197,51 +200,122 @@ def test_batch_is_committed_before_the_call(app, db_session, org, rules):
     assert seen == {"state": BatchState.SENT, "key": seen["key"], "members": 2}
 
 
-def test_accept_then_drop_is_replayed_with_the_same_key_no_duplicate(db_session, org, rules):
+def test_accept_then_drop_is_never_sent_again_and_is_found_by_lookup(db_session, org, rules):
+    """Issue 19 point 1: the answer to a batch was lost. Its entries stay claimed, nothing of it
+    is sent again (not even with its key), and once it can no longer be in flight one query
+    finds its documents."""
     mapping, chart, context = rules
     record(db_session, org, charges(10))
     ledger.evaluate(db_session, org.id, mapping, chart, context)
     xero = FakeXero()
     xero.drop_after_write = 1
     counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
-    assert len(xero.documents) == 10
     assert counts.unknown_batches
+    assert xero.calls == 1
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTING}
+    soon = utcnow() + timedelta(minutes=1)
+    ledger.post_ready(db_session, org.id, xero, mapping, chart, context, now=soon)
+    assert xero.calls == 1  # in flight: neither looked up nor sent again
+    lookup_at = ledger.next_lookup_at(db_session, org.id, xero.in_flight)
+    assert lookup_at is not None
+    assert soon < lookup_at <= utcnow() + xero.in_flight
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context, now=lookup_at)
+    assert (counts.posted, counts.recovered, xero.calls, len(xero.documents)) == (0, 10, 1, 10)
     assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
-    batch = db_session.exec(select(PostingBatch)).one()
-    assert batch.state == BatchState.RECORDED
+    assert db_session.exec(select(PostingBatch)).one().state == BatchState.ABANDONED
+    assert ledger.next_lookup_at(db_session, org.id, xero.in_flight) is None
 
 
-@pytest.mark.parametrize(
-    ("timed_out", "first_pause"),
-    [(False, 0.0), (True, ledger.REPLAY_PAUSES_AFTER_TIMEOUT[0])],
-    ids=["dropped", "timed-out"],
-)
-def test_a_replay_after_a_time_out_waits_for_xero_to_finish_first(
-    db_session, org, rules, timed_out, first_pause
-):
-    """A dropped connection is replayed at once; after a read time-out Xero may still be
-    processing the original, so the first replay waits."""
+class ForgetsKeysAtOnce(FakeXero):
+    """A Xero whose memory of Idempotency-Keys is shorter than anyone assumed: a request with a
+    key it has already seen is processed again (the chaos run's 400-second clock skew)."""
+
+    def create_documents(self, endpoint, elements, idempotency_key):
+        self.replies.clear()
+        return super().create_documents(endpoint, elements, idempotency_key)
+
+
+def test_a_xero_that_forgets_keys_early_never_gets_a_duplicate(db_session, org, rules):
+    """Issue 19 point 1, the failing case: before the fix the batch was re-sent with its key
+    within the app's own 5-minute window and every document was created twice."""
     mapping, chart, context = rules
-    record(db_session, org, charges(3))
+    record(db_session, org, charges(50))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = ForgetsKeysAtOnce()
+    xero.drop_after_write = 1
+    for minutes in (0, 1, 4, 6):  # runs at any time afterwards
+        later = utcnow() + timedelta(minutes=minutes)
+        ledger.post_ready(db_session, org.id, xero, mapping, chart, context, now=later)
+    assert len(xero.documents) == 50
+    assert xero.calls == 1
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
+
+
+class StillProcessing(FakeXero):
+    """The first request is still being processed when the client gives up (a slow Xero): its
+    documents appear only later, and a second request with the same key meanwhile is processed
+    as a new one (Xero has not stored an answer for the key yet)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+        self.pending: list[tuple[str, list, str]] = []
+
+    def create_documents(self, endpoint, elements, idempotency_key):
+        self.writes += 1
+        if self.writes == 1:
+            self.pending.append((endpoint, list(elements), idempotency_key))
+            raise XeroConnectionLost("read time-out", timed_out=True)
+        return super().create_documents(endpoint, elements, idempotency_key)
+
+    def finish(self) -> None:
+        for endpoint, elements, key in self.pending:
+            FakeXero.create_documents(self, endpoint, elements, key)
+        self.pending.clear()
+
+
+def test_nothing_is_sent_while_the_original_request_may_still_be_in_flight(db_session, org, rules):
+    """Issue 19 point 1: a concurrent same-key request could be processed twice by Xero; none
+    is ever made, and the look-up waits until the original has finished."""
+    mapping, chart, context = rules
+    record(db_session, org, charges(5))
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = StillProcessing()
+    ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    ledger.post_ready(db_session, org.id, xero, mapping, chart, context)  # a second run at once
+    assert xero.writes == 1
+    assert not xero.documents
+    xero.finish()  # Xero completes the first request, late
+    later = utcnow() + xero.in_flight + timedelta(seconds=1)
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context, now=later)
+    assert (counts.recovered, xero.writes, len(xero.documents)) == (5, 1, 5)
+    assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
+
+
+def test_a_500_is_looked_up_at_once_and_only_the_missing_are_sent_again(db_session, org, rules):
+    """Xero answered 500 after creating part of the batch: it has finished with the request,
+    so the same run looks it up, records the ones found and sends the rest in a new batch with
+    a new key."""
+    mapping, chart, context = rules
+    record(db_session, org, charges(4))
     ledger.evaluate(db_session, org.id, mapping, chart, context)
 
-    class NoAnswer(FakeXero):
+    class HalfThen500(FakeXero):
         def create_documents(self, endpoint, elements, idempotency_key):
-            results = super().create_documents(endpoint, elements, idempotency_key)
-            if self.calls == 1:
-                raise XeroConnectionLost("no answer", timed_out=timed_out)
-            return results
+            if self.calls == 0:
+                self.calls += 1
+                super().create_documents(endpoint, elements[:2], idempotency_key)
+                self.calls -= 1
+                raise XeroServerError("Xero failed with HTTP 500", 500)
+            return super().create_documents(endpoint, elements, idempotency_key)
 
-    xero = NoAnswer()
-    pauses: list[float] = []
-    counts = ledger.post_ready(
-        db_session, org.id, xero, mapping, chart, context, sleep=pauses.append
-    )
-    assert pauses[0] == first_pause
-    assert first_pause >= 5.0 or not timed_out
-    assert (counts.posted, counts.recovered, len(xero.documents)) == (0, 3, 3)
+    xero = HalfThen500()
+    counts = ledger.post_ready(db_session, org.id, xero, mapping, chart, context)
+    assert (counts.recovered, counts.posted, len(xero.documents)) == (4, 2, 4)
+    keys = [b.idempotency_key for b in db_session.exec(select(PostingBatch))]
+    assert len(set(keys)) == 2
     assert all(e.state == EntryState.POSTED for e in entries(db_session, org))
-    assert db_session.exec(select(PostingBatch)).one().state == BatchState.RECORDED
+    assert sorted(len(xero.documents_for(f"TX{i:04d}")) for i in range(4)) == [1, 1, 1, 1]
 
 
 class Crash(Exception):

@@ -57,6 +57,10 @@ from tests.common.sandbox import LiveSandbox
 AMAZON_USER = "buyer-admin-uk@example.com"
 STORE = "UK"
 LOCK_SECONDS = 3  # ORG_LOCK_SECONDS in the scenarios: a killed job's org frees up quickly
+# The Xero client's read time-out and in-flight horizon in the scenarios: a batch whose answer
+# was lost (or whose worker was killed) is looked up 11 s after it was sent, not 5 minutes.
+READ_TIMEOUT_SECONDS = 3
+IN_FLIGHT_SECONDS = 11
 FINAL = {EntryState.POSTED, EntryState.HELD, EntryState.FAILED}
 BILL_MARK = re.compile(r"\[Amazon transaction ([^\]]+)\]")
 WORKER_ENV_KEYS = (
@@ -67,6 +71,8 @@ WORKER_ENV_KEYS = (
     "SECRET_KEY",
     "PUBLIC_URL",
     "ORG_LOCK_SECONDS",
+    "XERO_READ_TIMEOUT_SECONDS",
+    "XERO_IN_FLIGHT_SECONDS",
 )
 
 
@@ -325,6 +331,8 @@ def build_scenario(
     try:
         app_config.update(sandbox_settings(sandbox.url))
         app_config["ORG_LOCK_SECONDS"] = LOCK_SECONDS
+        app_config["XERO_READ_TIMEOUT_SECONDS"] = READ_TIMEOUT_SECONDS
+        app_config["XERO_IN_FLIGHT_SECONDS"] = IN_FLIGHT_SECONDS
         app_config.update(app_settings or {})
         app = make_app(app_config)
         client = xero_install(app, sandbox.url, "alice@example.com", [THAMES])

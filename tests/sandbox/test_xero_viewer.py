@@ -93,6 +93,7 @@ def test_stats_shape(xero):  # noqa: F811
         "token_refreshes",
         "token_errors",
         "revocations",
+        "concurrent_same_key",
         "api_calls",
         "api_calls_total",
         "api_calls_by_endpoint",

@@ -22,7 +22,6 @@ from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.posting import PaymentIntent
-from plugin.work.card_bill_payments import SETTLE_SECONDS
 from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.card_payment_model import CardPayment
 from plugin.work.card_payment_model import CardPaymentState
@@ -49,6 +48,7 @@ class FakeXero:
 
     lose_answers: int = 0
     refuse: str | None = None
+    in_flight: timedelta = timedelta(minutes=5)  # as XeroClient.in_flight by default
     made: list[dict[str, Any]] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
 
@@ -134,7 +134,7 @@ def test_pays_the_whole_bill_and_keeps_xeros_rate(db_session, posted_bill):
 
 def later() -> datetime:
     """A run long enough after the send for Xero to have finished with it."""
-    return utcnow() + timedelta(seconds=SETTLE_SECONDS + 1)
+    return utcnow() + FakeXero.in_flight + timedelta(seconds=1)
 
 
 def test_a_lost_answer_is_found_in_xero_not_paid_again(db_session, posted_bill):

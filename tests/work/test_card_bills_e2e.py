@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import requests
@@ -15,9 +16,9 @@ from sqlmodel import select
 from plugin.db import session_scope
 from plugin.infra.queues import get_queue
 from plugin.models import EntryState
-from plugin.work import card_bill_payments
 from plugin.work.card_payment_model import CardPayment
 from plugin.work.card_payment_model import CardPaymentState
+from plugin.xero.client import XeroClient
 from sandbox.xero.rates import to_base
 from sandbox.xero.rates import xero_rate
 from tests.common.e2e import amazon_connect
@@ -110,7 +111,8 @@ def test_eur_card_purchases_post_as_bills_paid_from_the_card(pipeline, sandbox, 
 
 
 def test_a_lost_payment_answer_never_pays_twice(pipeline, sandbox, run_jobs, monkeypatch):
-    monkeypatch.setattr(card_bill_payments, "SETTLE_SECONDS", 0)  # the next run may look
+    # The next run may look the payment up at once (no in-flight horizon to wait out).
+    monkeypatch.setattr(XeroClient, "in_flight", property(lambda _client: timedelta(0)))
     app, org = connect_de(pipeline)
     finish_setup(app, org, include_new_card=True, foreign_currency=CHOICE)
     requests.post(

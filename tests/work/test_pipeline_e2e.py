@@ -5,14 +5,19 @@ purchases until it is mapped; "accept the write, then drop the connection" never
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import requests
+from rq.job import Job
 
 from plugin.db import session_scope
 from plugin.infra.queues import get_queue
+from plugin.infra.queues import get_redis
 from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import RunState
+from plugin.models import utcnow
+from plugin.xero.client import XeroClient
 from tests.common.pipeline import NEW_CARD
 from tests.common.pipeline import assert_exactly_once
 from tests.common.pipeline import finish_setup
@@ -71,14 +76,16 @@ def test_import_map_post_reimport_and_new_card(pipeline, sandbox, run_jobs):
     )
 
 
-def test_accept_then_drop_never_duplicates(pipeline, sandbox, run_jobs):
+def test_accept_then_drop_never_duplicates(pipeline, sandbox, run_jobs, monkeypatch):
+    """The answer to a batch is lost: its entries wait, claimed, and a posting run is scheduled
+    for when the batch can no longer be in flight; that run finds it in Xero, sends nothing."""
     app, _client, org = pipeline
     finish_setup(app, org, include_new_card=True)
     requests.post(
         f"{sandbox.url}/_sandbox/faults",
         json={
             "service": "xero",
-            "queue": {"kind": "drop_after_write", "count": 2, "path_contains": "BankTransactions"},
+            "queue": {"kind": "drop_after_write", "count": 1, "path_contains": "BankTransactions"},
         },
         timeout=5,
     )
@@ -87,7 +94,19 @@ def test_accept_then_drop_never_duplicates(pipeline, sandbox, run_jobs):
     get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
     run_jobs()
     injected = requests.get(f"{sandbox.url}/_sandbox/faults", timeout=5).json()
-    assert injected["xero"]["injected"].get("drop_after_write") == 2
+    assert injected["xero"]["injected"].get("drop_after_write") == 1
+    in_doubt = [e for e in ledger_entries(app, org) if e.state == EntryState.POSTING]
+    assert in_doubt
+    registry = get_queue("default", app).scheduled_job_registry
+    lookup = f"post-lookup-{org.id}"
+    assert lookup in registry.get_job_ids()
+    wait = (registry.get_scheduled_time(lookup) - utcnow()).total_seconds()
+    assert 290 < wait <= 301  # the default horizon: five minutes after the send
+    # Five minutes on: the scheduled run looks the batches up (nothing is sent again).
+    monkeypatch.setattr(XeroClient, "in_flight", property(lambda _client: timedelta(0)))
+    get_redis(app).zrem(registry.key, lookup)
+    get_queue("default", app).enqueue_job(Job.fetch(lookup, connection=get_redis(app)))
+    run_jobs()
     posted = assert_exactly_once(app, sandbox, org)
     assert posted
     assert all(e.state in (EntryState.POSTED, EntryState.HELD) for e in ledger_entries(app, org))

@@ -26,15 +26,19 @@ from tests.common.processes import ROOT
 from tests.common.processes import children_of
 from tests.common.processes import clean_env
 
+# Short figures so the test need not wait minutes: the org lock of a killed job frees in 3 s,
+# and a batch without an answer can be looked up 9 s after it was sent (2 x 2 s + 5 s).
+TIMING = {"ORG_LOCK_SECONDS": 3, "XERO_READ_TIMEOUT_SECONDS": 2, "XERO_IN_FLIGHT_SECONDS": 9}
+
 
 @pytest.fixture
 def app_config(app_config):
-    app_config["ORG_LOCK_SECONDS"] = 3
+    app_config.update(TIMING)
     return app_config
 
 
 def worker_env(app, sandbox_url):
-    env = clean_env(OAUTHLIB_INSECURE_TRANSPORT="1", ORG_LOCK_SECONDS="3")
+    env = clean_env(OAUTHLIB_INSECURE_TRANSPORT="1", **{k: str(v) for k, v in TIMING.items()})
     for key in (
         "INSTANCE_PATH",
         "DATABASE_URL",
@@ -107,7 +111,9 @@ def test_worker_killed_between_sent_and_recorded(pipeline, sandbox, run_jobs):
         worker.wait(timeout=10)
     stuck = [e for e in ledger_entries(app, org) if e.state == EntryState.POSTING]
     assert stuck, "the kill should leave entries between sent and recorded"
-    time.sleep(5)  # the slow request finishes in "Xero"; the dead job's org lock expires
+    # The slow request finishes in "Xero", the dead job's org lock expires, and the batch can
+    # no longer be in flight: it can be looked up (nothing of it is ever sent again).
+    time.sleep(TIMING["XERO_IN_FLIGHT_SECONDS"] + 0.5)
 
     second = get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
     restarted = subprocess.run(

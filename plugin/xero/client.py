@@ -12,7 +12,6 @@ token refresh and one retry; anything that may have reached Xero without an answ
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import date
 from datetime import timedelta
@@ -32,6 +31,10 @@ from plugin.xero.errors import XeroMalformedResponse
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroNotFound
 from plugin.xero.errors import XeroRateLimited
+from plugin.xero.filters import WHERE_MAX_CHARS
+from plugin.xero.filters import chunks
+from plugin.xero.filters import joined_within
+from plugin.xero.filters import quote_where
 from plugin.xero.models import ElementResult
 from plugin.xero.models import XeroAccount
 from plugin.xero.models import XeroAllocation
@@ -55,7 +58,6 @@ from plugin.xero.wire import json_or_none
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-WHERE_MAX_CHARS = 4000  # a ``where`` filter this long still fits a URL everywhere
 ID_FIELDS = {
     "BankTransactions": "BankTransactionID",
     "Invoices": "InvoiceID",
@@ -74,10 +76,6 @@ class AccessTokens(Protocol):
 
 
 Model = TypeVar("Model", bound=XeroModel)
-
-
-def _quote_where(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
 
 
 class XeroClient:
@@ -259,7 +257,7 @@ class XeroClient:
 
     def contacts_named(self, name: str) -> list[XeroContact]:
         """Contacts whose name is exactly ``name`` (archived ones included)."""
-        return self.find_contacts(where=f'Name=="{_quote_where(name)}"')
+        return self.find_contacts(where=f'Name=="{quote_where(name)}"')
 
     def get_contact(self, contact_id: str) -> XeroContact:
         """One contact by id (raises XeroNotFound when it was deleted)."""
@@ -302,15 +300,15 @@ class XeroClient:
         """Bank transactions whose Reference is one of ``references`` (any status): one query for
         a batch of 50 short references (more when the filter would be too long for a URL)."""
         found: list[XeroBankTransaction] = []
-        clauses = [f'Reference=="{_quote_where(r)}"' for r in references]
-        for chunk in _joined_within(clauses, " OR ", WHERE_MAX_CHARS):
+        clauses = [f'Reference=="{quote_where(r)}"' for r in references]
+        for chunk in joined_within(clauses, " OR ", WHERE_MAX_CHARS):
             found.extend(self._paged(XeroBankTransaction, "BankTransactions", {"where": chunk}))
         return found
 
     def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]:
         """Bills/invoices by InvoiceNumber (ACCPAY numbers are not unique: filter by contact)."""
         found: list[XeroInvoice] = []
-        for chunk in _chunks(list(numbers), 50):
+        for chunk in chunks(list(numbers), 50):
             found.extend(self._paged(XeroInvoice, "Invoices", {"InvoiceNumbers": ",".join(chunk)}))
         return found
 
@@ -387,25 +385,3 @@ class XeroClient:
             f"{endpoint}/{document_id}/History",
             json_body={"HistoryRecords": [{"Details": details[:2500]}]},
         )
-
-
-def _joined_within(parts: list[str], separator: str, max_chars: int) -> Iterator[str]:
-    """``parts`` joined by ``separator`` into as few strings as fit ``max_chars`` each (a part
-    longer than that on its own is one string)."""
-    current: list[str] = []
-    length = 0
-    for part in parts:
-        extra = len(part) + (len(separator) if current else 0)
-        if current and length + extra > max_chars:
-            yield separator.join(current)
-            current, length = [], 0
-            extra = len(part)
-        current.append(part)
-        length += extra
-    if current:
-        yield separator.join(current)
-
-
-def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

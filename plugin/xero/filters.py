@@ -1,0 +1,35 @@
+"""Building Xero ``where`` filters: quoting a value, and packing many clauses into as few
+queries as fit a URL (a batch of 50 documents is looked up in one query)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+WHERE_MAX_CHARS = 4000  # a ``where`` filter this long still fits a URL everywhere
+
+
+def quote_where(value: str) -> str:
+    """``value`` inside a double-quoted ``where`` string."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def joined_within(parts: list[str], separator: str, max_chars: int) -> Iterator[str]:
+    """``parts`` joined by ``separator`` into as few strings as fit ``max_chars`` each (a part
+    longer than that on its own is one string)."""
+    current: list[str] = []
+    length = 0
+    for part in parts:
+        extra = len(part) + (len(separator) if current else 0)
+        if current and length + extra > max_chars:
+            yield separator.join(current)
+            current, length = [], 0
+            extra = len(part)
+        current.append(part)
+        length += extra
+    if current:
+        yield separator.join(current)
+
+
+def chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -4,11 +4,18 @@ Built on redis-py's ``Lock``: the holder (a job id) is the lock's token, so ``ru
 can say who holds it, and release and keep-alive are Lua scripts that touch the key only while
 it still holds our token. A lock that expired under a slow or killed worker and was taken by
 another is never released or extended by the first.
+
+While held, a heartbeat thread extends the lock every third of its time-to-live, whatever the
+run is doing (a 60-second Xero call, a slow Amazon page): one run per organisation is the rule,
+not something the database claim has to rescue. A killed worker's heartbeat dies with it, so
+its lock still frees within the time-to-live.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +23,12 @@ from contextlib import contextmanager
 import redis
 from flask import Flask
 from redis.exceptions import LockNotOwnedError
+from redis.exceptions import RedisError
 from redis.lock import Lock
 
 from plugin.infra.keys import org_lock_key
+
+log = logging.getLogger(__name__)
 
 LOCK_SECONDS = 5 * 60
 WORK = "work"  # imports, posting and settlements: one at a time per organisation
@@ -49,7 +59,8 @@ def org_lock(
     ``work`` is held by imports, posting and settlements (one at a time per organisation);
     ``attach`` by the slow attachment runs, which must not hold posting up. The lock expires by
     itself (``ttl`` seconds without ``keep_alive``) so a killed worker never blocks the
-    organisation for long. Raises AlreadyRunning (with the holder) when it is taken.
+    organisation for long; while held, a heartbeat thread renews it every ``ttl / 3`` seconds.
+    Raises AlreadyRunning (with the holder) when it is taken.
     """
     lock = Lock(client, org_lock_key(purpose, org_id), timeout=ttl, thread_local=False)
     if not lock.acquire(blocking=False, token=holder):
@@ -60,11 +71,30 @@ def org_lock(
         with contextlib.suppress(LockNotOwnedError):
             lock.reacquire()
 
+    stop = threading.Event()
+    heartbeat = threading.Thread(
+        target=_beat,
+        args=(keep_alive, stop, ttl / 3),
+        name=f"org-lock-{purpose}-{org_id}",
+        daemon=True,
+    )
+    heartbeat.start()
     try:
         yield keep_alive
     finally:
+        stop.set()
+        heartbeat.join(timeout=5)
         with contextlib.suppress(LockNotOwnedError):
             lock.release()
+
+
+def _beat(keep_alive: Callable[[], None], stop: threading.Event, every: float) -> None:
+    """Renew the lock every ``every`` seconds until ``stop`` (a Redis error skips one beat)."""
+    while not stop.wait(every):
+        try:
+            keep_alive()
+        except RedisError as exc:  # Redis away for a moment: the next beat tries again
+            log.warning("Could not renew an organisation lock: %s", exc)
 
 
 def running_holder(client: redis.Redis, org_id: int) -> str | None:

@@ -68,3 +68,28 @@ def test_leaving_after_the_new_holder_took_over_keeps_the_new_holders_lock(redis
     assert running_holder(redis_client, 7) == "import-41-resume-1"
     second.__exit__(None, None, None)
     assert running_holder(redis_client, 7) is None
+
+
+def test_a_run_busy_for_longer_than_the_ttl_keeps_its_lock(redis_client):
+    """Issue 19 point 5: the heartbeat renews the lock while the run is inside one long call
+    (it used to be renewed only between batches, so a 3-second lock lapsed under a 20-second
+    Xero and a second run started)."""
+    with org_lock(redis_client, 7, "post-7", ttl=1):
+        time.sleep(2.5)  # one slow call, no keep_alive from the run itself
+        assert running_holder(redis_client, 7) == "post-7"
+        with pytest.raises(AlreadyRunning), org_lock(redis_client, 7, "post-later-7", ttl=1):
+            pass
+    assert running_holder(redis_client, 7) is None
+
+
+def test_the_heartbeat_never_takes_back_a_lock_it_lost(redis_client):
+    """A Redis that restarted empty forgot the lock, and another run took it: the first run's
+    heartbeat leaves the new holder's lock alone."""
+    with org_lock(redis_client, 7, "post-7", ttl=1):
+        redis_client.delete("lock:org-work:7")
+        time.sleep(0.5)
+        assert running_holder(redis_client, 7) is None  # not re-created
+        with org_lock(redis_client, 7, "post-later-7", ttl=30):
+            time.sleep(0.5)
+            assert running_holder(redis_client, 7) == "post-later-7"
+            assert seconds_left(redis_client, 7) > 25

@@ -62,7 +62,7 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     # Jobs
     "SYNC_INTERVAL_MINUTES": (60, int),
     "SYNC_OVERLAP_DAYS": (3, int),
-    "ORG_LOCK_SECONDS": (300, int),
+    "ORG_LOCK_SECONDS": (60, int),  # renewed every third of it while held (infra/locks.py)
     # An import interrupted this many times (its worker killed, or its job crashing) is marked
     # failed with the reason instead of being queued again for ever.
     "IMPORT_RESUME_LIMIT": (25, int),

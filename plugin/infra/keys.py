@@ -23,6 +23,14 @@ def import_resume_job_id(run_id: int, attempt: int) -> str:
     return f"{IMPORT_JOB_PREFIX}{run_id}-resume-{attempt}"
 
 
+def import_later_job_id(run_id: int, current_job_id: str | None) -> str:
+    """The job that tries an import again after it found its organisation busy (alternating
+    with ``-again`` so that it never re-uses the id of the job running now, which RQ deletes
+    when it ends)."""
+    later = f"{IMPORT_JOB_PREFIX}{run_id}-later"
+    return f"{later}-again" if current_job_id == later else later
+
+
 def run_id_of_job(job_id: str) -> int | None:
     """The ``ImportRun`` id of a first import job (``import-<run>``), else None."""
     if not job_id.startswith(IMPORT_JOB_PREFIX):
@@ -60,6 +68,12 @@ def post_later_job_ids(org_id: int) -> tuple[str, str]:
     return later, f"{later}-again"
 
 
+def follow_up_job_id(job_id: str) -> str:
+    """The one job queued to run after ``job_id`` when new work came while it ran
+    (``plugin.infra.queues.enqueue_once(follow_up=True)``)."""
+    return f"{job_id}-next"
+
+
 def post_lookup_job_ids(org_id: int) -> tuple[str, str]:
     """Both ids a posting run waiting to look up a batch still in doubt may be waiting under."""
     later = f"post-lookup-{org_id}"
@@ -78,6 +92,7 @@ def org_work_job_ids(org_id: int) -> tuple[str, ...]:
     return (
         sync_job_id(org_id),
         post_job_id(org_id),
+        follow_up_job_id(post_job_id(org_id)),
         retry_job_id(org_id),
         *post_after_busy_job_ids(org_id),
     )

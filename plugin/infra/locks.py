@@ -30,7 +30,7 @@ from plugin.infra.keys import org_lock_key
 
 log = logging.getLogger(__name__)
 
-LOCK_SECONDS = 5 * 60
+LOCK_SECONDS = 60  # renewed every 20 s while held; a dead holder frees it within a minute
 WORK = "work"  # imports, posting and settlements: one at a time per organisation
 ATTACH = "attach"  # the slow attachment runs, which touch no ledger state
 

@@ -17,6 +17,8 @@ from flask import Flask
 from flask import current_app
 from rq import Queue
 
+from plugin.infra.keys import follow_up_job_id
+
 QUEUE_NAMES = ("high", "default", "low")
 
 
@@ -101,10 +103,28 @@ def _process_running(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
 
 
+# Our workers beat for a running job every JOB_MONITORING_SECONDS (``worker_runner``); a started
+# job whose last beat is older than this is not running, whatever the registry says: its
+# worker died, or Redis came back from a snapshot taken while it ran (the worker has moved on).
+JOB_MONITORING_SECONDS = 10
+JOB_HEARTBEAT_STALE_SECONDS = 3 * JOB_MONITORING_SECONDS
+
+
+def started_job_alive(connection: redis.Redis, job: Any) -> bool:
+    """A started job is running while its worker is alive and keeps beating for it."""
+    from rq.utils import now
+
+    if not worker_alive(connection, job.worker_name):
+        return False
+    beat = job.last_heartbeat or job.started_at
+    return beat is not None and (now() - beat).total_seconds() <= JOB_HEARTBEAT_STALE_SECONDS
+
+
 def job_alive(connection: redis.Redis, job_id: str | None) -> bool:
     """True when the job will still run or is running: waiting in a queue (queued, scheduled,
-    deferred) or started by a worker that is alive. False for a job that does not exist (not
-    yet queued, or lost with Redis), has ended, or whose worker died under it."""
+    deferred) or started by a worker that is alive and beating for it (``started_job_alive``).
+    False for a job that does not exist (not yet queued, or lost with Redis), has ended, or
+    whose worker died under it or stopped beating for it."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
     from rq.job import JobStatus
@@ -118,7 +138,7 @@ def job_alive(connection: redis.Redis, job_id: str | None) -> bool:
         return False
     if status in (JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED):
         return True
-    return status == JobStatus.STARTED and worker_alive(connection, job.worker_name)
+    return status == JobStatus.STARTED and started_job_alive(connection, job)
 
 
 def job_exists(connection: redis.Redis, job_id: str | None) -> bool:
@@ -150,16 +170,34 @@ def enqueue_once(
     job_id: str,
     *args: Any,
     app: Flask | None = None,
-    replace_started: bool = False,
+    follow_up: bool = False,
 ) -> bool:
     """Enqueue unless a job with ``job_id`` is already waiting or running; True when queued.
 
     Finished jobs are not kept (``result_ttl=0``); a failed, stopped or cancelled one (kept an
-    hour for the operator) is replaced, so it never blocks the next run. ``replace_started``
-    also replaces one that looks started but whose worker is dead (``worker_alive``), as RQ
-    only notices an abandoned job many minutes later. A started job whose worker is alive is
-    never replaced: deleting a running job makes RQ fail it when it ends.
+    hour for the operator) is replaced, so it never blocks the next run. So is one that looks
+    started but is not running (``started_job_alive``: its worker is dead or no longer beats
+    for it), as RQ only notices an abandoned job many minutes later, and a Redis restored from
+    a snapshot shows jobs started that have long ended. A started job that is running is never
+    replaced: deleting a running job makes RQ fail it when it ends.
+
+    ``follow_up``: when the job is running (it may already be past the work that is new), queue
+    one more after it, ``<job_id>-next`` (at most one waits): new work never waits for the next
+    sync or recovery cycle because a run was just finishing.
     """
+    from rq.job import JobStatus
+
+    outcome = _enqueue_unique(name, func, job_id, args, app)
+    if outcome == JobStatus.STARTED.value and follow_up:
+        return _enqueue_unique(name, func, follow_up_job_id(job_id), args, app) is None
+    return outcome is None
+
+
+def _enqueue_unique(
+    name: str, func: str, job_id: str, args: tuple[Any, ...], app: Flask | None
+) -> str | None:
+    """Enqueue ``job_id`` unless it waits or runs: None when queued, else the status of the one
+    that waits or runs."""
     from rq.exceptions import DuplicateJobError
     from rq.exceptions import NoSuchJobError
     from rq.job import Job
@@ -167,6 +205,7 @@ def enqueue_once(
 
     queue = get_queue(name, app)
     replaceable = {JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}
+    status: str | None = None
     for _attempt in (0, 1):
         try:
             queue.enqueue_call(
@@ -178,14 +217,10 @@ def enqueue_once(
             except NoSuchJobError:
                 continue  # it ended meanwhile: try again
             status = existing.get_status(refresh=False)
-            dead = (
-                replace_started
-                and status == JobStatus.STARTED
-                and not worker_alive(queue.connection, existing.worker_name)
-            )
+            dead = status == JobStatus.STARTED and not started_job_alive(queue.connection, existing)
             if status not in replaceable and not dead:
-                return False
+                return str(getattr(status, "value", status))
             existing.delete()
             continue
-        return True
-    return False
+        return None
+    return str(status or "unknown")

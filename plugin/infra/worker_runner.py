@@ -27,6 +27,7 @@ import redis
 from rq import Queue
 from rq import Worker
 
+from plugin.infra.queues import JOB_MONITORING_SECONDS
 from plugin.infra.queues import redis_ok
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ def run_worker(
             # dead one left behind within ~2 minutes, so delayed re-queues are not stranded.
             maintenance_interval=MAINTENANCE_SECONDS,
             worker_ttl=MAINTENANCE_SECONDS + 15,
+            # Beat for the running job every 10 s (RQ: 30), so recovery can tell a job that is
+            # running from one a snapshot of Redis still shows started (``job_alive``).
+            job_monitoring_interval=JOB_MONITORING_SECONDS,
         )
         try:
             on_start()

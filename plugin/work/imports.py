@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -19,7 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
+from sqlmodel import col
 from sqlmodel import select
 
 from plugin import ledger
@@ -28,6 +31,7 @@ from plugin.amazon.accounts import claim_account
 from plugin.amazon.accounts import identify_account
 from plugin.amazon.errors import AmazonError
 from plugin.infra.keys import import_job_id
+from plugin.infra.keys import import_later_job_id
 from plugin.infra.keys import post_job_id
 from plugin.infra.keys import run_id_of_job
 from plugin.infra.locks import AlreadyRunning
@@ -137,9 +141,20 @@ def start_import(
 ) -> ImportRun:
     """Validate the range, record an ``ImportRun`` and queue its job.
 
-    Raises ImportRangeError for a bad range and AlreadyRunning when the org is busy.
+    Raises ImportRangeError for a bad range and AlreadyRunning when the org is busy. A
+    scheduled import of an organisation that already has one waiting or running is that one
+    (its range stretched to the new end while it waits): syncs never pile up behind a slow
+    Xero (issue 19 point 4).
     """
     window_start, window_end = validate_range(start, end, trigger, utcnow().date())
+    if trigger == ImportTrigger.SCHEDULED:
+        waiting = _unfinished_scheduled_run(session, int(org.id or 0))
+        if waiting is not None:
+            if waiting.state == RunState.QUEUED and waiting.range_end < window_end:
+                waiting.range_end = window_end
+                session.add(waiting)
+                session.commit()
+            return waiting
     holder = running_holder(get_redis(app), int(org.id or 0))
     if holder:
         raise AlreadyRunning(int(org.id or 0), holder, run_id_of_job(holder))
@@ -169,6 +184,19 @@ def start_import(
         "jobs.imports.import_range", run.id, job_id=run.rq_job_id, **IMPORT_JOB_OPTIONS
     )
     return run
+
+
+def _unfinished_scheduled_run(session: Session, org_id: int) -> ImportRun | None:
+    """The organisation's scheduled import still waiting or running, if any."""
+    return session.exec(
+        select(ImportRun)
+        .where(
+            ImportRun.organisation_id == org_id,
+            ImportRun.trigger == ImportTrigger.SCHEDULED,
+            col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]),
+        )
+        .order_by(col(ImportRun.id))
+    ).first()
 
 
 # --- Running an import -----------------------------------------------------------------------
@@ -277,6 +305,37 @@ def _import_connection(
         session.commit()
 
 
+BUSY_RETRY_SECONDS = 30
+
+
+def _is_job_of_run(job_id: str | None, run_id: int) -> bool:
+    """Whether ``job_id`` is one of the run's own jobs (first, resumed, or tried again later)."""
+    own = import_job_id(run_id)
+    return bool(job_id) and (job_id == own or str(job_id).startswith(own + "-"))
+
+
+def _try_again_later(session: Session, app: Flask, run_id: int, holder: str) -> str | None:
+    """Queue the run's job again in ``BUSY_RETRY_SECONDS``, recorded on the run (so recovery
+    knows the job to look for); None when the run has ended meanwhile."""
+    run = session.get(ImportRun, run_id)
+    if run is None or run.state in FINISHED_RUN_STATES:
+        return None
+    job_id = import_later_job_id(run_id, holder)
+    with contextlib.suppress(DuplicateJobError):
+        get_queue(import_queue(run.trigger), app).enqueue_in(
+            timedelta(seconds=BUSY_RETRY_SECONDS),
+            "jobs.imports.import_range",
+            run_id,
+            job_id=job_id,
+            unique=True,
+            **IMPORT_JOB_OPTIONS,
+        )
+    run.rq_job_id = job_id
+    session.add(run)
+    session.commit()
+    return job_id
+
+
 def posts_after_import(session: Session, run: ImportRun) -> bool:
     """Whether a finished import queues the organisation's posting run by itself.
 
@@ -318,10 +377,17 @@ def import_range(
     try:
         run = run_import(session, app, run_id, holder, report)
     except AlreadyRunning as busy:  # a resumed copy of this run, or a posting run
-        return {"run": run_id, "skipped": f"busy ({busy.job_id})"}
+        if _is_job_of_run(busy.job_id, run_id):
+            return {"run": run_id, "skipped": f"busy ({busy.job_id})"}  # this run, elsewhere
+        # A posting or settlement run holds the organisation: come back shortly by itself,
+        # not at the next recovery cycle (issue 19 point 4).
+        later = _try_again_later(session, app, run_id, holder)
+        return {"run": run_id, "skipped": f"busy ({busy.job_id})", "retry": later}
     except RunFinished as ended:  # a late copy: another job imported this run
         return {"run": run_id, "skipped": f"already {ended.run.state}"}
     if posts_after_import(session, run):
         org_id = run.organisation_id
-        enqueue_once("high", "jobs.posting.post_ready", post_job_id(org_id), org_id, app=app)
+        enqueue_once(
+            "high", "jobs.posting.post_ready", post_job_id(org_id), org_id, app=app, follow_up=True
+        )
     return {"run": run_id, "state": run.state, "fetched": run.fetched, "new": run.new}

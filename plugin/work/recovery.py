@@ -7,17 +7,19 @@ job is only noticed minutes later and, without retries, just marked failed). ``r
 looks at the database, which is the truth, and queues what is missing:
 
 - an import whose run is unfinished, whose job is neither waiting in a queue nor running on a
-  live worker (``plugin.infra.queues.job_alive``) and whose organisation nobody is working on → its
-  job again (re-importing is idempotent; a copy that comes late finds the run ended and stops).
+  live worker that beats for it (``plugin.infra.queues.job_alive``: not the registry alone,
+  which a Redis restored from a snapshot fills with jobs long ended) and whose organisation
+  nobody is working on → its job again (re-importing is idempotent; a copy that comes late
+  finds the run ended and stops).
   A run whose job is not in Redis yet is left alone for ``YOUNG_SECONDS`` after it was created:
   it is being queued right now (``imports.start_import`` commits the row, then enqueues). A run
   interrupted ``IMPORT_RESUME_LIMIT`` times (a job that crashes the same way each time) is
   marked failed with the last error, so Manage Integrations says so instead of it retrying for
   ever; what it had fetched stays in the ledger and a new import starts where the user asks;
 - an organisation that may post and has entries a posting run left ``ready``/``posting`` (or a
-  batch whose outcome is unknown) → ``post_ready`` (which recovers the unknown batches first,
-  with the same Idempotency-Key). Entries only ``fetched`` are left alone: a manual import waits
-  for the user to confirm posting, and a scheduled one posts with the next sync.
+  batch whose outcome is unknown) → ``post_ready`` (which looks the unknown batches up first),
+  also while an import of it is unfinished. Entries only ``fetched`` are left alone: a manual
+  import waits for the user to confirm posting, and a scheduled one posts with the next sync.
 
 The killed job stays in RQ's failed registry (``AbandonedJobError``) although its work goes on:
 ``mark_resumed`` records on it (``job.meta["resumed_by"]``) which job took the work over, and
@@ -42,6 +44,7 @@ from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
+from plugin.infra.keys import follow_up_job_id
 from plugin.infra.keys import import_resume_job_id
 from plugin.infra.keys import post_after_busy_job_ids
 from plugin.infra.keys import post_job_id
@@ -180,19 +183,19 @@ def _resume_posting(
     org = session.get(Organisation, org_id)
     if org is None or ready_to_post(org) is not None:
         return  # paused (reconnect, set-up, contact): resumes when that is fixed
-    if any(r.organisation_id == org_id for r in _unfinished_runs(session)):
-        return  # the import queues posting when it ends
+    # Not skipped while an import is unfinished: that import may be the one recovery is
+    # resuming, or be stuck itself; a posting run that finds the organisation busy comes back
+    # in 30 s, and the import queues one when it ends (issue 19 point 3).
     if running_holder(client, org_id):
         busy.add(org_id)
         return
-    # Nobody holds the org: a "started" post job whose worker died is replaced.
+    # Nobody holds the org: a "started" post job that is not running is replaced.
     if enqueue_once(
         "high",
         "jobs.posting.post_ready",
         post_job_id(org_id),
         org_id,
         app=app,
-        replace_started=True,
     ):
         for job_id in _other_posting_job_ids(org_id):
             mark_resumed(client, job_id, post_job_id(org_id))
@@ -257,6 +260,7 @@ def _other_posting_job_ids(org_id: int) -> tuple[str, ...]:
     """The posting jobs of the organisation other than ``post-<org>`` (which enqueue_once
     replaces): a killed one's work goes on in the ``post-<org>`` recovery queues."""
     return (
+        follow_up_job_id(post_job_id(org_id)),
         retry_job_id(org_id),
         *post_later_job_ids(org_id),
         *post_after_busy_job_ids(org_id),
@@ -355,6 +359,6 @@ def queue_resume(app: Flask | None = None) -> bool:
     When one is already running on a live worker, a second look is queued to follow it: the
     running one may have looked before this worker's predecessor died.
     """
-    if enqueue_once("high", RESUME_FUNC, resume_job_id(), app=app, replace_started=True):
+    if enqueue_once("high", RESUME_FUNC, resume_job_id(), app=app):
         return True
-    return enqueue_once("high", RESUME_FUNC, resume_job_id("again"), app=app, replace_started=True)
+    return enqueue_once("high", RESUME_FUNC, resume_job_id("again"), app=app)

@@ -13,7 +13,10 @@ class FakeWorker:
 
     made: list[FakeWorker] = []
 
-    def __init__(self, queues, connection, name, maintenance_interval, worker_ttl):
+    def __init__(
+        self, queues, connection, name, maintenance_interval, worker_ttl, job_monitoring_interval
+    ):
+        assert job_monitoring_interval == 10  # beats for its job often enough for job_alive
         self.name = name
         self.horse_pid = 0
         self._stop_requested = False

@@ -24,6 +24,7 @@ from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.work.imports import ImportRangeError
+from plugin.work.imports import import_queue
 from plugin.work.imports import start_import
 from plugin.work.imports import validate_range
 from tests.common.pipeline import assert_exactly_once
@@ -267,3 +268,46 @@ def test_a_history_import_after_set_up_posts_by_itself_and_a_manual_one_waits(
     assert not [e for e in entries if e.state in (EntryState.FETCHED, EntryState.READY)]
     assert [e for e in entries if e.state == EntryState.POSTED]
     assert_exactly_once(app, sandbox, org)
+
+
+def test_repeated_syncs_of_one_organisation_are_one_run(app, make_member):
+    """Issue 19 point 4: hourly syncs behind a slow Xero used to pile up (one still queued 28
+    minutes later). A scheduled import while one waits is that one, stretched to the new end."""
+    _, org = make_member()
+    with session_scope(app) as db:
+        stored = db.get(Organisation, org.id)
+        first = start_import(db, app, stored, TODAY - timedelta(days=3), TODAY, "scheduled", "t")
+        again = start_import(
+            db, app, stored, TODAY - timedelta(days=3), TODAY + timedelta(days=1), "scheduled", "t"
+        )
+        manual = start_import(db, app, stored, TODAY - timedelta(days=3), TODAY, "manual", "t")
+        runs = list(db.exec(select(ImportRun).order_by(ImportRun.id)))
+    assert again.id == first.id
+    assert again.range_end.date() == TODAY + timedelta(days=1)
+    assert manual.id != first.id  # a person's import is its own run
+    assert len(runs) == 2
+    queued = [j for j in get_queue("default", app).job_ids if j.startswith("import-")]
+    queued += [j for j in get_queue("high", app).job_ids if j.startswith("import-")]
+    assert sorted(queued) == sorted([f"import-{first.id}", f"import-{manual.id}"])
+
+
+def test_an_import_that_finds_its_organisation_busy_comes_back_by_itself(pipeline, run_jobs):
+    """It used to return "busy" and leave its run queued until the next recovery cycle (five
+    minutes); now it queues itself again in 30 s and records that job on the run."""
+    app, _client, org = pipeline
+    redis = get_redis(app)
+    run = import_days(app, org, days=30)
+    with org_lock(redis, org.id, "post-1", ttl=60):  # a posting run holds the organisation
+        run_jobs()
+    with session_scope(app) as db:
+        waiting = db.get(ImportRun, run.id)
+    assert waiting.state == "queued"
+    assert waiting.rq_job_id == f"import-{run.id}-later"
+    queue = get_queue(import_queue(waiting.trigger), app)
+    due = queue.scheduled_job_registry.get_scheduled_time(waiting.rq_job_id)
+    assert 20 < (due - utcnow()).total_seconds() <= 31
+    redis.zrem(queue.scheduled_job_registry.key, waiting.rq_job_id)  # thirty seconds on
+    queue.enqueue_job(Job.fetch(waiting.rq_job_id, connection=redis))
+    run_jobs()
+    with session_scope(app) as db:
+        assert db.get(ImportRun, run.id).state == "succeeded"

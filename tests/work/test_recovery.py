@@ -18,20 +18,27 @@ from datetime import timedelta
 
 from rq.job import Job
 from rq.job import JobStatus
+from rq.utils import now as rq_now
+from rq.utils import utcformat
 
 from jobs.recovery import resume_interrupted
 from plugin.infra.locks import running_holder
+from plugin.infra.queues import JOB_HEARTBEAT_STALE_SECONDS
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
 from plugin.infra.queues import job_alive
 from plugin.infra.queues import worker_alive
+from plugin.models import EntryState
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
+from plugin.models import LedgerEntry
+from plugin.models import OnboardingStep
 from plugin.models import RunState
 from plugin.models import utcnow
 from plugin.work import imports
 from plugin.work import recovery
+from plugin.work.readiness import ready_to_post
 
 
 def add_run(db_session, org, *, age_seconds: float = 0, job_id: str | None = None, state=None):
@@ -59,14 +66,35 @@ def register_worker(client, name: str, pid: int, hostname: str | None = None) ->
     client.expire(f"rq:worker:{name}", 600)
 
 
-def started_job(app, job_id: str, worker_name: str, func: str = "jobs.imports.import_range"):
-    """A job a worker has taken (status ``started``, ``worker_name`` set) without running it."""
+def started_job(
+    app,
+    job_id: str,
+    worker_name: str,
+    func: str = "jobs.imports.import_range",
+    beat_seconds_ago: float = 0,
+):
+    """A job a worker has taken (status ``started``, ``worker_name`` set, its last heartbeat
+    ``beat_seconds_ago``) without running it."""
     queue = get_queue("high", app)
     job = queue.enqueue(func, 1, job_id=job_id)
     queue.remove(job)
     client = get_redis(app)
-    client.hset(job.key, mapping={"status": JobStatus.STARTED, "worker_name": worker_name})
+    beat = utcformat(rq_now() - timedelta(seconds=beat_seconds_ago))
+    client.hset(
+        job.key,
+        mapping={"status": JobStatus.STARTED, "worker_name": worker_name, "last_heartbeat": beat},
+    )
     return job
+
+
+def record_ready_entry(db_session, org) -> LedgerEntry:
+    """An entry a posting run left ``ready``."""
+    entry = LedgerEntry(
+        organisation_id=org.id, amazon_transaction_id="TX-READY", state=EntryState.READY
+    )
+    db_session.add(entry)
+    db_session.commit()
+    return entry
 
 
 def dead_pid() -> int:
@@ -109,15 +137,66 @@ def test_a_job_is_alive_when_waiting_or_started_by_a_live_worker(app):
     assert job_alive(client, None) is False
 
 
+def test_a_started_job_its_live_worker_no_longer_beats_for_is_not_alive(app):
+    """Issue 19 point 3: Redis came back from a snapshot taken while the job ran. The registry
+    says started, on a worker that is alive, but that worker moved on long ago: only the job's
+    heartbeat tells (the registry alone kept posting still for 3 min 26 s in the chaos run)."""
+    client = get_redis(app)
+    register_worker(client, "live", os.getpid())
+    started_job(app, "running", "live", beat_seconds_ago=JOB_HEARTBEAT_STALE_SECONDS - 5)
+    started_job(app, "restored", "live", beat_seconds_ago=JOB_HEARTBEAT_STALE_SECONDS + 5)
+    assert job_alive(client, "running") is True
+    assert job_alive(client, "restored") is False
+
+
+def test_an_import_ending_queues_posting_past_a_stale_started_posting_job(app):
+    """The import's own ``enqueue_once`` (no special flag) replaces a posting job the restored
+    registry shows started but nobody runs, instead of being blocked by it."""
+    client = get_redis(app)
+    register_worker(client, "live", os.getpid())
+    started_job(app, "post-1", "live", "jobs.health.ping", JOB_HEARTBEAT_STALE_SECONDS + 5)
+    assert enqueue_once("high", "jobs.health.ping", "post-1", app=app) is True
+    assert Job.fetch("post-1", connection=client).get_status() == JobStatus.QUEUED
+
+
+def test_recovery_queues_posting_while_an_import_of_the_org_is_unfinished(app, db_session, org):
+    """The worker's start-up recovery used to skip posting because an import was unfinished,
+    and posting waited for the cron. Now both are resumed."""
+    run = add_run(db_session, org, age_seconds=600, state=RunState.RUNNING)
+    register_worker(get_redis(app), "killed", dead_pid())
+    started_job(app, str(run.rq_job_id), "killed")
+    record_ready_entry(db_session, org)
+    org.onboarding_step, org.sync_enabled = OnboardingStep.DONE, True
+    db_session.add(org)
+    db_session.commit()
+    assert ready_to_post(org) is None
+    done = resume_interrupted()
+    assert done["imports"] == [run.id]
+    assert done["posting"] == [org.id]
+    assert f"post-{org.id}" in get_queue("high", app).job_ids
+
+
+def test_work_arriving_while_a_posting_run_finishes_gets_one_follow_up_run(app):
+    """An import that ends while a posting run is on its last batch: that run may be past the
+    new entries, so one more waits behind it (and only one), instead of the next sync."""
+    client = get_redis(app)
+    register_worker(client, "live", os.getpid())
+    started_job(app, "post-1", "live", "jobs.health.ping")
+    assert enqueue_once("high", "jobs.health.ping", "post-1", app=app) is False
+    assert get_queue("high", app).job_ids == []
+    for _ in range(3):
+        enqueue_once("high", "jobs.health.ping", "post-1", app=app, follow_up=True)
+    assert get_queue("high", app).job_ids == ["post-1-next"]
+    assert Job.fetch("post-1", connection=client).get_status() == JobStatus.STARTED
+
+
 def test_enqueue_once_never_replaces_a_job_running_on_a_live_worker(app):
     """Replacing a running job made RQ fail it when it ended (seen with 4 workers starting
     together: ``InvalidJobOperation`` on ``resume-interrupted``)."""
     client = get_redis(app)
     register_worker(client, "live", os.getpid())
     running = started_job(app, "post-1", "live", "jobs.health.ping")
-    assert (
-        enqueue_once("high", "jobs.health.ping", "post-1", app=app, replace_started=True) is False
-    )
+    assert enqueue_once("high", "jobs.health.ping", "post-1", app=app) is False
     assert Job.fetch("post-1", connection=client).get_status() == JobStatus.STARTED
     assert running.id not in get_queue("high", app).job_ids
 
@@ -126,7 +205,7 @@ def test_enqueue_once_replaces_a_started_job_whose_worker_died(app):
     client = get_redis(app)
     register_worker(client, "dead", dead_pid())
     started_job(app, "post-1", "dead", "jobs.health.ping")
-    assert enqueue_once("high", "jobs.health.ping", "post-1", app=app, replace_started=True)
+    assert enqueue_once("high", "jobs.health.ping", "post-1", app=app)
     assert Job.fetch("post-1", connection=client).get_status() == JobStatus.QUEUED
     assert enqueue_once("high", "jobs.health.ping", "post-1", app=app) is False  # now waiting
 

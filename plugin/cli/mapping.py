@@ -32,7 +32,9 @@ from plugin.db import session_scope
 from plugin.mapping import chart as org_chart
 from plugin.mapping.files import MappingFileError
 from plugin.mapping.json_files import InputFileError
-from plugin.mapping.json_files import decoded
+from plugin.mapping.json_text import MAX_FILE_BYTES
+from plugin.mapping.json_text import read_json
+from plugin.mapping.preview import DATA_FILE_BYTES
 from plugin.mapping.preview import preview as preview_plan
 from plugin.mapping.rows import MappingStoreError
 from plugin.mapping.store import MappingRejected
@@ -58,10 +60,12 @@ def fail(message: str, status: int = BAD_INPUT) -> NoReturn:
     sys.exit(status)
 
 
-def read_bytes(path: str) -> bytes:
-    """Return a file's bytes, or fail with one line naming it."""
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Return a file's bytes (at most one past ``limit``: the reader refuses that), or fail with
+    one line naming it."""
     try:
-        return Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            return file.read(limit + 1)
     except FileNotFoundError:
         fail(f"{path}: $: file not found")
     except IsADirectoryError:
@@ -70,10 +74,11 @@ def read_bytes(path: str) -> bytes:
         fail(f"{path}: $: cannot be read ({exc.strerror or type(exc).__name__})")
 
 
-def read_json(path: str) -> object:
-    """Return a mapping file's decoded JSON, or fail with one line naming the file and the place."""
+def read_mapping_file(path: str) -> object:
+    """Return a mapping file's JSON (``json_text.read_json``: the page's rules), or fail with one
+    line naming the file and the place."""
     try:
-        return decoded(read_bytes(path), path, MappingFileError)
+        return read_json(read_bytes(path), path, MappingFileError)
     except InputFileError as exc:
         fail(str(exc))
 
@@ -101,7 +106,11 @@ def design_shape(result: dict[str, Any]) -> dict[str, Any]:
 @click.option("--chart", "chart_path", required=True, help="The org in Xero's shapes (CHART.json).")
 def preview(tx_path: str, map_path: str, chart_path: str) -> None:
     """Print what posting would send to Xero, as JSON, without any network call."""
-    inputs = {path: read_bytes(path) for path in (tx_path, map_path, chart_path)}
+    inputs = {
+        tx_path: read_bytes(tx_path, DATA_FILE_BYTES),
+        map_path: read_bytes(map_path),
+        chart_path: read_bytes(chart_path, DATA_FILE_BYTES),
+    }
     try:
         result = preview_plan(
             inputs[tx_path],
@@ -168,7 +177,7 @@ def mapping_import(org_ref: str, file_path: str) -> None:
     """Check a mapping file against the organisation's Xero chart and save it."""
     from plugin.xero.wiring import xero_client
 
-    data = read_json(file_path)
+    data = read_mapping_file(file_path)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     with session_scope() as session:
         org = find_org(session, org_ref)

@@ -80,7 +80,8 @@ class MappingFileError(InputFileError):
 
 def _version(value: object) -> int:
     present(value)
-    if value != MAPPING_VERSION or isinstance(value, bool):
+    # An integer, exactly: ``1.0`` equals 1 in Python but is not the format's version number.
+    if isinstance(value, bool) or not isinstance(value, int) or value != MAPPING_VERSION:
         raise problem(f"should be {MAPPING_VERSION}, got {show(value)}")
     return MAPPING_VERSION
 

@@ -3,7 +3,8 @@
 Every fault becomes one ``InputFileError`` line naming the source, the JSON path of the bad value
 and what is wrong: ``MAP.json: $.payment_methods[1].treatment: must be one of 'spend_money',
 'bill', got 'card'``. Validators raise ``problem(...)`` with that text; ``read_model`` turns the
-first pydantic error into the line. The field types the files share live here too.
+first pydantic error into the line. The field types the files share live here too. The bytes
+become JSON in ``json_text`` (size, encoding, depth, number and repeated-key rules).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from pydantic import ValidationError
 from pydantic import model_validator
 from pydantic_core import ErrorDetails
 from pydantic_core import PydanticCustomError
+
+from plugin.mapping.json_text import MAX_FILE_BYTES
+from plugin.mapping.json_text import InputFileError
+from plugin.mapping.json_text import json_path
+from plugin.mapping.json_text import read_json
 
 __all__ = [
     "LIST",
@@ -53,10 +59,6 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-class InputFileError(ValueError):
-    """An input file is malformed; the message is one line naming source, place and problem."""
-
-
 def show(value: object) -> str:
     """Return ``value`` as JSON for a message, cut to a few dozen characters."""
     text = json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
@@ -66,10 +68,6 @@ def show(value: object) -> str:
 def problem(message: str, at: str | int | None = None) -> PydanticCustomError:
     """Return the error a validator raises: ``message`` about the value (or its ``at`` part)."""
     return PydanticCustomError(_PROBLEM, "{message}", {"message": message, "at": at})
-
-
-def _json_path(loc: tuple[str | int, ...]) -> str:
-    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
 def _line(error: ErrorDetails, source: str) -> str:
@@ -83,7 +81,7 @@ def _line(error: ErrorDetails, source: str) -> str:
         message = "is missing"
     else:  # not expected: every field of ours has its own validator
         message = error["msg"]
-    return f"{source}: {_json_path(loc)}: {message}"
+    return f"{source}: {json_path(loc)}: {message}"
 
 
 def read_model(model: type[M], data: object, source: str, error: type[InputFileError]) -> M:
@@ -94,20 +92,13 @@ def read_model(model: type[M], data: object, source: str, error: type[InputFileE
         raise error(_line(exc.errors()[0], source)) from None
 
 
-def decoded(data: object, source: str, error: type[InputFileError]) -> object:
-    """Return JSON text or bytes decoded; already-decoded data is returned as it is."""
-    if isinstance(data, bytes | bytearray):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise error(f"{source}: $: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if isinstance(data, str):
-        try:
-            return json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise error(
-                f"{source}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
-            ) from None
+def decoded(
+    data: object, source: str, error: type[InputFileError], limit: int = MAX_FILE_BYTES
+) -> object:
+    """Return JSON text or bytes decoded by ``json_text.read_json`` (its rules and its one-line
+    errors); already-decoded data is returned as it is."""
+    if isinstance(data, bytes | bytearray | str):
+        return read_json(bytes(data) if isinstance(data, bytearray) else data, source, error, limit)
     return data
 
 

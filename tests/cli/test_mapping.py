@@ -193,9 +193,9 @@ def bad_file(tmp_path: Path, name: str, content: bytes | None) -> Path:
     [
         ("transactions", None, "TX.json: $: file not found"),
         ("mapping", b"<dir>", "MAP.json: $: is a directory, not a file"),
-        ("chart", b"", "CHART.json: line 1 column 1: not valid JSON (Expecting value)"),
+        ("chart", b"", "CHART.json: $: the file is empty"),
         ("mapping", b'{"version": 1,\n "payment_methods": [}', "MAP.json: line 2 column"),
-        ("transactions", b"\xff\xfe{}", "TX.json: $: not UTF-8 text"),
+        ("transactions", b"{\xff\xfe}", "TX.json: line 1 column 2: not UTF-8 text"),
         ("transactions", b'{"transactions": 5}', "TX.json: $: 'transactions' should be a list"),
         ("transactions", b"[]", "TX.json: $: the response should be an object"),
         ("mapping", b'{"version": 2}', "MAP.json: $.version: should be 1, got 2"),

@@ -31,6 +31,7 @@ from plugin.cli.database import needs_current_schema
 from plugin.db import session_scope
 from plugin.mapping import chart as org_chart
 from plugin.mapping.files import MappingFileError
+from plugin.mapping.files import load_mapping
 from plugin.mapping.json_files import InputFileError
 from plugin.mapping.json_text import MAX_FILE_BYTES
 from plugin.mapping.json_text import read_json
@@ -75,12 +76,15 @@ def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 def read_mapping_file(path: str) -> object:
-    """Return a mapping file's JSON (``json_text.read_json``: the page's rules), or fail with one
-    line naming the file and the place."""
+    """Return a mapping file's JSON, checked to be the export format, or fail with one line
+    naming the file and the place (``json_text.read_json`` and ``files.load_mapping``: the rules
+    of the page's upload). Nothing is asked of Xero for a file that is not the format."""
     try:
-        return read_json(read_bytes(path), path, MappingFileError)
+        data = read_json(read_bytes(path), path, MappingFileError)
+        load_mapping(data, path)
     except InputFileError as exc:
         fail(str(exc))
+    return data
 
 
 def design_shape(result: dict[str, Any]) -> dict[str, Any]:

@@ -81,6 +81,11 @@ class MappingFileError(InputFileError):
 def _version(value: object) -> int:
     present(value)
     # An integer, exactly: ``1.0`` equals 1 in Python but is not the format's version number.
+    if isinstance(value, Decimal | float):  # JSON text is read with fractions as Decimal
+        raise problem(
+            f"should be the integer {MAPPING_VERSION}, got {show(value)} (written with a point "
+            "or an exponent)"
+        )
     if isinstance(value, bool) or not isinstance(value, int) or value != MAPPING_VERSION:
         raise problem(f"should be {MAPPING_VERSION}, got {show(value)}")
     return MAPPING_VERSION

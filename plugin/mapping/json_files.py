@@ -9,13 +9,12 @@ become JSON in ``json_text`` (size, encoding, depth, number and repeated-key rul
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated
 from typing import Any
 from typing import TypeVar
 
+import simplejson
 from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
@@ -60,8 +59,9 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def show(value: object) -> str:
-    """Return ``value`` as JSON for a message, cut to a few dozen characters."""
-    text = json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
+    """Return ``value`` as JSON for a message, cut to a few dozen characters (numbers read as
+    ``Decimal`` are written with their digits, also inside a list or an object)."""
+    text = simplejson.dumps(value, use_decimal=True, default=str)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 

@@ -231,7 +231,8 @@ def import_() -> Any:
     form = MappingFileForm()
     if form.validate():
         upload = form.mapping_file.data
-        source = str(upload.filename or "mapping.json")[:120]
+        # One line with single spaces, as the command prints its messages.
+        source = " ".join(str(upload.filename or "").split())[:120] or "mapping.json"
         outcome = import_file(get_session(), org, inputs, source, upload.read(), _actor())
     else:
         outcome = FileImport(False, [first_error(form)])

@@ -272,6 +272,18 @@ def test_preview_reads_a_large_chart_but_not_past_32_mib(run, tmp_path) -> None:
     )
 
 
+def test_preview_holds_a_fractional_quantity_naming_its_digits(run, tmp_path) -> None:
+    """Numbers with a fraction are read as Decimal; a reason shows their digits, not a repr."""
+    text = json.dumps({"transactions": [uk_card_charge()]}).replace(
+        '"itemQuantity": 2', '"itemQuantity": 2.50'
+    )
+    args, _ = preview_files(tmp_path, transactions=text.encode())
+    result = run("preview", *args)
+    assert result.exit_code == 0, result.output
+    (held,) = json.loads(result.stdout)["held"]
+    assert "itemQuantity: should be a whole number, got 2.50." in held["reason"]
+
+
 # --- flask mapping-import ----------------------------------------------------------------------
 
 
@@ -337,6 +349,14 @@ def test_the_page_refuses_a_malformed_file_by_the_upload_field(
     assert refusal(response) == [f"upload.json: {says}"]
     db_session.expire_all()
     assert load_mapping(db_session, org.id) == before
+
+
+def test_the_page_names_the_file_in_one_line(client, org) -> None:
+    response = upload(client, org.id, b"{", "my \t  mapping.json")
+    assert refusal(response) == [
+        "my mapping.json: line 1 column 2: not valid JSON "
+        "(Expecting property name enclosed in double quotes)"
+    ]
 
 
 @pytest.mark.parametrize("size", [3 * 1024 * 1024, 50 * 1024 * 1024])

@@ -39,6 +39,7 @@ __all__ = [
     "OptionalCode",
     "OptionalText",
     "Text",
+    "a_list_of_at_most",
     "choice",
     "decoded",
     "optional",
@@ -137,6 +138,19 @@ def a_list(value: object) -> list[Any]:
     if not isinstance(value, list):
         raise problem(f"should be a list, got {show(value)}")
     return value
+
+
+def a_list_of_at_most(limit: int) -> Callable[[object], list[Any]]:
+    """Read a list of at most ``limit`` entries (so a huge list is refused before its entries are
+    validated one by one, each with its own error)."""
+
+    def read(value: object) -> list[Any]:
+        found = a_list(value)
+        if len(found) > limit:
+            raise problem(f"has {len(found)} entries; at most {limit} are accepted")
+        return found
+
+    return read
 
 
 def text(value: object) -> str:

@@ -54,16 +54,19 @@ _OTHER_BOMS: Final = (  # UTF-32 first: its little-endian mark starts with UTF-1
     (b"\xfe\xff", "UTF-16"),
 )
 
-# The tokens the pre-scan looks at; everything else (punctuation, true/false/null, junk) is left to
-# ``json.loads``. A string is one token so brackets and digits inside it are never counted; its
-# closing quote is optional so an unterminated string ends the scan instead of misleading it.
+# The tokens the pre-scan looks at; everything else (punctuation, true/false/null, numbers of at
+# most 20 digits each side of the point and no exponent, junk) is left to ``json.loads``. A string
+# is one token so brackets and digits inside it are never counted; its closing quote is optional
+# so an unterminated string ends the scan instead of misleading it. (A number that is not a
+# candidate has no part of it that is one, so skipping it digit by digit is safe.)
 _TOKEN: Final = re.compile(
     r"""
       "[^"\\\x00-\x1f]*(?:\\[^\x00-\x1f][^"\\\x00-\x1f]*)*(?P<closed>")?
     | (?P<open>[\[{])
     | (?P<close>[\]}])
     | (?P<constant>NaN|-?Infinity)
-    | (?P<number>-?(?P<whole>\d+)(?:\.(?P<fraction>\d+))?(?:[eE](?P<exponent>[+-]?\d+))?)
+    | (?=-?(?:\d{21}|\d+\.\d{21}|\d+(?:\.\d+)?[eE]))  # only numbers that may be too long
+      (?P<number>-?(?P<whole>\d+)(?:\.(?P<fraction>\d+))?(?:[eE](?P<exponent>[+-]?\d+))?)
     """,
     re.VERBOSE,
 )

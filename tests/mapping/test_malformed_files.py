@@ -131,6 +131,11 @@ SHAPE_CASES = [
         "$.payment_methods[0].treatment: must be one of 'spend_money', 'bill', got \"card\"",
     ),
     (
+        "5001-tax-rates",
+        b'{"version": 1, "tax_rates": [' + b"{}, " * 5000 + b"{}]}",
+        "$.tax_rates: has 5001 entries; at most 5000 are accepted",
+    ),
+    (
         "numeric-rate",
         b'{"version": 1, "tax_rates": [{"rate": 0.2, "tax_type": "INPUT2"}]}',
         '$.tax_rates[0].rate: should be a rate as text, like "0.20", got 0.2',
@@ -316,7 +321,9 @@ def multipart(values: dict[str, Any]) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def upload(client, org_id: int, content: bytes, name: str = "upload.json") -> Any:
+def upload(
+    client, org_id: int, content: bytes, name: str = "upload.json", htmx: bool = True
+) -> Any:
     token = csrf_token(client, org_id)
     body, content_type = multipart(
         {"csrf_token": token, "mapping_file": FileStorage(io.BytesIO(content), name)}
@@ -325,7 +332,7 @@ def upload(client, org_id: int, content: bytes, name: str = "upload.json") -> An
         f"/orgs/{org_id}/mapping/import",
         data=body,
         content_type=content_type,
-        headers={**HX, "X-CSRFToken": token},
+        headers={**(HX if htmx else {}), "X-CSRFToken": token},
     )
 
 
@@ -368,6 +375,16 @@ def test_the_page_refuses_a_request_far_over_the_limit_as_a_form_error(
     assert refusal(response) == [TOO_LARGE]
     db_session.expire_all()
     assert load_mapping(db_session, org.id) == before
+
+
+def test_without_htmx_a_request_over_the_limit_is_the_whole_page_with_the_form_error(
+    client, org
+) -> None:
+    response = upload(client, org.id, b"x" * (3 * 1024 * 1024), "big.json", htmx=False)
+    body = html.unescape(text_of(response))
+    assert response.status_code == 422
+    assert body.lstrip().lower().startswith("<!doctype html>")
+    assert f"<li>{TOO_LARGE}</li>" in body
 
 
 def test_a_request_over_the_limit_without_a_member_is_the_plain_error(app, org) -> None:

@@ -397,6 +397,46 @@ def test_a_request_over_the_limit_without_a_member_is_the_plain_error(app, org) 
     assert "Acme" not in text_of(response)
 
 
+# --- At the limits: accepted by every path ------------------------------------------------------
+
+AT_THE_LIMIT = json.dumps(uk_mapping(expense_default_account_code="461")).encode()
+AT_THE_LIMIT += b" " * (MAX_FILE_BYTES - len(AT_THE_LIMIT))
+
+
+def test_the_limit_is_exactly_2_mib() -> None:
+    assert len(AT_THE_LIMIT) == MAX_FILE_BYTES
+    assert read_json(AT_THE_LIMIT, "F", InputFileError)["version"] == 1
+    with pytest.raises(InputFileError, match="larger than 2 MiB"):
+        read_json(AT_THE_LIMIT + b" ", "F", InputFileError)
+
+
+def test_a_2_mib_mapping_file_is_read_by_preview(run, tmp_path) -> None:
+    args, _ = preview_files(tmp_path, mapping=AT_THE_LIMIT)
+    result = run("preview", *args)
+    assert result.exit_code == 0, result.output
+    args, paths = preview_files(tmp_path, mapping=AT_THE_LIMIT + b" ")
+    assert one_line_on_stderr(run("preview", *args)) == (
+        f"{paths['mapping']}: $: the file is larger than 2 MiB, the most accepted"
+    )
+
+
+def test_a_2_mib_mapping_file_is_imported_by_the_command(run, http, org, db_session, tmp_path):
+    mock_chart(http)
+    path = tmp_path / "map.json"
+    path.write_bytes(AT_THE_LIMIT)
+    result = run("mapping-import", "--org", org.id, path)
+    assert result.exit_code == 0, result.output
+    db_session.expire_all()
+    assert load_mapping(db_session, org.id).expense_default_account_code == "461"
+
+
+def test_a_2_mib_mapping_file_is_imported_by_the_page(client, org, db_session) -> None:
+    response = upload(client, org.id, AT_THE_LIMIT, "full.json")
+    assert response.status_code == 200, text_of(response)[:500]
+    db_session.expire_all()
+    assert load_mapping(db_session, org.id).expense_default_account_code == "461"
+
+
 # --- A UTF-8 byte-order mark: accepted by every path -------------------------------------------
 
 BOM_MAPPING = b"\xef\xbb\xbf" + json.dumps(uk_mapping(expense_default_account_code="461")).encode()

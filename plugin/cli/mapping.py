@@ -2,12 +2,15 @@
 
 ``flask --app wsgi preview --transactions TX.json --mapping MAP.json --chart CHART.json`` prints
 what posting would send as JSON on stdout, with no network call and no database. Malformed input
-(a file that is missing, unreadable, not JSON, or not the documented shape) ends with exit status
-2 and one line on stderr naming the file, the place and what is wrong; never a traceback.
+(a file that is missing, unreadable, too large, not UTF-8, not JSON, nested too deep, with an
+oversized number or a repeated key, or not the documented shape) ends with exit status 2 and one
+line on stderr naming the file, the place and what is wrong; never a traceback. The bytes are read
+by ``mapping.json_text``, as the mapping page's upload reads them, so the rules are the same.
 
 ``mapping-export --org ID [--out FILE]`` writes an organisation's mapping in the export format.
-``mapping-import --org ID FILE`` checks a mapping file against the organisation's chart, fetched
-fresh from Xero, and saves it, or refuses it (exit 2) listing every problem, one per line.
+``mapping-import --org ID FILE`` reads the file (a malformed one: exit 2, one line, before
+anything is asked of Xero), checks it against the organisation's chart, fetched fresh from Xero,
+and saves it, or refuses it (exit 2) listing every problem, one per line.
 ``--org`` takes the organisation's id or its Xero tenant id.
 """
 

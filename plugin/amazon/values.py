@@ -38,8 +38,9 @@ _MAX_REPR = 60
 
 
 def show(value: object) -> str:
-    """Return a short repr of a bad value for a human-readable reason."""
-    text = repr(value)
+    """Return a short repr of a bad value for a human-readable reason (a ``Decimal`` as its
+    digits: the preview reads JSON numbers with a fraction as ``Decimal``)."""
+    text = str(value) if isinstance(value, Decimal) else repr(value)
     return text if len(text) <= _MAX_REPR else text[: _MAX_REPR - 3] + "..."
 
 

@@ -2,12 +2,15 @@
 
 ``flask --app wsgi preview --transactions TX.json --mapping MAP.json --chart CHART.json`` prints
 what posting would send as JSON on stdout, with no network call and no database. Malformed input
-(a file that is missing, unreadable, not JSON, or not the documented shape) ends with exit status
-2 and one line on stderr naming the file, the place and what is wrong; never a traceback.
+(a file that is missing, unreadable, too large, not UTF-8, not JSON, nested too deep, with an
+oversized number or a repeated key, or not the documented shape) ends with exit status 2 and one
+line on stderr naming the file, the place and what is wrong; never a traceback. The bytes are read
+by ``mapping.json_text``, as the mapping page's upload reads them, so the rules are the same.
 
 ``mapping-export --org ID [--out FILE]`` writes an organisation's mapping in the export format.
-``mapping-import --org ID FILE`` checks a mapping file against the organisation's chart, fetched
-fresh from Xero, and saves it, or refuses it (exit 2) listing every problem, one per line.
+``mapping-import --org ID FILE`` reads the file (a malformed one: exit 2, one line, before
+anything is asked of Xero), checks it against the organisation's chart, fetched fresh from Xero,
+and saves it, or refuses it (exit 2) listing every problem, one per line.
 ``--org`` takes the organisation's id or its Xero tenant id.
 """
 
@@ -31,8 +34,11 @@ from plugin.cli.database import needs_current_schema
 from plugin.db import session_scope
 from plugin.mapping import chart as org_chart
 from plugin.mapping.files import MappingFileError
+from plugin.mapping.files import load_mapping
 from plugin.mapping.json_files import InputFileError
-from plugin.mapping.json_files import decoded
+from plugin.mapping.json_text import MAX_FILE_BYTES
+from plugin.mapping.json_text import read_json
+from plugin.mapping.preview import DATA_FILE_BYTES
 from plugin.mapping.preview import preview as preview_plan
 from plugin.mapping.rows import MappingStoreError
 from plugin.mapping.store import MappingRejected
@@ -58,10 +64,12 @@ def fail(message: str, status: int = BAD_INPUT) -> NoReturn:
     sys.exit(status)
 
 
-def read_bytes(path: str) -> bytes:
-    """Return a file's bytes, or fail with one line naming it."""
+def read_bytes(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """Return a file's bytes (at most one past ``limit``: the reader refuses that), or fail with
+    one line naming it."""
     try:
-        return Path(path).read_bytes()
+        with Path(path).open("rb") as file:
+            return file.read(limit + 1)
     except FileNotFoundError:
         fail(f"{path}: $: file not found")
     except IsADirectoryError:
@@ -70,12 +78,16 @@ def read_bytes(path: str) -> bytes:
         fail(f"{path}: $: cannot be read ({exc.strerror or type(exc).__name__})")
 
 
-def read_json(path: str) -> object:
-    """Return a mapping file's decoded JSON, or fail with one line naming the file and the place."""
+def read_mapping_file(path: str) -> object:
+    """Return a mapping file's JSON, checked to be the export format, or fail with one line
+    naming the file and the place (``json_text.read_json`` and ``files.load_mapping``: the rules
+    of the page's upload). Nothing is asked of Xero for a file that is not the format."""
     try:
-        return decoded(read_bytes(path), path, MappingFileError)
+        data = read_json(read_bytes(path), path, MappingFileError)
+        load_mapping(data, path)
     except InputFileError as exc:
         fail(str(exc))
+    return data
 
 
 def design_shape(result: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +113,11 @@ def design_shape(result: dict[str, Any]) -> dict[str, Any]:
 @click.option("--chart", "chart_path", required=True, help="The org in Xero's shapes (CHART.json).")
 def preview(tx_path: str, map_path: str, chart_path: str) -> None:
     """Print what posting would send to Xero, as JSON, without any network call."""
-    inputs = {path: read_bytes(path) for path in (tx_path, map_path, chart_path)}
+    inputs = {
+        tx_path: read_bytes(tx_path, DATA_FILE_BYTES),
+        map_path: read_bytes(map_path),
+        chart_path: read_bytes(chart_path, DATA_FILE_BYTES),
+    }
     try:
         result = preview_plan(
             inputs[tx_path],
@@ -168,7 +184,7 @@ def mapping_import(org_ref: str, file_path: str) -> None:
     """Check a mapping file against the organisation's Xero chart and save it."""
     from plugin.xero.wiring import xero_client
 
-    data = read_json(file_path)
+    data = read_mapping_file(file_path)
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     with session_scope() as session:
         org = find_org(session, org_ref)

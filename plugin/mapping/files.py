@@ -18,6 +18,8 @@ Decisions:
   out of exports) or ``"bill_paid_from_account"``: what a purchase in another currency than the
   account's becomes (``posting.card_bills``: a bill in the purchase's currency paid from the
   account at Xero's rate). A ``bill`` entry naming it is an error: it would mean nothing.
+- A list holds at most ``MAX_ENTRIES`` (5,000) entries; the bytes are read by ``json_text``
+  (the same rules for ``flask mapping-import``, ``flask preview`` and the page's upload).
 - Tax rates are strings as Amazon writes them (``"0.20"``); numbers are refused so no float
   rounding creeps into a comparison.
 """
@@ -29,18 +31,19 @@ from decimal import Decimal
 from typing import Annotated
 from typing import Any
 
+from pydantic import BeforeValidator
 from pydantic import Field
 from pydantic import PlainValidator
 from pydantic import ValidationInfo
 from pydantic import field_validator
 
 from plugin.amazon.values import parse_decimal
-from plugin.mapping.json_files import LIST
 from plugin.mapping.json_files import Code
 from plugin.mapping.json_files import FileModel
 from plugin.mapping.json_files import InputFileError
 from plugin.mapping.json_files import OptionalCode
 from plugin.mapping.json_files import Text
+from plugin.mapping.json_files import a_list_of_at_most
 from plugin.mapping.json_files import choice
 from plugin.mapping.json_files import code
 from plugin.mapping.json_files import present
@@ -63,6 +66,7 @@ from plugin.posting import TaxRateMapping
 __all__ = [
     "MAPPING_VERSION",
     "MAX_BILL_DUE_DAYS",
+    "MAX_ENTRIES",
     "MappingFile",
     "MappingFileError",
     "dump_mapping",
@@ -72,6 +76,10 @@ __all__ = [
 MAPPING_VERSION = 1
 MAX_BILL_DUE_DAYS = 3650
 DEFAULT_BILL_DUE_DAYS = 30
+MAX_ENTRIES = 5000
+"""The most entries in one list (payment methods, expense rules, tax rates): far more than any
+organisation maps, few enough that a 2 MiB file of empty entries is refused at once."""
+ENTRIES = BeforeValidator(a_list_of_at_most(MAX_ENTRIES))
 
 
 class MappingFileError(InputFileError):
@@ -80,7 +88,13 @@ class MappingFileError(InputFileError):
 
 def _version(value: object) -> int:
     present(value)
-    if value != MAPPING_VERSION or isinstance(value, bool):
+    # An integer, exactly: ``1.0`` equals 1 in Python but is not the format's version number.
+    if isinstance(value, Decimal | float):  # JSON text is read with fractions as Decimal
+        raise problem(
+            f"should be the integer {MAPPING_VERSION}, got {show(value)} (written with a point "
+            "or an exponent)"
+        )
+    if isinstance(value, bool) or not isinstance(value, int) or value != MAPPING_VERSION:
         raise problem(f"should be {MAPPING_VERSION}, got {show(value)}")
     return MAPPING_VERSION
 
@@ -223,10 +237,10 @@ class MappingFile(FileModel, extra="forbid"):
     """The whole file (design.md §7, version 1)."""
 
     version: Annotated[int, PlainValidator(_version)]
-    payment_methods: Annotated[tuple[PaymentMethodEntry, ...], LIST] = ()
+    payment_methods: Annotated[tuple[PaymentMethodEntry, ...], ENTRIES] = ()
     expense_default_account_code: OptionalCode = None
-    expense_rules: Annotated[tuple[ExpenseRuleEntry, ...], LIST] = ()
-    tax_rates: Annotated[tuple[TaxRateEntry, ...], LIST] = ()
+    expense_rules: Annotated[tuple[ExpenseRuleEntry, ...], ENTRIES] = ()
+    tax_rates: Annotated[tuple[TaxRateEntry, ...], ENTRIES] = ()
     unreclaimable_tax: Annotated[str, choice(UNRECLAIMABLE_TAX_OPTIONS, null_is_missing=False)] = (
         "separate_line"
     )

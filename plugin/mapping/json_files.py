@@ -3,18 +3,18 @@
 Every fault becomes one ``InputFileError`` line naming the source, the JSON path of the bad value
 and what is wrong: ``MAP.json: $.payment_methods[1].treatment: must be one of 'spend_money',
 'bill', got 'card'``. Validators raise ``problem(...)`` with that text; ``read_model`` turns the
-first pydantic error into the line. The field types the files share live here too.
+first pydantic error into the line. The field types the files share live here too. The bytes
+become JSON in ``json_text`` (size, encoding, depth, number and repeated-key rules).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Annotated
 from typing import Any
 from typing import TypeVar
 
+import simplejson
 from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
@@ -23,6 +23,11 @@ from pydantic import ValidationError
 from pydantic import model_validator
 from pydantic_core import ErrorDetails
 from pydantic_core import PydanticCustomError
+
+from plugin.mapping.json_text import MAX_FILE_BYTES
+from plugin.mapping.json_text import InputFileError
+from plugin.mapping.json_text import json_path
+from plugin.mapping.json_text import read_json
 
 __all__ = [
     "LIST",
@@ -34,6 +39,7 @@ __all__ = [
     "OptionalCode",
     "OptionalText",
     "Text",
+    "a_list_of_at_most",
     "choice",
     "decoded",
     "optional",
@@ -53,23 +59,16 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
-class InputFileError(ValueError):
-    """An input file is malformed; the message is one line naming source, place and problem."""
-
-
 def show(value: object) -> str:
-    """Return ``value`` as JSON for a message, cut to a few dozen characters."""
-    text = json.dumps(value, default=str) if not isinstance(value, Decimal) else str(value)
+    """Return ``value`` as JSON for a message, cut to a few dozen characters (numbers read as
+    ``Decimal`` are written with their digits, also inside a list or an object)."""
+    text = simplejson.dumps(value, use_decimal=True, default=str)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
 def problem(message: str, at: str | int | None = None) -> PydanticCustomError:
     """Return the error a validator raises: ``message`` about the value (or its ``at`` part)."""
     return PydanticCustomError(_PROBLEM, "{message}", {"message": message, "at": at})
-
-
-def _json_path(loc: tuple[str | int, ...]) -> str:
-    return "$" + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
 
 
 def _line(error: ErrorDetails, source: str) -> str:
@@ -83,7 +82,7 @@ def _line(error: ErrorDetails, source: str) -> str:
         message = "is missing"
     else:  # not expected: every field of ours has its own validator
         message = error["msg"]
-    return f"{source}: {_json_path(loc)}: {message}"
+    return f"{source}: {json_path(loc)}: {message}"
 
 
 def read_model(model: type[M], data: object, source: str, error: type[InputFileError]) -> M:
@@ -94,20 +93,13 @@ def read_model(model: type[M], data: object, source: str, error: type[InputFileE
         raise error(_line(exc.errors()[0], source)) from None
 
 
-def decoded(data: object, source: str, error: type[InputFileError]) -> object:
-    """Return JSON text or bytes decoded; already-decoded data is returned as it is."""
-    if isinstance(data, bytes | bytearray):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise error(f"{source}: $: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    if isinstance(data, str):
-        try:
-            return json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise error(
-                f"{source}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
-            ) from None
+def decoded(
+    data: object, source: str, error: type[InputFileError], limit: int = MAX_FILE_BYTES
+) -> object:
+    """Return JSON text or bytes decoded by ``json_text.read_json`` (its rules and its one-line
+    errors); already-decoded data is returned as it is."""
+    if isinstance(data, bytes | bytearray | str):
+        return read_json(bytes(data) if isinstance(data, bytearray) else data, source, error, limit)
     return data
 
 
@@ -146,6 +138,19 @@ def a_list(value: object) -> list[Any]:
     if not isinstance(value, list):
         raise problem(f"should be a list, got {show(value)}")
     return value
+
+
+def a_list_of_at_most(limit: int) -> Callable[[object], list[Any]]:
+    """Read a list of at most ``limit`` entries (so a huge list is refused before its entries are
+    validated one by one, each with its own error)."""
+
+    def read(value: object) -> list[Any]:
+        found = a_list(value)
+        if len(found) > limit:
+            raise problem(f"has {len(found)} entries; at most {limit} are accepted")
+        return found
+
+    return read
 
 
 def text(value: object) -> str:

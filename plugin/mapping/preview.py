@@ -2,8 +2,11 @@
 posting would send out, with no network call and no database.
 
 ``load_transactions_file`` reads TX.json (a ``getTransactions`` response body). ``preview``
-accepts already-decoded JSON or JSON text / bytes; a malformed input is an ``InputFileError`` whose
-message is one line naming the file, the place and what is wrong.
+accepts already-decoded JSON or JSON text / bytes (read by ``json_text.read_json``, the rules of
+the mapping page's upload); a malformed input is an ``InputFileError`` whose message is one line
+naming the file, the place and what is wrong. The mapping file may be 2 MiB, as on the page;
+TX.json and CHART.json, which an operator builds from Amazon's and Xero's answers (a large org's
+chart of accounts alone can pass 2 MiB), up to ``DATA_FILE_BYTES`` (32 MiB).
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ from plugin.posting import Document
 from plugin.posting import PostingContext
 from plugin.posting import translate_all
 
-__all__ = ["TransactionsFileError", "load_transactions_file", "preview"]
+__all__ = ["DATA_FILE_BYTES", "TransactionsFileError", "load_transactions_file", "preview"]
+
+DATA_FILE_BYTES = 32 * 1024 * 1024
+"""The largest TX.json or CHART.json read (the mapping file: ``json_text.MAX_FILE_BYTES``)."""
 
 
 class TransactionsFileError(InputFileError):
@@ -76,10 +82,12 @@ def preview(
     carries its ``payment`` intent too.
     """
     transactions = load_transactions_file(
-        decoded(tx_json, tx_source, TransactionsFileError), tx_source
+        decoded(tx_json, tx_source, TransactionsFileError, DATA_FILE_BYTES), tx_source
     )
     mapping = load_mapping(decoded(map_json, map_source, MappingFileError), map_source)
-    chart = load_chart(decoded(chart_json, chart_source, ChartFileError), chart_source)
+    chart = load_chart(
+        decoded(chart_json, chart_source, ChartFileError, DATA_FILE_BYTES), chart_source
+    )
     plan = translate_all(transactions, mapping, chart, context)
     return {
         "documents": [_document(d) for d in plan.documents],

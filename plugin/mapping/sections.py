@@ -8,7 +8,6 @@ review page shows what posting would hold).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import replace
@@ -22,9 +21,9 @@ from plugin.infra.queues import enqueue_once
 from plugin.mapping.chart_checks import validate_mapping
 from plugin.mapping.field_errors import errors_for
 from plugin.mapping.files import MappingFileError
-from plugin.mapping.forms import NO_FILE
 from plugin.mapping.forms import SectionForm
 from plugin.mapping.forms import SectionPost
+from plugin.mapping.json_text import read_json
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
 from plugin.mapping.page import build_page
@@ -157,20 +156,6 @@ class FileImport:
     rechecking: int | None = None
 
 
-def decode_json(raw: bytes, source: str) -> object:
-    """Return the JSON in an uploaded file, or raise MappingFileError in one line."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise MappingFileError(f"{source}: not UTF-8 text; export the mapping again.") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MappingFileError(
-            f"{source}: line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
-        ) from None
-
-
 def import_file(
     session: Session,
     org: Organisation,
@@ -180,13 +165,11 @@ def import_file(
     actor: str,
 ) -> FileImport:
     """Check an uploaded mapping file against the chart and save it, or say why not."""
-    if not raw.strip():
-        return FileImport(False, [NO_FILE])
     try:
         change = import_mapping(
             session,
             int(org.id or 0),
-            decode_json(raw, source),
+            read_json(raw, source, MappingFileError),
             source,
             inputs.chart,
             actor=actor,

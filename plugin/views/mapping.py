@@ -11,7 +11,12 @@ Routes:
 - ``POST /orgs/<org_id>/mapping/<section>``: save that section; the updated section comes back
   (422 with the problems next to the fields when refused; nothing is saved then).
 - ``GET /orgs/<org_id>/mapping/export``: the mapping file (design §7) as a download.
-- ``POST /orgs/<org_id>/mapping/import``: upload a mapping file; checked against the chart.
+- ``POST /orgs/<org_id>/mapping/import``: upload a mapping file; checked against the chart. The
+  file is read by ``mapping.json_text`` (the rules of ``flask mapping-import``), so a malformed
+  one is one line naming it, the place and the fault, shown by the upload field (422). The request
+  may be a little over the file's 2 MiB (the multipart wrapping), so a file just over 2 MiB is
+  refused by name; a larger request is refused before it is read (413 inside Werkzeug), and
+  ``too_large`` turns that into the same form error instead of an error page.
 
 Xero not answering while the page is built gives an inline message with a retry button. The
 organisation is loaded once for the blueprint (``plugin.auth.access``).
@@ -28,14 +33,19 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
+from flask import g
 from flask import redirect
 from flask import request
 from flask_login import current_user
 from flask_login import login_required
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
+from plugin.auth.access import member_organisation
 from plugin.db import get_session
+from plugin.infra.errors import handle_http_error
 from plugin.infra.forms import first_error
 from plugin.infra.htmx import render
 from plugin.infra.outages import OUTAGES
@@ -45,6 +55,7 @@ from plugin.mapping.files import dump_mapping
 from plugin.mapping.forms import SECTIONS
 from plugin.mapping.forms import MappingFileForm
 from plugin.mapping.forms import section_form
+from plugin.mapping.json_text import MAX_FILE_BYTES
 from plugin.mapping.page import MappingInputs
 from plugin.mapping.page import MappingPage
 from plugin.mapping.page import build_page
@@ -69,6 +80,36 @@ SECTION_TEMPLATES: Final = {
     "line-types": "partials/mapping/_line_types.html",
 }
 ALL_SECTIONS: Final = "partials/mapping/_sections.html"
+UPLOAD_ENDPOINT: Final = "mapping.import_"
+UPLOAD_REQUEST_BYTES: Final = MAX_FILE_BYTES + 64 * 1024
+"""The largest import request read: the file's limit plus room for the multipart wrapping."""
+TOO_LARGE: Final = (
+    f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the most accepted: "
+    "it was not read. A mapping file exported from this app is a few kilobytes."
+)
+
+
+@bp.url_value_preprocessor
+def _upload_limit(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # Before the app's CSRF check reads the form, so the limit applies to that first read.
+    if endpoint == UPLOAD_ENDPOINT:
+        request.max_content_length = UPLOAD_REQUEST_BYTES
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Any:
+    """An import request over the limit: the form error, for a member; elsewhere the 413 page.
+
+    Werkzeug refuses it while the CSRF check reads the form, before the organisation is loaded,
+    so membership is checked here; nothing is read or changed, so no CSRF token is needed.
+    """
+    org_id = g.get("org_id")
+    if request.endpoint != UPLOAD_ENDPOINT or org_id is None or not current_user.is_authenticated:
+        return handle_http_error(error)
+    org = member_organisation(get_session(), int(current_user.id), int(org_id))
+    if org is None:  # as for any URL of an organisation one is not a member of
+        return handle_http_error(NotFound())
+    return _import_answer(org, FileImport(False, [TOO_LARGE]))
 
 
 def _actor() -> str:
@@ -190,14 +231,23 @@ def import_() -> Any:
     form = MappingFileForm()
     if form.validate():
         upload = form.mapping_file.data
-        source = str(upload.filename or "mapping.json")[:120]
+        # One line with single spaces, as the command prints its messages.
+        source = " ".join(str(upload.filename or "").split())[:120] or "mapping.json"
         outcome = import_file(get_session(), org, inputs, source, upload.read(), _actor())
     else:
         outcome = FileImport(False, [first_error(form)])
-    if outcome.ok:
-        inputs = _inputs(org)
-        if isinstance(inputs, Outage):  # pragma: no cover - the chart was just read
-            return _render(org, ALL_SECTIONS, status=503, outage=inputs)
+    return _import_answer(org, outcome, inputs)
+
+
+def _import_answer(
+    org: Organisation, outcome: FileImport, inputs: MappingInputs | None = None
+) -> Any:
+    """The mapping sections after an import: the outcome by the upload field (422 if refused)."""
+    if inputs is None or outcome.ok:  # not read yet, or changed by the import
+        fresh = _inputs(org)
+        if isinstance(fresh, Outage):
+            return _render(org, ALL_SECTIONS, status=503, outage=fresh)
+        inputs = fresh
     page = build_page(inputs)
     return _render(
         org,

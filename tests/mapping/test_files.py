@@ -418,7 +418,7 @@ def test_preview_accepts_json_text_and_bytes() -> None:
         (
             ('{"transactions": []}', '{"version": 1}', b"\xff"),
             ChartFileError,
-            "CHART.json: $: not UTF-8 text",
+            "CHART.json: line 1 column 1: not UTF-8 text (byte 0xFF",
         ),
         (
             ('{"transactions": []}', '{"version": 1}', "{}"),

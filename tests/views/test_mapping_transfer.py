@@ -86,7 +86,7 @@ def test_export_then_import_round_trips(client, org, db_session):
             json.dumps(uk_mapping(tax_rates=[{"rate": "0.20", "tax_type": "OUTPUT2"}])).encode(),
             "cannot be used on expenses",
         ),
-        (b"", "Choose a mapping file"),
+        (b"", "mapping.json: $: the file is empty"),
     ],
     ids=["not-json", "wrong-version", "archived-account", "tax-not-for-expenses", "empty"],
 )
@@ -99,5 +99,14 @@ def test_a_refused_file_lists_the_problems_and_changes_nothing(
     assert response.status_code == 422
     assert "Not imported." in body
     assert message in body
+    db_session.expire_all()
+    assert load_mapping(db_session, org.id) == before
+
+
+def test_no_file_chosen_asks_for_one(client, org, db_session):
+    before = load_mapping(db_session, org.id)
+    response = upload(client, org.id, b"", name="")
+    assert response.status_code == 422
+    assert "Choose a mapping file" in text_of(response)
     db_session.expire_all()
     assert load_mapping(db_session, org.id) == before

@@ -138,7 +138,8 @@ class Book:
             self.invoices[number] = record
         record.date = min(record.date, when)
         record.pay_by_invoice |= is_pay_by_invoice(payload.get("paymentInstrumentType"))
-        record.total += _decimal(amount.get("amount", "0"))
+        value = _decimal(amount.get("amount", "0"))
+        record.total += value if kind == "CHARGE" else -abs(value)  # refunds come either sign
         record.transaction_ids.append(str(payload.get("transactionId", "")))
         for item in payload.get("transactionLineItems") or []:
             key = (

@@ -3,7 +3,9 @@
 Pure: a seeded ``random.Random`` per call, no wall clock, no global state. ``generate_account``
 makes ``count`` transactions over ``days`` days ending at ``end``; every transaction's line items
 add up to its ``amount`` to the cent (unless ``inconsistent=True`` asks for exactly one that does
-not). Money is ``Decimal`` throughout and rendered as strings, as Reconciliation does.
+not). Money is ``Decimal`` throughout and rendered as strings, as Reconciliation does. Refunds
+come in both spellings Amazon uses: every other one (by date) with positive amounts, the sign
+only in ``transactionType`` (spec §9 item 4).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sandbox.amazon.purchases import PurchaseMaker
 from sandbox.amazon.purchases import PurchaseSpec
 from sandbox.amazon.transaction_json import CENT
 from sandbox.amazon.transaction_json import Transaction
+from sandbox.amazon.transaction_json import spell_every_other_refund_positive
 
 
 def planned_purchases(profile: AccountProfile) -> list[PurchaseSpec]:
@@ -102,6 +105,7 @@ def generate_account(
             wrong = Decimal(victim["amount"]["amount"]) + CENT
             victim["amount"] = {**victim["amount"], "amount": f"{wrong:.2f}"}
     transactions.sort(key=lambda tx: (tx["transactionDate"], tx["transactionId"]))
+    spell_every_other_refund_positive(transactions)
     return transactions
 
 

@@ -88,11 +88,24 @@ def test_signs_follow_transaction_type(profile_and_transactions):
             assert amount > 0
         else:
             assert tx["transactionType"] in ("REFUND", "OVERREFUND")
-            assert amount < 0
+            assert amount != 0
             assert all("refundReason" in item for item in tx["transactionLineItems"])
         for item in tx["transactionLineItems"]:
             if "discount" in item and tx["transactionType"] == "CHARGE":
                 assert Decimal(item["discount"]["amount"]) < 0
+
+
+def test_refunds_come_in_both_spellings_every_other_one_positive(profile_and_transactions):
+    """Spec §9 item 4: Amazon sends refunds negative (its model) and positive (production)."""
+    _, transactions = profile_and_transactions
+    refunds = [tx for tx in transactions if tx["transactionType"] in ("REFUND", "OVERREFUND")]
+    signs = [Decimal(tx["amount"]["amount"]) > 0 for tx in refunds]
+    assert signs == [index % 2 == 1 for index in range(len(refunds))]
+    for tx, positive in zip(refunds, signs, strict=True):
+        assert line_sum(tx) == Decimal(tx["amount"]["amount"])
+        for item in tx["transactionLineItems"]:
+            assert (Decimal(item["principalAmount"]["amount"]) > 0) == positive
+            assert Decimal(item["unitPrice"]["amount"]) >= 0
 
 
 def test_every_required_feature_is_present(profile_and_transactions):
@@ -156,7 +169,7 @@ def test_over_refund_exceeds_the_goods_value(profile_and_transactions):
     for tx in transactions:
         if tx["transactionType"] in ("REFUND", "OVERREFUND"):
             for item in tx["transactionLineItems"]:
-                refunded[item["orderLineItemId"]] += -Decimal(item["totalAmount"]["amount"])
+                refunded[item["orderLineItemId"]] += abs(Decimal(item["totalAmount"]["amount"]))
     over = [tx for tx in transactions if tx["transactionType"] == "OVERREFUND"]
     assert over
     line_id = over[0]["transactionLineItems"][0]["orderLineItemId"]

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -46,8 +48,13 @@ from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
+from plugin.work.import_ranges import feed_window
+from plugin.work.import_ranges import judged_by_transaction_date
+from plugin.work.import_ranges import keep_in_range
 from plugin.work.readiness import ready_to_post
 from plugin.work.stores import amazon_client
+
+log = logging.getLogger(__name__)
 
 HISTORY_LIMIT_DAYS = 90
 # One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
@@ -183,6 +190,9 @@ class Progress:
     already_known: int = 0
     pages: int = 0
     done: bool = False
+    outside_range: int = 0
+    """Fetched (their feed date is in the window) but dated outside the range asked for."""
+    outside_ids: list[str] = field(default_factory=list)
 
 
 def run_import(
@@ -234,6 +244,7 @@ def run_import(
             return _finish(session, run, RunState.FAILED, f"Amazon Business: {exc}")
         progress.done = True
         report(progress)
+        _note_outside_range(session, run, progress)
         org.last_synced_at = (
             utcnow() if run.trigger != ImportTrigger.HISTORICAL else org.last_synced_at
         )
@@ -251,14 +262,22 @@ def _import_connection(
     keep_alive: Callable[[], None],
     report: Callable[[Progress], None],
 ) -> None:
+    window_start, window_end = feed_window(run, utcnow())
+    judge = judged_by_transaction_date(run)
     with amazon_client(app, connection) as amazon:
-        for fetched in amazon.iter_transaction_pages(run.range_start, run.range_end):
+        for fetched in amazon.iter_transaction_pages(window_start, window_end):
             if fetched.transactions and not connection.account_key:
                 claim_account(session, connection, identify_account(fetched.transactions))
                 session.add(connection)
                 session.commit()
-            counts = ledger.record_page(session, int(org.id or 0), connection.id, fetched.page)
-            record_payment_methods(session, int(org.id or 0), fetched.transactions)
+            page = fetched.page
+            if judge:
+                page, left = keep_in_range(page, run.range_start, run.range_end)
+                progress.outside_range += len(left)
+                room = OUTSIDE_IDS_KEPT - len(progress.outside_ids)
+                progress.outside_ids.extend(t.transaction_id for t in left[: max(0, room)])
+            counts = ledger.record_page(session, int(org.id or 0), connection.id, page)
+            record_payment_methods(session, int(org.id or 0), page.transactions)
             progress.pages += 1
             progress.fetched += counts.fetched
             progress.new += counts.new
@@ -275,6 +294,36 @@ def _import_connection(
         connection.last_synced_at = utcnow()
         session.add(connection)
         session.commit()
+
+
+OUTSIDE_IDS_KEPT = 100
+
+
+def _note_outside_range(session: Session, run: ImportRun, progress: Progress) -> None:
+    """Say in the audit log which fetched purchases were left to their own range's import."""
+    if not progress.outside_range:
+        return
+    log.info(
+        "Import run %s: %d fetched transactions are dated outside %s..%s; not recorded",
+        run.id,
+        progress.outside_range,
+        run.range_start.isoformat(),
+        run.range_end.isoformat(),
+    )
+    session.add(
+        AuditEvent(
+            organisation_id=run.organisation_id,
+            actor="import",
+            action="import_outside_range",
+            detail={
+                "run": run.id,
+                "count": progress.outside_range,
+                "transaction_ids": sorted(set(progress.outside_ids))[:OUTSIDE_IDS_KEPT],
+                "note": "Amazon fed these in the window read, but they are dated outside the "
+                "range asked for: they belong to the import of their own dates.",
+            },
+        )
+    )
 
 
 def posts_after_import(session: Session, run: ImportRun) -> bool:

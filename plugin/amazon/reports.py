@@ -3,19 +3,21 @@
 createReport → poll getReport with backoff (2, 4, 8 … ≤ 30 s, up to ``ReportPolling.timeout``;
 then ``AmazonReportPending`` with the report id so a later job can resume with
 ``wait_for_report``) → getReportDocument → download the presigned URL with no access token
-(under the client's retry policy), gunzip when ``compressionAlgorithm`` is GZIP, and check the
-bytes are a PDF (at most 50 MB).
+(under the client's retry policy), then unwrap it (gzip if present, then the ZIP archive) and
+check the member is a PDF (at most 50 MB): ``plugin.amazon.document_files``.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from plugin.amazon.document_files import MAX_PDF_BYTES
+from plugin.amazon.document_files import document_pdf
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonMalformedResponse
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
@@ -30,7 +32,6 @@ from plugin.amazon.transport import AmazonTransport
 REPORTS_PATH = "/reports/2021-09-30/reports"
 DOCUMENTS_PATH = "/reports/2021-09-30/documents"
 INVOICE_REPORT_TYPE = "GET_AB_INVOICE_PDF"
-MAX_PDF_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def download_report_document(
         )
     compression = document.get("compressionAlgorithm")
     raw = transport.retrying(_download, transport, url, polling)
-    return _pdf_bytes(raw, compression, document_id)
+    return document_pdf(raw, compression, document_id)
 
 
 def _download(transport: AmazonTransport, url: str, polling: ReportPolling) -> bytes:
@@ -191,39 +192,9 @@ def _read_capped(response: requests.Response) -> bytes:
     for chunk in response.iter_content(chunk_size=65536):
         size += len(chunk)
         if size > MAX_PDF_BYTES:
-            raise AmazonMalformedResponse(
+            raise AmazonDocumentUnreadable(
                 "Amazon's PDF download is larger than 50 MB; it was not attached.",
                 operation="download",
             )
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _pdf_bytes(raw: bytes, compression: Any, document_id: str) -> bytes:
-    if compression == "GZIP":
-        try:
-            inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-            data = inflater.decompress(raw, MAX_PDF_BYTES + 1)
-        except zlib.error as exc:
-            raise AmazonMalformedResponse(
-                f"Amazon's document {document_id} says GZIP but could not be unzipped.",
-                operation="download",
-            ) from exc
-        if len(data) > MAX_PDF_BYTES:
-            raise AmazonMalformedResponse(
-                "Amazon's PDF is larger than 50 MB unzipped; it was not attached.",
-                operation="download",
-            )
-    elif compression in (None, ""):
-        data = raw
-    else:
-        raise AmazonMalformedResponse(
-            f"Amazon's document {document_id} uses an unknown compression {compression!r:.30}.",
-            operation="getReportDocument",
-        )
-    if not data.startswith(b"%PDF"):
-        hint = " (it looks gzipped)" if data[:2] == b"\x1f\x8b" else ""
-        raise AmazonMalformedResponse(
-            f"Amazon's document {document_id} is not a PDF{hint}.", operation="download"
-        )
-    return data

@@ -13,6 +13,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.amazon.client import AmazonBusinessClient
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.infra.locks import ATTACH
@@ -40,6 +41,7 @@ class AttachmentCounts:
 
     attached: int = 0
     unavailable: int = 0
+    unreadable: int = 0
     skipped_for_budget: bool = False
 
 
@@ -58,7 +60,9 @@ def run_attachments(
     """Attach Amazon's PDF invoice to up to ``limit`` posted documents, within the budget.
 
     Never attaches the same file twice (the document's attachments are checked first); a PDF
-    Amazon cannot produce is marked ``unavailable`` rather than retried forever.
+    Amazon cannot produce is marked ``unavailable`` rather than retried forever, and a download
+    that is not a PDF once unwrapped (gzip, ZIP) ``unreadable``: either way the reason is kept
+    on the entry (``attachment_note``) and the run goes on with the next entry.
     """
     counts = AttachmentCounts()
     org = session.get(Organisation, org_id)
@@ -115,8 +119,14 @@ def _attach(
         counts.attached += 1
     except AmazonReportFailed as exc:
         entry.attachment_state = "unavailable"
+        entry.attachment_note = exc.message
         log.info("No PDF for %s: %s", entry.invoice_number, exc)
         counts.unavailable += 1
+    except AmazonDocumentUnreadable as exc:
+        entry.attachment_state = "unreadable"
+        entry.attachment_note = exc.message
+        log.warning("Amazon's document for %s is unreadable: %s", entry.invoice_number, exc)
+        counts.unreadable += 1
     except XeroError as exc:
         log.warning("Attaching %s failed: %s", file_name, exc.message)
         raise _Stop from exc
@@ -136,5 +146,6 @@ def attach_documents(
         "org": org_id,
         "attached": counts.attached,
         "unavailable": counts.unavailable,
+        "unreadable": counts.unreadable,
         "budget_reserved": counts.skipped_for_budget,
     }

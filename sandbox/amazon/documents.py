@@ -1,4 +1,5 @@
-"""Document API v2021-09-30 (invoice PDFs, spec §4) and the presigned-style file downloads."""
+"""Document API v2021-09-30 (invoice PDFs, spec §4) and the presigned-style file downloads
+(a ZIP archive holding the PDF, sometimes gzipped as well: spec §9 item 3)."""
 
 from __future__ import annotations
 
@@ -260,5 +261,5 @@ def download(token: str) -> Response:
         )
         return Response(xml, status=403, mimetype="application/xml")
     data, compression = found
-    mimetype = "application/octet-stream" if compression else "application/pdf"
+    mimetype = "application/octet-stream" if compression else "application/zip"
     return Response(data, status=200, mimetype=mimetype)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 
 import pytest
 import requests
 from responses import matchers
 
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonMalformedResponse
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
@@ -115,11 +118,43 @@ def test_a_slow_report_is_left_for_later(http, make_client, clock):
     assert len(http.calls) == 1 + 4
 
 
+def zipped(data: bytes, name: str = "GB1UFB1HAEUI.pdf", *extra: tuple[str, bytes]) -> bytes:
+    """A ZIP archive of ``data`` (as Amazon's report documents are: spec §9 item 3)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, content in extra:
+            archive.writestr(member, content)
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("compression", "body"),
+    [
+        pytest.param(None, zipped(PDF), id="zip"),
+        pytest.param("GZIP", gzip.compress(zipped(PDF)), id="gzip+zip"),
+        pytest.param(None, gzip.compress(zipped(PDF)), id="gzip+zip-unannounced"),
+        pytest.param(None, zipped(PDF, "a.pdf", ("readme.txt", b"hello")), id="zip-with-readme"),
+        pytest.param(None, PDF, id="bare-pdf"),
+        pytest.param("GZIP", gzip.compress(PDF), id="gzip-pdf"),
+    ],
+)
+def test_zip_and_gzip_wrapped_documents_give_the_pdf(http, make_client, compression, body):
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http, compression)
+    http.get(DOWNLOAD, body=body)
+    client = make_client()
+    assert client.download_report_document(client.wait_for_report("R1")["reportDocumentId"]) == PDF
+
+
 @pytest.mark.parametrize(
     ("compression", "body", "message"),
     [
-        (None, b"<html>AccessDenied</html>", "is not a PDF"),
-        (None, gzip.compress(PDF), "looks gzipped"),
+        (None, b"<html>AccessDenied</html>", "neither a ZIP archive nor a PDF"),
+        (None, zipped(b"<html>Sorry</html>", "invoice.html"), "'invoice.html', which is not a PDF"),
+        ("GZIP", gzip.compress(zipped(b"%PD")), "which is not a PDF"),
+        (None, zipped(PDF)[:40], "ZIP archive that could not be opened"),
+        ("GZIP", gzip.compress(zipped(PDF)[:-30]), "ZIP archive that could not be opened"),
         ("GZIP", PDF, "could not be unzipped"),
         ("ZIP", PDF, "unknown compression"),
     ],
@@ -129,8 +164,10 @@ def test_downloads_that_are_not_pdfs_are_refused(http, make_client, compression,
     document_answer(http, compression)
     http.get(DOWNLOAD, body=body)
     client = make_client()
-    with pytest.raises(AmazonMalformedResponse, match=message):
+    with pytest.raises(AmazonDocumentUnreadable, match=message) as caught:
         client.download_report_document(client.wait_for_report("R1")["reportDocumentId"])
+    assert isinstance(caught.value, AmazonMalformedResponse)
+    assert "it was not attached" in str(caught.value)
 
 
 def test_exactly_one_of_invoice_or_line(make_client):

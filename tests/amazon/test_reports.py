@@ -17,6 +17,9 @@ from plugin.amazon.errors import AmazonReportPending
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.invoices import LineItemKey
 from plugin.amazon.reports import ReportPolling
+from plugin.amazon.transport import DOCUMENT_API_RATE
+from plugin.amazon.transport import OPERATION_LIMITS
+from plugin.infra.ratelimit import TokenBucket
 from tests.common.amazon import EU_API
 
 REPORTS = EU_API + "/reports/2021-09-30/reports"
@@ -216,3 +219,50 @@ def test_an_expired_download_link_is_not_retried(http, make_client, clock):
     with pytest.raises(AmazonUnavailable, match="answered HTTP 403"):
         make_client().download_report_document("D1")
     assert clock.sleeps == []
+
+
+# --- Document API pacing (spec §9 item 1: 0.1 requests per second) ----------------------------
+
+
+def _create(http, headers=None):
+    http.post(REPORTS, status=202, json={"reportId": "R1"}, headers=headers or {})
+
+
+def test_document_api_calls_are_paced_at_a_tenth_per_second(http, make_client, clock, redis_client):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for operation in ("createReport", "getReport", "getReportDocument"):
+        assert OPERATION_LIMITS[operation].rate == DOCUMENT_API_RATE == 0.1
+    for _ in range(17):
+        _create(http)
+    for _ in range(17):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(10.0), pytest.approx(10.0)]  # burst 15, then 6 a minute
+    assert redis_client.exists("ratelimit:bucket:amazon:7:createReport")
+
+
+@pytest.mark.parametrize(("header", "pause"), [("0.05", 20.0), ("0.2", 5.0)])
+def test_amazons_rate_limit_header_is_honoured_lower_or_higher(
+    http, make_client, clock, redis_client, header, pause
+):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for _ in range(17):
+        _create(http, {"x-amzn-RateLimit-Limit": header})
+    for _ in range(17):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(pause), pytest.approx(pause)]
+
+
+def test_a_nonsense_rate_limit_header_is_ignored(http, make_client, clock, redis_client):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for header in ("0", "-1", "fast", "inf", "nan", "0.1", "0.1"):
+        _create(http, {"x-amzn-RateLimit-Limit": header})
+    for _ in range(7):
+        client.create_invoice_report(invoice_id="X1")
+    for _ in range(10):
+        _create(http)
+    for _ in range(10):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(10.0), pytest.approx(10.0)]

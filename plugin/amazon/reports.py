@@ -32,6 +32,7 @@ from plugin.amazon.transport import AmazonTransport
 REPORTS_PATH = "/reports/2021-09-30/reports"
 DOCUMENTS_PATH = "/reports/2021-09-30/documents"
 INVOICE_REPORT_TYPE = "GET_AB_INVOICE_PDF"
+ORDER_SUMMARY = "OrderSummary"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,24 @@ def create_invoice_report(
         if invoice_id is not None
         else line_item.to_json()  # type: ignore[union-attr]
     )
+    return _create_report(transport, options)
+
+
+def create_order_summary_report(transport: AmazonTransport, order_id: str) -> str:
+    """Ask for a North American order's summary PDF (spec §9 item 2); its ``reportId``.
+
+    Since January 2026 any North American order has one, not only Pay by Invoice orders; it is
+    Amazon's summary of the order, *not a tax invoice*. Amazon ends the report CANCELLED for an
+    order still pending or cancelled.
+    """
+    if transport.store.region != "NA":
+        raise ValueError("order summaries exist for North American stores only")
+    if not order_id:
+        raise ValueError("an order summary needs the order id")
+    return _create_report(transport, {"orderId": order_id, "documentType": ORDER_SUMMARY})
+
+
+def _create_report(transport: AmazonTransport, options: dict[str, str]) -> str:
     body = {
         "reportType": INVOICE_REPORT_TYPE,
         "marketplaceIds": [transport.store.marketplace_id],
@@ -172,8 +191,9 @@ def _report_failed(report_id: str, status: str, request_id: str | None) -> Amazo
     if status == "CANCELLED":
         reason = (
             "Amazon cancelled it: it has no PDF for this document (in the US, Canada and "
-            "Mexico only Pay by Invoice orders have PDF invoices; digital orders have none), "
-            "or the request was cancelled."
+            "Mexico only Pay by Invoice orders have PDF invoices, other orders an order "
+            "summary; digital orders and orders still pending or cancelled have none), or the "
+            "request was cancelled."
         )
     else:
         reason = "Amazon could not produce the PDF (the report ended FATAL)."

@@ -34,6 +34,7 @@ STATES: Final = {
 }
 ATTACHMENT_STATES: Final = {
     "attached": "Amazon's PDF is attached to the Xero document",
+    "order_summary": "Amazon's order summary is attached to the Xero document",
     "unavailable": "Amazon has no PDF for this purchase",
     "unreadable": "Amazon's document could not be read, so nothing was attached",
 }

@@ -233,6 +233,25 @@ def control_reports() -> Response:
         )
 
 
+@bp.post("/orders")
+def order_status() -> Response:
+    """``{"account", "store", "orderId", "status"}``: an order's status as Amazon would report
+    it (``PENDING``, ``CANCELLED``, ``CLOSED``…); order summaries are refused for pending and
+    cancelled orders."""
+    body = request.get_json(silent=True) or {}
+    status = str(body.get("status", "")).upper()
+    if not status or not body.get("orderId"):
+        return problem("orderId and status are required")
+    with current_sandbox().lock:
+        world = get_world()
+        account = world.find_account(str(body.get("account", "")))
+        if account is None:
+            return problem("unknown account", 404)
+        store = str(body.get("store", account.profile.home_store)).upper()
+        world.book(account.key, store).order_statuses[str(body["orderId"])] = status
+    return jsonify({"orderId": body["orderId"], "status": status})
+
+
 @bp.get("/invoices/<invoice_id>")
 def invoice_schedule(invoice_id: str) -> Response:
     """An invoice's payment-status schedule (when each status starts) and its status now."""

@@ -194,8 +194,15 @@ class ReportState:
         return f"{hexes[:8]}-{hexes[8:12]}-4{hexes[13:16]}-a{hexes[17:20]}-{hexes[20:]}"
 
 
+def is_order_summary(report: Report) -> bool:
+    """Whether the report is an NA order summary (``documentType: OrderSummary``)."""
+    return report.options.get("documentType") == "OrderSummary"
+
+
 def member_name(report: Report) -> str:
     """The file name inside the archive, e.g. ``GB1UFB1HAEUI.pdf``."""
+    if is_order_summary(report):
+        return f"OrderSummary-{report.options.get('orderId', report.report_id)}.pdf"
     name = report.invoice.number if report.invoice is not None else report.report_id
     return f"{name}.pdf"
 
@@ -222,6 +229,16 @@ def document_pdf(report: Report) -> bytes:
     invoice = report.invoice
     if invoice is None:
         return make_pdf(["Amazon Business", report.title])
+    if is_order_summary(report):
+        return make_pdf(
+            [
+                "Amazon Business",
+                report.title,
+                "This is an order summary, not a tax invoice.",
+                f"Date {iso_s(invoice.date.astimezone(UTC))[:10]}",
+                *(f"Title {title}" for title in invoice.titles[:10]),
+            ]
+        )
     label = "Credit note" if invoice.invoice_type == "CREDIT_MEMO" else "Invoice"
     lines = [
         "Amazon Business",

@@ -16,6 +16,7 @@ from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.invoices import LineItemKey
+from plugin.amazon.regions import store_for
 from plugin.amazon.reports import ReportPolling
 from plugin.amazon.transport import DOCUMENT_API_RATE
 from plugin.amazon.transport import OPERATION_LIMITS
@@ -266,3 +267,39 @@ def test_a_nonsense_rate_limit_header_is_ignored(http, make_client, clock, redis
     for _ in range(10):
         client.create_invoice_report(invoice_id="X1")
     assert clock.sleeps == [pytest.approx(10.0), pytest.approx(10.0)]
+
+
+# --- North American order summaries (spec §9 item 2) ------------------------------------------
+
+US_REPORTS = "https://na.business-api.amazon.com/reports/2021-09-30/reports"
+US_DOCUMENTS = "https://na.business-api.amazon.com/reports/2021-09-30/documents"
+
+
+def test_order_summary_asks_for_the_order_and_unwraps_the_pdf(http, make_client):
+    http.post(
+        US_REPORTS,
+        status=202,
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "reportType": "GET_AB_INVOICE_PDF",
+                    "marketplaceIds": ["ATVPDKIKX0DER"],
+                    "reportOptions": {
+                        "orderId": "114-3941689-8772232",
+                        "documentType": "OrderSummary",
+                    },
+                }
+            )
+        ],
+        json={"reportId": "R1"},
+    )
+    http.get(US_REPORTS + "/R1", json=report("DONE", "D1"))
+    http.get(US_DOCUMENTS + "/D1", json={"reportDocumentId": "D1", "url": DOWNLOAD})
+    http.get(DOWNLOAD, body=zipped(PDF, "OrderSummary-114-3941689-8772232.pdf"))
+    client = make_client(store=store_for("US"), base_url="https://na.business-api.amazon.com")
+    assert client.fetch_order_summary_pdf("114-3941689-8772232") == PDF
+
+
+def test_order_summaries_are_for_north_american_stores_only(make_client):
+    with pytest.raises(ValueError, match="North American"):
+        make_client().fetch_order_summary_pdf("203-9277085-5441169")

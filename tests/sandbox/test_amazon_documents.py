@@ -12,6 +12,7 @@ import requests
 
 from sandbox.amazon.pdf import make_pdf
 from sandbox.amazon.stores import STORES
+from tests.sandbox.amazon_helpers import ADMIN_UK
 from tests.sandbox.amazon_helpers import ADMIN_US
 from tests.sandbox.amazon_helpers import all_transactions
 from tests.sandbox.amazon_helpers import api
@@ -203,6 +204,58 @@ def test_na_pdfs_exist_only_for_pay_by_invoice(sandbox_client, clock):
     assert statuses == ["DONE", "CANCELLED"]
     line = create(sandbox_client, token, line_options(pbi), "US")
     assert line.status_code == 400
+
+
+def _document_bytes(client, token, report_id, store):
+    document_id = report(client, token, report_id, store)["reportDocumentId"]
+    document = api(client, "GET", store, f"{DOCUMENTS}/{document_id}", token).json
+    data = client.get(document["url"]).data
+    return gzip.decompress(data) if document.get("compressionAlgorithm") == "GZIP" else data
+
+
+def test_na_order_summaries_for_any_known_order_not_pending_or_cancelled(sandbox_client, clock):
+    """Spec §9 item 2: since January 2026 any North American order has a PDF order summary."""
+    token = connect(sandbox_client, "US", ADMIN_US)["access_token"]
+    transactions = all_transactions(sandbox_client, "US", token)
+    charges = [tx for tx in transactions if tx["transactionType"] == "CHARGE"]
+    cards = [tx for tx in charges if tx.get("paymentInstrumentLast4Digits")]
+    card, cancelled, pending = (tx["transactionLineItems"][0]["orderId"] for tx in cards[:3])
+    for order_id, status in ((cancelled, "CANCELLED"), (pending, "PENDING")):
+        answer = sandbox_client.post(
+            "/_sandbox/amazon/orders",
+            json={"account": "hudson", "store": "US", "orderId": order_id, "status": status},
+        )
+        assert answer.status_code == 200
+    orders = (card, cancelled, pending, "111-0000000-0000000")
+    ids = [
+        create(
+            sandbox_client, token, {"orderId": order, "documentType": "OrderSummary"}, "US"
+        ).json["reportId"]
+        for order in orders
+    ]
+    clock.advance(10)
+    statuses = [report(sandbox_client, token, i, "US")["processingStatus"] for i in ids]
+    assert statuses == ["DONE", "CANCELLED", "CANCELLED", "CANCELLED"]
+    name, pdf = unzip_one(_document_bytes(sandbox_client, token, ids[0], "US"))
+    assert name == f"OrderSummary-{card}.pdf"
+    text = check_pdf(pdf)
+    assert f"Order summary {card}" in text
+    assert "not a tax invoice" in text
+
+
+@pytest.mark.parametrize(
+    ("store", "options"),
+    [
+        ("UK", {"orderId": "203-9277085-5441169", "documentType": "OrderSummary"}),
+        ("US", {"orderId": "111-0000000-0000000", "documentType": "Invoice"}),
+    ],
+)
+def test_order_summaries_are_north_american_only(sandbox_client, store, options):
+    email = ADMIN_US if store == "US" else ADMIN_UK
+    token = connect(sandbox_client, store, email)["access_token"]
+    response = create(sandbox_client, token, options, store)
+    assert response.status_code == 400
+    assert error_code(response) == "INVALID_REQUEST_PARAMETER"
 
 
 @pytest.mark.parametrize(

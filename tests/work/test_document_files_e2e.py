@@ -80,6 +80,7 @@ def test_a_document_that_is_not_a_pdf_is_kept_as_a_reason_not_attached(
         "attached": 0,
         "unavailable": 0,
         "unreadable": 2,
+        "order_summaries": 0,
         "budget_reserved": False,
     }
     unreadable = [e for e in ledger_entries(app, org) if e.attachment_state == "unreadable"]

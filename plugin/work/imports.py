@@ -3,7 +3,10 @@
 - ``start_import`` validates a date range and queues an import (one import or posting job per
   organisation at a time: a second request reports the running one);
 - ``run_import`` fetches every store connection of the organisation into the ledger, recording
-  progress on the ``ImportRun`` (and through ``report``, the job's meta) as it goes;
+  progress on the ``ImportRun`` (and through ``report``, the job's meta) as it goes; a person's
+  import reads feed dates from its start to now and keeps the purchases *dated* in its range
+  (``plugin.work.import_ranges``: Amazon's feed date can lag by months), naming the others in
+  the audit log (``import_outside_range``);
 - ``import_range`` is the import job's work: run it, then queue the posting run it calls for.
 """
 
@@ -12,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from dataclasses import field
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -192,7 +194,6 @@ class Progress:
     done: bool = False
     outside_range: int = 0
     """Fetched (their feed date is in the window) but dated outside the range asked for."""
-    outside_ids: list[str] = field(default_factory=list)
 
 
 def run_import(
@@ -225,6 +226,7 @@ def run_import(
         session.add(run)
         session.commit()
         progress = Progress()
+        outside: set[str] = set()  # transactions fetched but dated outside the range
         connections = list(
             session.exec(
                 select(AmazonConnection).where(
@@ -237,14 +239,16 @@ def run_import(
             return _finish(session, run, RunState.FAILED, "No active Amazon Business store.")
         try:
             for connection in connections:
-                _import_connection(session, app, run, org, connection, progress, keep_alive, report)
+                _import_connection(
+                    session, app, run, org, connection, progress, outside, keep_alive, report
+                )
         except AccountConflict as exc:
             return _finish(session, run, RunState.FAILED, str(exc))
         except AmazonError as exc:
             return _finish(session, run, RunState.FAILED, f"Amazon Business: {exc}")
         progress.done = True
         report(progress)
-        _note_outside_range(session, run, progress)
+        _note_outside_range(session, run, outside)
         org.last_synced_at = (
             utcnow() if run.trigger != ImportTrigger.HISTORICAL else org.last_synced_at
         )
@@ -259,6 +263,7 @@ def _import_connection(
     org: Organisation,
     connection: AmazonConnection,
     progress: Progress,
+    outside: set[str],
     keep_alive: Callable[[], None],
     report: Callable[[Progress], None],
 ) -> None:
@@ -273,9 +278,8 @@ def _import_connection(
             page = fetched.page
             if judge:
                 page, left = keep_in_range(page, run.range_start, run.range_end)
-                progress.outside_range += len(left)
-                room = OUTSIDE_IDS_KEPT - len(progress.outside_ids)
-                progress.outside_ids.extend(t.transaction_id for t in left[: max(0, room)])
+                outside.update(t.transaction_id for t in left)  # chunks share boundaries
+                progress.outside_range = len(outside)
             counts = ledger.record_page(session, int(org.id or 0), connection.id, page)
             record_payment_methods(session, int(org.id or 0), page.transactions)
             progress.pages += 1
@@ -299,14 +303,14 @@ def _import_connection(
 OUTSIDE_IDS_KEPT = 100
 
 
-def _note_outside_range(session: Session, run: ImportRun, progress: Progress) -> None:
+def _note_outside_range(session: Session, run: ImportRun, outside: set[str]) -> None:
     """Say in the audit log which fetched purchases were left to their own range's import."""
-    if not progress.outside_range:
+    if not outside:
         return
     log.info(
         "Import run %s: %d fetched transactions are dated outside %s..%s; not recorded",
         run.id,
-        progress.outside_range,
+        len(outside),
         run.range_start.isoformat(),
         run.range_end.isoformat(),
     )
@@ -317,8 +321,8 @@ def _note_outside_range(session: Session, run: ImportRun, progress: Progress) ->
             action="import_outside_range",
             detail={
                 "run": run.id,
-                "count": progress.outside_range,
-                "transaction_ids": sorted(set(progress.outside_ids))[:OUTSIDE_IDS_KEPT],
+                "count": len(outside),
+                "transaction_ids": sorted(outside)[:OUTSIDE_IDS_KEPT],
                 "note": "Amazon fed these in the window read, but they are dated outside the "
                 "range asked for: they belong to the import of their own dates.",
             },

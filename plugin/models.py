@@ -347,6 +347,7 @@ class LedgerEntry(SQLModel, table=True):
     settlement_state: str | None = Field(default=None, max_length=16)
     xero_payment_id: str | None = Field(default=None, max_length=64)
     attachment_state: str | None = Field(default=None, max_length=16)
+    attachment_note: str | None = _text()  # why not attached, or what was attached instead
     attempts: int = 0
     posted_at: datetime | None = _ts()
     created_at: datetime = _created()

@@ -39,6 +39,7 @@ from plugin.amazon.regions import api_base_url
 from plugin.amazon.regions import store_for
 from plugin.amazon.reports import ReportPolling
 from plugin.amazon.reports import create_invoice_report
+from plugin.amazon.reports import create_order_summary_report
 from plugin.amazon.reports import download_report_document
 from plugin.amazon.reports import wait_for_report
 from plugin.amazon.retry import RetryPolicy
@@ -232,6 +233,11 @@ class AmazonBusinessClient(AmazonTransport):
         return create_invoice_report(
             self, invoice_id=invoice_id, document_type=document_type, line_item=line_item
         )
+
+    def fetch_order_summary_pdf(self, order_id: str) -> bytes:
+        """A North American order's summary PDF (not a tax invoice): create, wait, download."""
+        report = self.wait_for_report(create_order_summary_report(self, order_id))
+        return self.download_report_document(str(report["reportDocumentId"]))
 
     def wait_for_report(self, report_id: str) -> dict[str, Any]:
         """Poll getReport until DONE (the report); FATAL/CANCELLED raise AmazonReportFailed."""

@@ -101,6 +101,13 @@ class AmazonMalformedResponse(AmazonError):
     """Amazon answered with something that is not the documented shape."""
 
 
+class AmazonDocumentUnreadable(AmazonMalformedResponse):
+    """A report document that is not a PDF once unwrapped (gzip, ZIP); the message says why.
+
+    It concerns one document only: the entry keeps the message and is not attached; other
+    documents go on."""
+
+
 class AmazonMalformedPage(AmazonMalformedResponse, MalformedPage):
     """A getTransactions page that is not a ``TransactionsResponse``; the message names it."""
 

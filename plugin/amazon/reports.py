@@ -3,19 +3,21 @@
 createReport → poll getReport with backoff (2, 4, 8 … ≤ 30 s, up to ``ReportPolling.timeout``;
 then ``AmazonReportPending`` with the report id so a later job can resume with
 ``wait_for_report``) → getReportDocument → download the presigned URL with no access token
-(under the client's retry policy), gunzip when ``compressionAlgorithm`` is GZIP, and check the
-bytes are a PDF (at most 50 MB).
+(under the client's retry policy), then unwrap it (gzip if present, then the ZIP archive) and
+check the member is a PDF (at most 50 MB): ``plugin.amazon.document_files``.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from plugin.amazon.document_files import MAX_PDF_BYTES
+from plugin.amazon.document_files import document_pdf
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonMalformedResponse
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
@@ -30,7 +32,7 @@ from plugin.amazon.transport import AmazonTransport
 REPORTS_PATH = "/reports/2021-09-30/reports"
 DOCUMENTS_PATH = "/reports/2021-09-30/documents"
 INVOICE_REPORT_TYPE = "GET_AB_INVOICE_PDF"
-MAX_PDF_BYTES = 50 * 1024 * 1024
+ORDER_SUMMARY = "OrderSummary"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,24 @@ def create_invoice_report(
         if invoice_id is not None
         else line_item.to_json()  # type: ignore[union-attr]
     )
+    return _create_report(transport, options)
+
+
+def create_order_summary_report(transport: AmazonTransport, order_id: str) -> str:
+    """Ask for a North American order's summary PDF (spec §9 item 2); its ``reportId``.
+
+    Since January 2026 any North American order has one, not only Pay by Invoice orders; it is
+    Amazon's summary of the order, *not a tax invoice*. Amazon ends the report CANCELLED for an
+    order still pending or cancelled.
+    """
+    if transport.store.region != "NA":
+        raise ValueError("order summaries exist for North American stores only")
+    if not order_id:
+        raise ValueError("an order summary needs the order id")
+    return _create_report(transport, {"orderId": order_id, "documentType": ORDER_SUMMARY})
+
+
+def _create_report(transport: AmazonTransport, options: dict[str, str]) -> str:
     body = {
         "reportType": INVOICE_REPORT_TYPE,
         "marketplaceIds": [transport.store.marketplace_id],
@@ -133,7 +153,7 @@ def download_report_document(
         )
     compression = document.get("compressionAlgorithm")
     raw = transport.retrying(_download, transport, url, polling)
-    return _pdf_bytes(raw, compression, document_id)
+    return document_pdf(raw, compression, document_id)
 
 
 def _download(transport: AmazonTransport, url: str, polling: ReportPolling) -> bytes:
@@ -171,8 +191,9 @@ def _report_failed(report_id: str, status: str, request_id: str | None) -> Amazo
     if status == "CANCELLED":
         reason = (
             "Amazon cancelled it: it has no PDF for this document (in the US, Canada and "
-            "Mexico only Pay by Invoice orders have PDF invoices; digital orders have none), "
-            "or the request was cancelled."
+            "Mexico only Pay by Invoice orders have PDF invoices, other orders an order "
+            "summary; digital orders and orders still pending or cancelled have none), or the "
+            "request was cancelled."
         )
     else:
         reason = "Amazon could not produce the PDF (the report ended FATAL)."
@@ -191,39 +212,9 @@ def _read_capped(response: requests.Response) -> bytes:
     for chunk in response.iter_content(chunk_size=65536):
         size += len(chunk)
         if size > MAX_PDF_BYTES:
-            raise AmazonMalformedResponse(
+            raise AmazonDocumentUnreadable(
                 "Amazon's PDF download is larger than 50 MB; it was not attached.",
                 operation="download",
             )
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _pdf_bytes(raw: bytes, compression: Any, document_id: str) -> bytes:
-    if compression == "GZIP":
-        try:
-            inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-            data = inflater.decompress(raw, MAX_PDF_BYTES + 1)
-        except zlib.error as exc:
-            raise AmazonMalformedResponse(
-                f"Amazon's document {document_id} says GZIP but could not be unzipped.",
-                operation="download",
-            ) from exc
-        if len(data) > MAX_PDF_BYTES:
-            raise AmazonMalformedResponse(
-                "Amazon's PDF is larger than 50 MB unzipped; it was not attached.",
-                operation="download",
-            )
-    elif compression in (None, ""):
-        data = raw
-    else:
-        raise AmazonMalformedResponse(
-            f"Amazon's document {document_id} uses an unknown compression {compression!r:.30}.",
-            operation="getReportDocument",
-        )
-    if not data.startswith(b"%PDF"):
-        hint = " (it looks gzipped)" if data[:2] == b"\x1f\x8b" else ""
-        raise AmazonMalformedResponse(
-            f"Amazon's document {document_id} is not a PDF{hint}.", operation="download"
-        )
-    return data

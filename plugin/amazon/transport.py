@@ -9,13 +9,15 @@ policy (``plugin.amazon.retry``) and turning Amazon's errors into ours (``plugin
 - 401, or a 403 whose error mentions the token (expired, invalid, unauthorized): refresh the
   access token once and send again (not counted as a retry). A 401 after that marks the
   connection ``needs_reconnect`` (spec §6); a 403 after that is ``AmazonForbidden``.
-- ``x-amzn-RateLimit-Limit`` lower than our default for an operation lowers our rate for the
-  rest of the client's life (spec §3.1: an older page gave getTransactions 0.5/s).
+- ``x-amzn-RateLimit-Limit`` is Amazon's own rate for the operation: it replaces our default
+  for the rest of the client's life, lower or higher (spec §3.1: an older page gave
+  getTransactions 0.5/s; §9 item 1: the Document API's rates changed in February 2026).
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable
@@ -62,14 +64,20 @@ class OperationLimit:
     burst: int
 
 
-# Spec §6 and §4. getReport / getReportDocument are UNCONFIRMED (SP-API twins).
+DOCUMENT_API_RATE = 0.1
+"""Every Document API operation allows 0.1 requests per second (about 6 a minute) since
+February 2026 (spec §9 item 1); the bursts are those of spec §4."""
+
+# Spec §6, §4 and §9 item 1 (the Document API's rate).
 OPERATION_LIMITS: dict[str, OperationLimit] = {
     "getTransactions": OperationLimit(2.0, 10),
     "getInvoiceDetailsByOrderLineItems": OperationLimit(2.0, 10),
     "getBatchInvoicePaymentDetails": OperationLimit(2.0, 10),
-    "createReport": OperationLimit(1 / 60, 15),
-    "getReport": OperationLimit(2.0, 15),
-    "getReportDocument": OperationLimit(0.0167, 15),
+    "createReport": OperationLimit(DOCUMENT_API_RATE, 15),
+    "getReports": OperationLimit(DOCUMENT_API_RATE, 10),
+    "getReport": OperationLimit(DOCUMENT_API_RATE, 15),
+    "cancelReport": OperationLimit(DOCUMENT_API_RATE, 10),
+    "getReportDocument": OperationLimit(DOCUMENT_API_RATE, 15),
 }
 
 
@@ -251,7 +259,7 @@ class AmazonTransport:
         except ValueError:
             return
         current = self._limits[operation]
-        if 0 < rate < current.rate:
+        if rate > 0 and math.isfinite(rate) and rate != current.rate:
             self._limits[operation] = OperationLimit(rate, current.burst)
 
     def _gave_up(

@@ -24,6 +24,7 @@ from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionsPage
 from plugin.amazon.models import parse_transaction
+from plugin.amazon.signs import documented_amount
 from plugin.ledger.transitions import move
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -90,7 +91,11 @@ def _descriptors(item: Transaction | ParseFailure) -> Descriptors:
         "transaction_type": item.transaction_type or "",
         "transaction_date": item.transaction_date,
         "feed_date": item.feed_date,
-        "amount": item.amount.amount if item.amount else Decimal(0),
+        "amount": (
+            documented_amount(item.transaction_type, item.amount.amount)
+            if item.amount
+            else Decimal(0)
+        ),
         "currency": item.amount.currency_code if item.amount else "",
         "payment_method_key": item.payment_method_key,
         "order_id": first.order_id if first else None,

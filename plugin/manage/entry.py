@@ -32,6 +32,12 @@ STATES: Final = {
         "Posted in Xero by you, not by this app; it will never post it.",
     ),
 }
+ATTACHMENT_STATES: Final = {
+    "attached": "Amazon's PDF is attached to the Xero document",
+    "order_summary": "Amazon's order summary is attached to the Xero document",
+    "unavailable": "Amazon has no PDF for this purchase",
+    "unreadable": "Amazon's document could not be read, so nothing was attached",
+}
 DOCUMENT_TYPES: Final = {
     "BankTransactions": "Bank transaction (spend or receive money)",
     "Invoices": "Bill",
@@ -120,6 +126,9 @@ class EntryView:
     lines: tuple[LineView, ...]
     unreadable: str | None
     card_payment: CardPaymentView | None = None
+    attachment: str | None = None
+    attachment_state: str | None = None
+    attachment_note: str | None = None
 
 
 def _money(value: object) -> str:
@@ -185,4 +194,11 @@ def describe(
         lines=lines,
         unreadable=unreadable,
         card_payment=card_payment_view(payment) if payment is not None else None,
+        attachment=(
+            ATTACHMENT_STATES.get(entry.attachment_state, entry.attachment_state)
+            if entry.attachment_state
+            else None
+        ),
+        attachment_state=entry.attachment_state,
+        attachment_note=entry.attachment_note,
     )

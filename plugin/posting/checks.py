@@ -75,13 +75,15 @@ def posting_date(
 
 
 def sign_factor(transaction: Transaction, kind: str) -> Decimal:
-    """Return +1 or -1: what turns Amazon's signed amounts into document amounts.
+    """Return +1 or -1: what turns Amazon's line amounts into document amounts.
 
-    Amazon may send refunds as negative amounts (the spec's example) or positive ones
-    (UNCONFIRMED). The document total is ``|amount|``; when ``amount`` is negative every line
-    amount is negated too, so a refund's principal ``-17.99`` becomes ``17.99`` on the RECEIVE.
-    A CHARGE with a negative amount is held (``unexpected_sign``), a zero amount too
-    (``zero_amount``).
+    Refunds come with negative amounts (Amazon's model) or positive ones (production feeds;
+    spec §9 item 4): the sign comes from ``transactionType``, the size from the number. The
+    document total is ``|amount|``; the line factor follows how the *lines* are spelled (their
+    components' sum), so a refund's principal ``-17.99`` or ``17.99`` both become ``17.99`` on
+    the RECEIVE, even if Amazon spelled the lines differently from ``amount``. Lines that sum to
+    zero follow ``amount``'s spelling. A CHARGE with a negative amount is held
+    (``unexpected_sign``), a zero amount too (``zero_amount``); a charge's lines are as sent.
     """
     assert transaction.amount is not None
     amount = transaction.amount.amount
@@ -90,13 +92,17 @@ def sign_factor(transaction: Transaction, kind: str) -> Decimal:
             "zero_amount",
             f"Amazon transaction amount is {money_text(amount)}: there is nothing to post.",
         )
-    if kind == "CHARGE" and amount < 0:
-        raise Unpostable(
-            "unexpected_sign",
-            f"Amazon sent a CHARGE with a negative amount ({money_text(amount)}). Charges are "
-            "positive; post this one by hand after checking it in Amazon Business.",
-        )
-    return Decimal(-1) if amount < 0 else Decimal(1)
+    if kind == "CHARGE":
+        if amount < 0:
+            raise Unpostable(
+                "unexpected_sign",
+                f"Amazon sent a CHARGE with a negative amount ({money_text(amount)}). Charges "
+                "are positive; post this one by hand after checking it in Amazon Business.",
+            )
+        return Decimal(1)
+    as_sent = sum((components_of(i, Decimal(1)).total for i in transaction.line_items), ZERO)
+    spelled = as_sent if as_sent != 0 else amount
+    return Decimal(-1) if spelled < 0 else Decimal(1)
 
 
 def check_line_currencies(transaction: Transaction, currency: str) -> None:
@@ -140,14 +146,15 @@ def check_amounts_add_up(transaction: Transaction, factor: Decimal) -> None:
     """Hold unless every line item and the items together add up to the transaction amount.
 
     Per line item, principal + shipping + gift wrap + regulatory fee + discount + tax must equal
-    ``totalAmount`` (when sent); the items together must equal ``|amount|``. Each part of a split
+    ``totalAmount`` (when sent); the items together must equal ``|amount|`` (in document sign,
+    whichever way Amazon spelled the refund). Each part of a split
     payment is its own transaction and is posted on its own when its lines add up to its own
     ``amount``; a part whose lines do not (e.g. each part repeating the whole order's lines) is
     held as ``split_payment_unreconciled``: apportioning lines between instruments would be a
     guess.
     """
     assert transaction.amount is not None
-    expected = transaction.amount.amount * factor
+    expected = abs(transaction.amount.amount)
     for index, item in enumerate(transaction.line_items):
         parts = components_of(item, factor)
         if item.total_amount is not None and parts.total != item.total_amount.amount * factor:

@@ -248,9 +248,7 @@ def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Cha
     ]
 
 
-def over_refund_line(
-    transaction: Transaction, mapping: Mapping, chart: Chart, factor: Decimal
-) -> Line:
+def over_refund_line(transaction: Transaction, mapping: Mapping, chart: Chart) -> Line:
     """The single line of an over-refund that came without line items.
 
     Goodwill: ``|amount|`` to the default expense account with ``TaxType`` ``NONE``. It reduces
@@ -267,7 +265,7 @@ def over_refund_line(
     return Line(
         "Amazon over-refund (goodwill credit)",
         account,
-        transaction.amount.amount * factor,
+        abs(transaction.amount.amount),
         NO_TAX,
     )
 
@@ -288,7 +286,7 @@ def build_lines(
     on a bill or credit note on one line's ``TaxAmount``.
     """
     if not transaction.line_items:
-        return [over_refund_line(transaction, mapping, chart, factor)]
+        return [over_refund_line(transaction, mapping, chart)]
     items = []
     for item in transaction.line_items:
         source = with_original_details(item, context) if kind != "CHARGE" else item

@@ -1,5 +1,6 @@
-"""Attachments for one organisation: Amazon's PDF invoices on the posted Xero documents, within
-what is left of the organisation's daily Xero budget after posting's reserve."""
+"""Attachments for one organisation: Amazon's PDF invoices (or, for North American orders,
+order summaries, labelled as not tax invoices) on the posted Xero documents, within what is
+left of the organisation's daily Xero budget after posting's reserve."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session
 from sqlmodel import col
+from sqlmodel import or_
 from sqlmodel import select
 
 from plugin.amazon.client import AmazonBusinessClient
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.infra.locks import ATTACH
@@ -23,6 +26,10 @@ from plugin.infra.queues import get_redis
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
+from plugin.work.attachment_choice import ORDER_SUMMARY_NOTE
+from plugin.work.attachment_choice import invoice_file_name
+from plugin.work.attachment_choice import order_summary_file_name
+from plugin.work.attachment_choice import wanted_documents
 from plugin.work.readiness import ready_to_post
 from plugin.work.stores import active_connection
 from plugin.work.stores import amazon_client
@@ -33,6 +40,9 @@ from plugin.xero.wiring import xero_client
 
 log = logging.getLogger(__name__)
 
+ORDER_SUMMARY = "order_summary"
+"""``attachment_state`` of an entry whose Xero document has Amazon's order summary attached."""
+
 
 @dataclass
 class AttachmentCounts:
@@ -40,6 +50,8 @@ class AttachmentCounts:
 
     attached: int = 0
     unavailable: int = 0
+    unreadable: int = 0
+    order_summaries: int = 0  # of ``attached``: North American order summaries
     skipped_for_budget: bool = False
 
 
@@ -58,7 +70,9 @@ def run_attachments(
     """Attach Amazon's PDF invoice to up to ``limit`` posted documents, within the budget.
 
     Never attaches the same file twice (the document's attachments are checked first); a PDF
-    Amazon cannot produce is marked ``unavailable`` rather than retried forever.
+    Amazon cannot produce is marked ``unavailable`` rather than retried forever, and a download
+    that is not a PDF once unwrapped (gzip, ZIP) ``unreadable``: either way the reason is kept
+    on the entry (``attachment_note``) and the run goes on with the next entry.
     """
     counts = AttachmentCounts()
     org = session.get(Organisation, org_id)
@@ -74,7 +88,10 @@ def run_attachments(
                     LedgerEntry.organisation_id == org_id,
                     LedgerEntry.state == EntryState.POSTED,
                     col(LedgerEntry.attachment_state).is_(None),
-                    col(LedgerEntry.invoice_number).is_not(None),
+                    or_(
+                        col(LedgerEntry.invoice_number).is_not(None),
+                        col(LedgerEntry.order_id).is_not(None),
+                    ),
                 )
                 .order_by(col(LedgerEntry.id))
                 .limit(limit)
@@ -102,24 +119,66 @@ def run_attachments(
 def _attach(
     xero: XeroClient, amazon: AmazonBusinessClient, entry: LedgerEntry, counts: AttachmentCounts
 ) -> None:
-    """Attach the entry's PDF unless its document has it already; _Stop when Xero refuses."""
-    file_name = f"Amazon-{entry.invoice_number}.pdf"
+    """Attach the entry's document unless its Xero document has it already; _Stop when Xero
+    refuses. Which document, and its name: ``plugin.work.attachment_choice``."""
+    wanted = wanted_documents(entry, amazon.store)
     endpoint, document_id = str(entry.xero_document_type), str(entry.xero_document_id)
+    invoice_name = invoice_file_name(entry) if wanted.invoice else None
+    summary_name = order_summary_file_name(entry) if wanted.order_summary else None
     try:
+        if not wanted.anything:
+            raise AmazonReportFailed(
+                "Amazon gave no invoice number for this refund, so there is no credit memo "
+                "PDF to ask for.",
+                processing_status="NOT_REQUESTED",
+                reason="no invoice number",
+            )
         names = {a.file_name for a in xero.attachments(endpoint, document_id)}
-        if file_name not in names:
-            kind = "Credits" if entry.transaction_type != "CHARGE" else "Invoice"
-            pdf = amazon.fetch_invoice_pdf(invoice_id=str(entry.invoice_number), document_type=kind)
-            xero.add_attachment(endpoint, document_id, file_name, pdf, "application/pdf")
-        entry.attachment_state = "attached"
-        counts.attached += 1
+        if invoice_name in names:
+            _attached(entry, counts, None)
+            return
+        if summary_name in names:
+            _attached(entry, counts, ORDER_SUMMARY_NOTE)
+            return
+        if wanted.invoice is not None and invoice_name is not None:
+            try:
+                pdf = amazon.fetch_invoice_pdf(
+                    invoice_id=str(entry.invoice_number), document_type=wanted.invoice
+                )
+            except AmazonReportFailed:
+                if summary_name is None:
+                    raise
+                log.info("No invoice PDF for %s; asking for the order summary", entry.order_id)
+            else:
+                xero.add_attachment(endpoint, document_id, invoice_name, pdf, "application/pdf")
+                _attached(entry, counts, None)
+                return
+        assert summary_name is not None
+        pdf = amazon.fetch_order_summary_pdf(str(entry.order_id))
+        xero.add_attachment(endpoint, document_id, summary_name, pdf, "application/pdf")
+        _attached(entry, counts, ORDER_SUMMARY_NOTE)
     except AmazonReportFailed as exc:
         entry.attachment_state = "unavailable"
-        log.info("No PDF for %s: %s", entry.invoice_number, exc)
+        entry.attachment_note = exc.message
+        log.info("No PDF for %s: %s", entry.invoice_number or entry.order_id, exc)
         counts.unavailable += 1
+    except AmazonDocumentUnreadable as exc:
+        entry.attachment_state = "unreadable"
+        entry.attachment_note = exc.message
+        log.warning("Amazon's document for %s is unreadable: %s", entry.invoice_number, exc)
+        counts.unreadable += 1
     except XeroError as exc:
-        log.warning("Attaching %s failed: %s", file_name, exc.message)
+        log.warning("Attaching to %s %s failed: %s", endpoint, document_id, exc.message)
         raise _Stop from exc
+
+
+def _attached(entry: LedgerEntry, counts: AttachmentCounts, note: str | None) -> None:
+    """Mark the entry attached; ``note`` says what was attached when not a tax invoice."""
+    entry.attachment_state = ORDER_SUMMARY if note == ORDER_SUMMARY_NOTE else "attached"
+    entry.attachment_note = note
+    counts.attached += 1
+    if note == ORDER_SUMMARY_NOTE:
+        counts.order_summaries += 1
 
 
 def attach_documents(
@@ -136,5 +195,7 @@ def attach_documents(
         "org": org_id,
         "attached": counts.attached,
         "unavailable": counts.unavailable,
+        "unreadable": counts.unreadable,
+        "order_summaries": counts.order_summaries,
         "budget_reserved": counts.skipped_for_budget,
     }

@@ -3,13 +3,17 @@
 - ``start_import`` validates a date range and queues an import (one import or posting job per
   organisation at a time: a second request reports the running one);
 - ``run_import`` fetches every store connection of the organisation into the ledger, recording
-  progress on the ``ImportRun`` (and through ``report``, the job's meta) as it goes;
+  progress on the ``ImportRun`` (and through ``report``, the job's meta) as it goes; a person's
+  import reads feed dates from its start to now and keeps the purchases *dated* in its range
+  (``plugin.work.import_ranges``: Amazon's feed date can lag by months), naming the others in
+  the audit log (``import_outside_range``);
 - ``import_range`` is the import job's work: run it, then queue the posting run it calls for.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -22,7 +26,6 @@ from typing import Any
 from flask import Flask
 from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
-from sqlmodel import col
 from sqlmodel import select
 
 from plugin import ledger
@@ -50,8 +53,16 @@ from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
+from plugin.work.import_ranges import feed_window
+from plugin.work.import_ranges import judged_by_transaction_date
+from plugin.work.import_ranges import keep_in_range
+from plugin.work.import_runs import is_job_of_run
+from plugin.work.import_runs import note_outside_range
+from plugin.work.import_runs import unfinished_scheduled_run
 from plugin.work.readiness import ready_to_post
 from plugin.work.stores import amazon_client
+
+log = logging.getLogger(__name__)
 
 HISTORY_LIMIT_DAYS = 90
 # One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
@@ -148,7 +159,7 @@ def start_import(
     """
     window_start, window_end = validate_range(start, end, trigger, utcnow().date())
     if trigger == ImportTrigger.SCHEDULED:
-        waiting = _unfinished_scheduled_run(session, int(org.id or 0))
+        waiting = unfinished_scheduled_run(session, int(org.id or 0))
         if waiting is not None:
             if waiting.state == RunState.QUEUED and waiting.range_end < window_end:
                 waiting.range_end = window_end
@@ -186,22 +197,6 @@ def start_import(
     return run
 
 
-def _unfinished_scheduled_run(session: Session, org_id: int) -> ImportRun | None:
-    """The organisation's scheduled import still waiting or running, if any."""
-    return session.exec(
-        select(ImportRun)
-        .where(
-            ImportRun.organisation_id == org_id,
-            ImportRun.trigger == ImportTrigger.SCHEDULED,
-            col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]),
-        )
-        .order_by(col(ImportRun.id))
-    ).first()
-
-
-# --- Running an import -----------------------------------------------------------------------
-
-
 @dataclass
 class Progress:
     """Where an import is, for the progress bar (job meta) and the ImportRun row."""
@@ -211,6 +206,8 @@ class Progress:
     already_known: int = 0
     pages: int = 0
     done: bool = False
+    outside_range: int = 0
+    """Fetched (their feed date is in the window) but dated outside the range asked for."""
 
 
 def run_import(
@@ -243,6 +240,7 @@ def run_import(
         session.add(run)
         session.commit()
         progress = Progress()
+        outside: set[str] = set()  # transactions fetched but dated outside the range
         connections = list(
             session.exec(
                 select(AmazonConnection).where(
@@ -255,13 +253,16 @@ def run_import(
             return _finish(session, run, RunState.FAILED, "No active Amazon Business store.")
         try:
             for connection in connections:
-                _import_connection(session, app, run, org, connection, progress, keep_alive, report)
+                _import_connection(
+                    session, app, run, org, connection, progress, outside, keep_alive, report
+                )
         except AccountConflict as exc:
             return _finish(session, run, RunState.FAILED, str(exc))
         except AmazonError as exc:
             return _finish(session, run, RunState.FAILED, f"Amazon Business: {exc}")
         progress.done = True
         report(progress)
+        note_outside_range(session, run, outside)
         org.last_synced_at = (
             utcnow() if run.trigger != ImportTrigger.HISTORICAL else org.last_synced_at
         )
@@ -276,17 +277,25 @@ def _import_connection(
     org: Organisation,
     connection: AmazonConnection,
     progress: Progress,
+    outside: set[str],
     keep_alive: Callable[[], None],
     report: Callable[[Progress], None],
 ) -> None:
+    window_start, window_end = feed_window(run, utcnow())
+    judge = judged_by_transaction_date(run)
     with amazon_client(app, connection) as amazon:
-        for fetched in amazon.iter_transaction_pages(run.range_start, run.range_end):
+        for fetched in amazon.iter_transaction_pages(window_start, window_end):
             if fetched.transactions and not connection.account_key:
                 claim_account(session, connection, identify_account(fetched.transactions))
                 session.add(connection)
                 session.commit()
-            counts = ledger.record_page(session, int(org.id or 0), connection.id, fetched.page)
-            record_payment_methods(session, int(org.id or 0), fetched.transactions)
+            page = fetched.page
+            if judge:
+                page, left = keep_in_range(page, run.range_start, run.range_end)
+                outside.update(t.transaction_id for t in left)  # chunks share boundaries
+                progress.outside_range = len(outside)
+            counts = ledger.record_page(session, int(org.id or 0), connection.id, page)
+            record_payment_methods(session, int(org.id or 0), page.transactions)
             progress.pages += 1
             progress.fetched += counts.fetched
             progress.new += counts.new
@@ -306,12 +315,6 @@ def _import_connection(
 
 
 BUSY_RETRY_SECONDS = 30
-
-
-def _is_job_of_run(job_id: str | None, run_id: int) -> bool:
-    """Whether ``job_id`` is one of the run's own jobs (first, resumed, or tried again later)."""
-    own = import_job_id(run_id)
-    return bool(job_id) and (job_id == own or str(job_id).startswith(own + "-"))
 
 
 def _try_again_later(session: Session, app: Flask, run_id: int, holder: str) -> str | None:
@@ -377,7 +380,7 @@ def import_range(
     try:
         run = run_import(session, app, run_id, holder, report)
     except AlreadyRunning as busy:  # a resumed copy of this run, or a posting run
-        if _is_job_of_run(busy.job_id, run_id):
+        if is_job_of_run(busy.job_id, run_id):
             return {"run": run_id, "skipped": f"busy ({busy.job_id})"}  # this run, elsewhere
         # A posting or settlement run holds the organisation: come back shortly by itself,
         # not at the next recovery cycle (issue 19 point 4).

@@ -70,6 +70,7 @@ class Book:
         self._keys: list[tuple[float, str]] = []
         self.invoices: dict[str, InvoiceRecord] = {}
         self.line_invoices: dict[LineKey, list[str]] = {}
+        self.order_statuses: dict[str, str] = {}  # set by the control endpoint; else CLOSED
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -110,6 +111,19 @@ class Book:
             index += 1
         return found, False
 
+    def order_invoices(self, order_id: str) -> list[InvoiceRecord]:
+        """The standard invoices of an order (empty: Amazon does not know the order)."""
+        numbers: list[str] = []
+        for key, found in self.line_invoices.items():
+            if key[0] == order_id:
+                numbers += [n for n in found if n not in numbers]
+        records = [self.invoices[n] for n in numbers]
+        return [r for r in records if r.invoice_type == "STANDARD"]
+
+    def order_status(self, order_id: str) -> str:
+        """``CLOSED`` for a known order unless the control endpoint set another status."""
+        return self.order_statuses.get(order_id, "CLOSED")
+
     def payloads(self) -> list[dict[str, Any]]:
         """Every transaction, oldest feed date first."""
         return [entry.payload for entry in self._entries]
@@ -138,7 +152,8 @@ class Book:
             self.invoices[number] = record
         record.date = min(record.date, when)
         record.pay_by_invoice |= is_pay_by_invoice(payload.get("paymentInstrumentType"))
-        record.total += _decimal(amount.get("amount", "0"))
+        value = _decimal(amount.get("amount", "0"))
+        record.total += value if kind == "CHARGE" else -abs(value)  # refunds come either sign
         record.transaction_ids.append(str(payload.get("transactionId", "")))
         for item in payload.get("transactionLineItems") or []:
             key = (

@@ -18,6 +18,8 @@ from sandbox.amazon.invoices import fate
 from sandbox.amazon.invoices import schedule
 from sandbox.amazon.invoices import status_at
 from sandbox.amazon.profiles import Instrument
+from sandbox.amazon.reports import ALTERNATE
+from sandbox.amazon.reports import CONTENTS
 from sandbox.amazon.reports import FINAL_STATUSES
 from sandbox.amazon.stores import STORES
 from sandbox.amazon.world import Account
@@ -192,14 +194,19 @@ def stats() -> Response:
 @bp.post("/reports")
 def control_reports() -> Response:
     """``{"reportId": …, "outcome": "FATAL"}`` for one report; without ``reportId`` the outcome
-    (or null) and ``compression`` ("GZIP" or null) apply to reports created from now on."""
+    (or null) and ``compression`` ("GZIP", null for none, or "ALTERNATE": every other report,
+    the default) apply to reports created from now on. ``content`` ("pdf", "not_pdf",
+    "corrupt_zip") says what downloads from now on hold."""
     body = request.get_json(silent=True) or {}
     outcome = body.get("outcome")
     if outcome is not None and outcome not in FINAL_STATUSES:
         return problem(f"outcome must be one of {list(FINAL_STATUSES)} or null")
     compression = body.get("compression")
-    if compression not in (None, "GZIP"):
-        return problem('compression must be "GZIP" or null')
+    if compression not in (None, "GZIP", ALTERNATE):
+        return problem('compression must be "GZIP", "ALTERNATE" or null')
+    content = body.get("content", "pdf")
+    if content not in CONTENTS:
+        return problem(f"content must be one of {list(CONTENTS)}")
     with current_sandbox().lock:
         reports = get_world().reports
         if body.get("reportId"):
@@ -215,7 +222,34 @@ def control_reports() -> Response:
                 reports.forced_outcome = outcome
             if "compression" in body:
                 reports.compression = compression
-        return jsonify({"outcome": reports.forced_outcome, "compression": reports.compression})
+            if "content" in body:
+                reports.content = content
+        return jsonify(
+            {
+                "outcome": reports.forced_outcome,
+                "compression": reports.compression,
+                "content": reports.content,
+            }
+        )
+
+
+@bp.post("/orders")
+def order_status() -> Response:
+    """``{"account", "store", "orderId", "status"}``: an order's status as Amazon would report
+    it (``PENDING``, ``CANCELLED``, ``CLOSED``…); order summaries are refused for pending and
+    cancelled orders."""
+    body = request.get_json(silent=True) or {}
+    status = str(body.get("status", "")).upper()
+    if not status or not body.get("orderId"):
+        return problem("orderId and status are required")
+    with current_sandbox().lock:
+        world = get_world()
+        account = world.find_account(str(body.get("account", "")))
+        if account is None:
+            return problem("unknown account", 404)
+        store = str(body.get("store", account.profile.home_store)).upper()
+        world.book(account.key, store).order_statuses[str(body["orderId"])] = status
+    return jsonify({"orderId": body["orderId"], "status": status})
 
 
 @bp.get("/invoices/<invoice_id>")

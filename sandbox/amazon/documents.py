@@ -1,4 +1,5 @@
-"""Document API v2021-09-30 (invoice PDFs, spec §4) and the presigned-style file downloads."""
+"""Document API v2021-09-30 (invoice PDFs, spec §4) and the presigned-style file downloads
+(a ZIP archive holding the PDF, sometimes gzipped as well: spec §9 item 3)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ files_bp = Blueprint("amazon_files", __name__)
 BASE = "/reports/2021-09-30"
 REPORT_TYPE = "GET_AB_INVOICE_PDF"
 DOCUMENT_TYPES = {"Invoice": "STANDARD", "Credits": "CREDIT_MEMO"}
+ORDER_SUMMARY = "OrderSummary"
 STATUSES = ("IN_QUEUE", "IN_PROGRESS", *FINAL_STATUSES)
 LINE_KEY = ("orderId", "orderLineItemId", "shipmentId")
 LIST_PARAMS = {
@@ -99,8 +101,10 @@ def match_options(consent: Consent, options: Any) -> tuple[InvoiceRecord | None,
         if record is None or record.invoice_type != wanted:
             return None, f"Invoice {options['invoiceId']}"
         if region == "NA" and not record.pay_by_invoice:
-            return None, f"Invoice {record.number}"  # NA PDFs exist for Pay by Invoice only
+            return None, f"Invoice {record.number}"  # NA invoice PDFs: Pay by Invoice only
         return record, f"Invoice {record.number}"
+    if set(options) == {"orderId", "documentType"}:
+        return match_order_summary(book, region, options)
     if set(options) == set(LINE_KEY):
         if region == "NA":
             raise bad_request(
@@ -115,9 +119,34 @@ def match_options(consent: Consent, options: Any) -> tuple[InvoiceRecord | None,
         return None, title
     raise bad_request(
         "Invalid input",
-        "reportOptions must be {invoiceId, documentType} or "
-        "{orderId, orderLineItemId, shipmentId}.",
+        "reportOptions must be {invoiceId, documentType}, {orderId, documentType} (NA order "
+        "summaries) or {orderId, orderLineItemId, shipmentId}.",
     )
+
+
+SUMMARY_REFUSED = ("PENDING", "PENDING_APPROVAL", "PENDING_FULFILLMENT", "CANCELLED")
+
+
+def match_order_summary(
+    book: Any, region: str, options: dict[str, str]
+) -> tuple[InvoiceRecord | None, str]:
+    """An NA order summary (spec §9 item 2): any known order that is not pending or cancelled.
+
+    The PDF is Amazon's summary of the order, not a tax invoice; Amazon ends the report
+    CANCELLED for an order it does not know, or one still pending or cancelled.
+    """
+    if options["documentType"] != ORDER_SUMMARY:
+        raise bad_request("Invalid input", "With orderId alone, documentType must be OrderSummary.")
+    if region != "NA":
+        raise bad_request(
+            "Invalid input", "OrderSummary documents exist for North American orders only."
+        )
+    order_id = options["orderId"]
+    title = f"Order summary {order_id}"
+    invoices = book.order_invoices(order_id)
+    if not invoices or book.order_status(order_id) in SUMMARY_REFUSED:
+        return None, title
+    return invoices[0], title
 
 
 def own_report(consent: Consent, report_id: str) -> Report:
@@ -260,5 +289,5 @@ def download(token: str) -> Response:
         )
         return Response(xml, status=403, mimetype="application/xml")
     data, compression = found
-    mimetype = "application/octet-stream" if compression else "application/pdf"
+    mimetype = "application/octet-stream" if compression else "application/zip"
     return Response(data, status=200, mimetype=mimetype)

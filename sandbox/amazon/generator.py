@@ -3,7 +3,10 @@
 Pure: a seeded ``random.Random`` per call, no wall clock, no global state. ``generate_account``
 makes ``count`` transactions over ``days`` days ending at ``end``; every transaction's line items
 add up to its ``amount`` to the cent (unless ``inconsistent=True`` asks for exactly one that does
-not). Money is ``Decimal`` throughout and rendered as strings, as Reconciliation does.
+not). Money is ``Decimal`` throughout and rendered as strings, as Reconciliation does. Refunds
+come in both spellings Amazon uses: every other one (by date) with positive amounts, the sign
+only in ``transactionType`` (spec §9 item 4). Every 8th single charge old enough is fed 45
+days after it was made (``lag_some_feed_dates``; spec §9 item 6).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 
+from sandbox.amazon.dates import iso_ms
+from sandbox.amazon.dates import parse_iso
 from sandbox.amazon.profiles import AccountProfile
 from sandbox.amazon.profiles import Instrument
 from sandbox.amazon.purchases import NEW_CARD_DAYS
@@ -20,6 +25,7 @@ from sandbox.amazon.purchases import PurchaseMaker
 from sandbox.amazon.purchases import PurchaseSpec
 from sandbox.amazon.transaction_json import CENT
 from sandbox.amazon.transaction_json import Transaction
+from sandbox.amazon.transaction_json import spell_every_other_refund_positive
 
 
 def planned_purchases(profile: AccountProfile) -> list[PurchaseSpec]:
@@ -102,7 +108,36 @@ def generate_account(
             wrong = Decimal(victim["amount"]["amount"]) + CENT
             victim["amount"] = {**victim["amount"], "amount": f"{wrong:.2f}"}
     transactions.sort(key=lambda tx: (tx["transactionDate"], tx["transactionId"]))
+    spell_every_other_refund_positive(transactions)
+    lag_some_feed_dates(transactions, end)
     return transactions
+
+
+FEED_LAG = timedelta(days=45)
+"""How far a lagging feed date trails its transaction date (spec §9 item 6: months in real
+data, e.g. a purchase dated 2020-04-03 fed on 2021-05-12; 45 days fits a 90-day history)."""
+FEED_LAG_EVERY = 8
+
+
+def lag_some_feed_dates(transactions: list[Transaction], end: datetime) -> None:
+    """Deterministically give every 8th single charge old enough a feed date ``FEED_LAG`` later.
+
+    Only charges without split-payment partners qualify, dated at least ``FEED_LAG`` before
+    ``end`` (a feed date is never in the future); the first of them always lags, so an account
+    with such a charge has at least one purchase fed weeks after it was made.
+    """
+    candidates = [
+        tx
+        for tx in transactions
+        if tx["transactionType"] == "CHARGE"
+        and not tx.get("associatedTransactionDetails")
+        and parse_iso(tx["transactionDate"]) is not None
+        and parse_iso(tx["transactionDate"]) + FEED_LAG <= end  # type: ignore[operator]
+    ]
+    for tx in candidates[::FEED_LAG_EVERY]:
+        when = parse_iso(tx["transactionDate"])
+        assert when is not None
+        tx["feedDate"] = iso_ms(when + FEED_LAG)
 
 
 def generate_purchases_now(

@@ -2,13 +2,17 @@
 
 A report is ``IN_QUEUE`` for ``QUEUE_SECONDS``, ``IN_PROGRESS`` for ``PROCESSING_SECONDS`` and
 then ends ``DONE`` (a PDF exists), ``CANCELLED`` (cancelled, or nothing matched the options) or
-``FATAL`` (forced through the control endpoint). Callers hold the sandbox lock.
+``FATAL`` (forced through the control endpoint). A document downloads as a ZIP archive holding
+the PDF, gzip-compressed too for every other report by default (spec §9 item 3). Callers hold
+the sandbox lock.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import random
+import zipfile
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
@@ -27,6 +31,8 @@ PROCESSING_SECONDS = 3
 URL_SECONDS = 300
 RETENTION_DAYS = 90
 FINAL_STATUSES = ("DONE", "CANCELLED", "FATAL")
+ALTERNATE = "ALTERNATE"
+CONTENTS = ("pdf", "not_pdf", "corrupt_zip")
 
 
 @dataclass
@@ -101,7 +107,8 @@ class ReportState:
     links: dict[str, Link] = field(default_factory=dict)
     list_tokens: dict[str, tuple[str, list[str], int]] = field(default_factory=dict)
     forced_outcome: str | None = None
-    compression: str | None = None
+    compression: str | None = "ALTERNATE"
+    content: str = "pdf"  # or "not_pdf", "corrupt_zip" (control endpoint, for tests)
 
     def create(
         self,
@@ -115,8 +122,14 @@ class ReportState:
         data_start: str | None = None,
         data_end: str | None = None,
     ) -> Report:
-        """Queue a report; it ends CANCELLED when nothing matched, else DONE (or as forced)."""
+        """Queue a report; it ends CANCELLED when nothing matched, else DONE (or as forced).
+
+        Its document is gzip-compressed when the control endpoint asked for GZIP, and by default
+        (``ALTERNATE``) every other report's is, as Amazon sometimes does."""
         report_id = str(50_000_000_000 + len(self.reports) * 7919 + self.rng.randrange(7919))
+        compression = self.compression
+        if compression == ALTERNATE:
+            compression = "GZIP" if len(self.reports) % 2 else None
         outcome = "DONE" if invoice is not None else "CANCELLED"
         if self.forced_outcome is not None:
             outcome = self.forced_outcome
@@ -132,7 +145,7 @@ class ReportState:
             title=title,
             data_start=data_start,
             data_end=data_end,
-            compression=self.compression,
+            compression=compression,
         )
         if outcome == "DONE":
             report.document_id = self._uuid()
@@ -169,14 +182,46 @@ class ReportState:
         if link is None or link.expires_at <= now:
             return None
         report = self.documents[link.document_id]
-        pdf = document_pdf(report)
+        archive = zip_archive(member_name(report), document_content(report, self.content))
+        if self.content == "corrupt_zip":
+            archive = archive[: len(archive) // 2]  # no central directory: unreadable
         if report.compression == "GZIP":
-            return gzip.compress(pdf, mtime=0), "GZIP"
-        return pdf, None
+            return gzip.compress(archive, mtime=0), "GZIP"
+        return archive, None
 
     def _uuid(self) -> str:
         hexes = f"{self.rng.getrandbits(128):032x}"
         return f"{hexes[:8]}-{hexes[8:12]}-4{hexes[13:16]}-a{hexes[17:20]}-{hexes[20:]}"
+
+
+def is_order_summary(report: Report) -> bool:
+    """Whether the report is an NA order summary (``documentType: OrderSummary``)."""
+    return report.options.get("documentType") == "OrderSummary"
+
+
+def member_name(report: Report) -> str:
+    """The file name inside the archive, e.g. ``GB1UFB1HAEUI.pdf``."""
+    if is_order_summary(report):
+        return f"OrderSummary-{report.options.get('orderId', report.report_id)}.pdf"
+    name = report.invoice.number if report.invoice is not None else report.report_id
+    return f"{name}.pdf"
+
+
+def document_content(report: Report, content: str) -> bytes:
+    """What the archive holds: the PDF, or (control endpoint) something else."""
+    if content == "not_pdf":
+        return b"<html><body>Sorry, this document is not available.</body></html>"
+    return document_pdf(report)
+
+
+def zip_archive(name: str, data: bytes) -> bytes:
+    """A ZIP archive holding one file, as Amazon's report documents are (spec §9 item 3)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, data)
+    return buffer.getvalue()
 
 
 def document_pdf(report: Report) -> bytes:
@@ -184,6 +229,16 @@ def document_pdf(report: Report) -> bytes:
     invoice = report.invoice
     if invoice is None:
         return make_pdf(["Amazon Business", report.title])
+    if is_order_summary(report):
+        return make_pdf(
+            [
+                "Amazon Business",
+                report.title,
+                "This is an order summary, not a tax invoice.",
+                f"Date {iso_s(invoice.date.astimezone(UTC))[:10]}",
+                *(f"Title {title}" for title in invoice.titles[:10]),
+            ]
+        )
     label = "Credit note" if invoice.invoice_type == "CREDIT_MEMO" else "Invoice"
     lines = [
         "Amazon Business",

@@ -18,16 +18,17 @@ class Limit:
         return f"{self.rate}"
 
 
-# Spec §6 and §4 (getReport, cancelReport, getReportDocument use SP-API's twin numbers).
+# Spec §6 and §4; every Document API operation allows 0.1 requests per second since
+# February 2026 (spec §9 item 1), with §4's bursts.
 LIMITS: dict[str, Limit] = {
     "getTransactions": Limit(2.0, 10),
     "getInvoiceDetailsByOrderLineItems": Limit(2.0, 10),
     "getBatchInvoicePaymentDetails": Limit(2.0, 10),
-    "createReport": Limit(0.0167, 15),
-    "getReports": Limit(0.0222, 10),
-    "getReport": Limit(2.0, 15),
-    "cancelReport": Limit(0.0222, 10),
-    "getReportDocument": Limit(0.0167, 15),
+    "createReport": Limit(0.1, 15),
+    "getReports": Limit(0.1, 10),
+    "getReport": Limit(0.1, 15),
+    "cancelReport": Limit(0.1, 10),
+    "getReportDocument": Limit(0.1, 15),
 }
 
 

@@ -153,6 +153,33 @@ def transaction_json(
     return tx
 
 
+REFUND_TYPES = ("REFUND", "OVERREFUND")
+
+
+def spell_positive(transaction: Transaction) -> None:
+    """Write a refund's amounts as positive strings, as production feeds do (spec §9 item 4).
+
+    Amazon's model says refunds carry negative amounts; code seen in production negates REFUND
+    amounts itself, so Amazon also sends them positive. Every amount is negated (the
+    transaction's and each line's components and total); ``unitPrice`` stays as it is (it is
+    positive in both spellings). The sign is then only in ``transactionType``.
+    """
+    currency_amounts = [transaction["amount"]]
+    for item in transaction.get("transactionLineItems", []):
+        currency_amounts.append(item["totalAmount"])
+        currency_amounts += [item[name] for _, name in COMPONENT_FIELDS if name in item]
+    for money_json in currency_amounts:
+        value = -Decimal(money_json["amount"])
+        money_json["amount"] = f"{value if value else ZERO:.2f}"
+
+
+def spell_every_other_refund_positive(transactions: list[Transaction]) -> None:
+    """Deterministically write every other refund (in the list's order) in positive spelling."""
+    refunds = [tx for tx in transactions if tx.get("transactionType") in REFUND_TYPES]
+    for refund in refunds[1::2]:
+        spell_positive(refund)
+
+
 def line_sum(transaction: Transaction) -> Decimal:
     """The signed sum of every line's components (what ``amount`` must equal)."""
     total = ZERO

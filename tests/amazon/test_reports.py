@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 
 import pytest
 import requests
 from responses import matchers
 
+from plugin.amazon.errors import AmazonDocumentUnreadable
 from plugin.amazon.errors import AmazonMalformedResponse
 from plugin.amazon.errors import AmazonReportFailed
 from plugin.amazon.errors import AmazonReportPending
 from plugin.amazon.errors import AmazonUnavailable
 from plugin.amazon.invoices import LineItemKey
+from plugin.amazon.regions import store_for
 from plugin.amazon.reports import ReportPolling
+from plugin.amazon.transport import DOCUMENT_API_RATE
+from plugin.amazon.transport import OPERATION_LIMITS
+from plugin.infra.ratelimit import TokenBucket
 from tests.common.amazon import EU_API
 
 REPORTS = EU_API + "/reports/2021-09-30/reports"
@@ -115,11 +122,43 @@ def test_a_slow_report_is_left_for_later(http, make_client, clock):
     assert len(http.calls) == 1 + 4
 
 
+def zipped(data: bytes, name: str = "GB1UFB1HAEUI.pdf", *extra: tuple[str, bytes]) -> bytes:
+    """A ZIP archive of ``data`` (as Amazon's report documents are: spec §9 item 3)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member, content in extra:
+            archive.writestr(member, content)
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("compression", "body"),
+    [
+        pytest.param(None, zipped(PDF), id="zip"),
+        pytest.param("GZIP", gzip.compress(zipped(PDF)), id="gzip+zip"),
+        pytest.param(None, gzip.compress(zipped(PDF)), id="gzip+zip-unannounced"),
+        pytest.param(None, zipped(PDF, "a.pdf", ("readme.txt", b"hello")), id="zip-with-readme"),
+        pytest.param(None, PDF, id="bare-pdf"),
+        pytest.param("GZIP", gzip.compress(PDF), id="gzip-pdf"),
+    ],
+)
+def test_zip_and_gzip_wrapped_documents_give_the_pdf(http, make_client, compression, body):
+    http.get(REPORTS + "/R1", json=report("DONE", "D1"))
+    document_answer(http, compression)
+    http.get(DOWNLOAD, body=body)
+    client = make_client()
+    assert client.download_report_document(client.wait_for_report("R1")["reportDocumentId"]) == PDF
+
+
 @pytest.mark.parametrize(
     ("compression", "body", "message"),
     [
-        (None, b"<html>AccessDenied</html>", "is not a PDF"),
-        (None, gzip.compress(PDF), "looks gzipped"),
+        (None, b"<html>AccessDenied</html>", "neither a ZIP archive nor a PDF"),
+        (None, zipped(b"<html>Sorry</html>", "invoice.html"), "'invoice.html', which is not a PDF"),
+        ("GZIP", gzip.compress(zipped(b"%PD")), "which is not a PDF"),
+        (None, zipped(PDF)[:40], "ZIP archive that could not be opened"),
+        ("GZIP", gzip.compress(zipped(PDF)[:-30]), "ZIP archive that could not be opened"),
         ("GZIP", PDF, "could not be unzipped"),
         ("ZIP", PDF, "unknown compression"),
     ],
@@ -129,8 +168,10 @@ def test_downloads_that_are_not_pdfs_are_refused(http, make_client, compression,
     document_answer(http, compression)
     http.get(DOWNLOAD, body=body)
     client = make_client()
-    with pytest.raises(AmazonMalformedResponse, match=message):
+    with pytest.raises(AmazonDocumentUnreadable, match=message) as caught:
         client.download_report_document(client.wait_for_report("R1")["reportDocumentId"])
+    assert isinstance(caught.value, AmazonMalformedResponse)
+    assert "it was not attached" in str(caught.value)
 
 
 def test_exactly_one_of_invoice_or_line(make_client):
@@ -179,3 +220,86 @@ def test_an_expired_download_link_is_not_retried(http, make_client, clock):
     with pytest.raises(AmazonUnavailable, match="answered HTTP 403"):
         make_client().download_report_document("D1")
     assert clock.sleeps == []
+
+
+# --- Document API pacing (spec §9 item 1: 0.1 requests per second) ----------------------------
+
+
+def _create(http, headers=None):
+    http.post(REPORTS, status=202, json={"reportId": "R1"}, headers=headers or {})
+
+
+def test_document_api_calls_are_paced_at_a_tenth_per_second(http, make_client, clock, redis_client):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for operation in ("createReport", "getReport", "getReportDocument"):
+        assert OPERATION_LIMITS[operation].rate == DOCUMENT_API_RATE == 0.1
+    for _ in range(17):
+        _create(http)
+    for _ in range(17):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(10.0), pytest.approx(10.0)]  # burst 15, then 6 a minute
+    assert redis_client.exists("ratelimit:bucket:amazon:7:createReport")
+
+
+@pytest.mark.parametrize(("header", "pause"), [("0.05", 20.0), ("0.2", 5.0)])
+def test_amazons_rate_limit_header_is_honoured_lower_or_higher(
+    http, make_client, clock, redis_client, header, pause
+):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for _ in range(17):
+        _create(http, {"x-amzn-RateLimit-Limit": header})
+    for _ in range(17):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(pause), pytest.approx(pause)]
+
+
+def test_a_nonsense_rate_limit_header_is_ignored(http, make_client, clock, redis_client):
+    limiter = TokenBucket(redis_client, clock=clock, sleep=clock.sleep)
+    client = make_client(limiter=limiter)
+    for header in ("0", "-1", "fast", "inf", "nan", "0.1", "0.1"):
+        _create(http, {"x-amzn-RateLimit-Limit": header})
+    for _ in range(7):
+        client.create_invoice_report(invoice_id="X1")
+    for _ in range(10):
+        _create(http)
+    for _ in range(10):
+        client.create_invoice_report(invoice_id="X1")
+    assert clock.sleeps == [pytest.approx(10.0), pytest.approx(10.0)]
+
+
+# --- North American order summaries (spec §9 item 2) ------------------------------------------
+
+US_REPORTS = "https://na.business-api.amazon.com/reports/2021-09-30/reports"
+US_DOCUMENTS = "https://na.business-api.amazon.com/reports/2021-09-30/documents"
+
+
+def test_order_summary_asks_for_the_order_and_unwraps_the_pdf(http, make_client):
+    http.post(
+        US_REPORTS,
+        status=202,
+        match=[
+            matchers.json_params_matcher(
+                {
+                    "reportType": "GET_AB_INVOICE_PDF",
+                    "marketplaceIds": ["ATVPDKIKX0DER"],
+                    "reportOptions": {
+                        "orderId": "114-3941689-8772232",
+                        "documentType": "OrderSummary",
+                    },
+                }
+            )
+        ],
+        json={"reportId": "R1"},
+    )
+    http.get(US_REPORTS + "/R1", json=report("DONE", "D1"))
+    http.get(US_DOCUMENTS + "/D1", json={"reportDocumentId": "D1", "url": DOWNLOAD})
+    http.get(DOWNLOAD, body=zipped(PDF, "OrderSummary-114-3941689-8772232.pdf"))
+    client = make_client(store=store_for("US"), base_url="https://na.business-api.amazon.com")
+    assert client.fetch_order_summary_pdf("114-3941689-8772232") == PDF
+
+
+def test_order_summaries_are_for_north_american_stores_only(make_client):
+    with pytest.raises(ValueError, match="North American"):
+        make_client().fetch_order_summary_pdf("203-9277085-5441169")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
+import zipfile
 
 import pytest
 import requests
 
 from sandbox.amazon.pdf import make_pdf
 from sandbox.amazon.stores import STORES
+from tests.sandbox.amazon_helpers import ADMIN_UK
 from tests.sandbox.amazon_helpers import ADMIN_US
 from tests.sandbox.amazon_helpers import all_transactions
 from tests.sandbox.amazon_helpers import api
@@ -37,6 +40,14 @@ def check_pdf(data: bytes) -> str:
     assert stream[length:].startswith(b"\nendstream")
     assert b"/Type /Page " in data
     return data.decode("latin-1")
+
+
+def unzip_one(data: bytes) -> tuple[str, bytes]:
+    """The one file of a ZIP archive (Amazon's report documents are ZIPs: spec §9 item 3)."""
+    assert data.startswith(b"PK\x03\x04")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (info,) = archive.infolist()
+        return info.filename, archive.read(info)
 
 
 def test_pdf_maker_escapes_text():
@@ -87,8 +98,10 @@ def test_report_progresses_to_done_and_downloads_a_pdf(sandbox_client, uk, clock
     url = document.json["url"]
     download = sandbox_client.get(url)  # no x-amz-access-token, like a presigned S3 URL
     assert download.status_code == 200
-    assert download.mimetype == "application/pdf"
-    assert charge["invoiceNumber"] in check_pdf(download.data)
+    assert download.mimetype == "application/zip"
+    name, pdf = unzip_one(download.data)
+    assert name == f"{charge['invoiceNumber']}.pdf"
+    assert charge["invoiceNumber"] in check_pdf(pdf)
 
 
 def test_document_url_expires_after_five_minutes(sandbox_client, uk, clock):
@@ -115,7 +128,44 @@ def test_gzip_compression_when_asked(sandbox_client, uk, clock):
     document = api(sandbox_client, "GET", "UK", f"{DOCUMENTS}/{document_id}", token).json
     assert document["compressionAlgorithm"] == "GZIP"
     data = sandbox_client.get(document["url"]).data
-    check_pdf(gzip.decompress(data))
+    check_pdf(unzip_one(gzip.decompress(data))[1])
+
+
+def test_by_default_every_other_document_is_gzipped_as_well(sandbox_client, uk, clock):
+    token, transactions = uk
+    ids = [
+        create(sandbox_client, token, line_options(tx)).json["reportId"] for tx in transactions[:4]
+    ]
+    clock.advance(10)
+    seen = []
+    for report_id in ids:
+        document_id = report(sandbox_client, token, report_id)["reportDocumentId"]
+        document = api(sandbox_client, "GET", "UK", f"{DOCUMENTS}/{document_id}", token).json
+        data = sandbox_client.get(document["url"]).data
+        gzipped = document.get("compressionAlgorithm") == "GZIP"
+        seen.append(gzipped)
+        check_pdf(unzip_one(gzip.decompress(data) if gzipped else data)[1])
+    assert seen == [False, True, False, True]
+
+
+@pytest.mark.parametrize("content", ["not_pdf", "corrupt_zip"])
+def test_control_endpoint_serves_unreadable_documents(sandbox_client, uk, clock, content):
+    token, transactions = uk
+    answer = sandbox_client.post(
+        "/_sandbox/amazon/reports", json={"content": content, "compression": None}
+    )
+    assert answer.json["content"] == content
+    report_id = create(sandbox_client, token, line_options(transactions[0])).json["reportId"]
+    clock.advance(10)
+    document_id = report(sandbox_client, token, report_id)["reportDocumentId"]
+    url = api(sandbox_client, "GET", "UK", f"{DOCUMENTS}/{document_id}", token).json["url"]
+    data = sandbox_client.get(url).data
+    if content == "not_pdf":
+        assert not unzip_one(data)[1].startswith(b"%PDF")
+    else:
+        assert data.startswith(b"PK")
+        with pytest.raises(zipfile.BadZipFile):
+            zipfile.ZipFile(io.BytesIO(data))
 
 
 def test_invoice_id_options_and_credit_memos(sandbox_client, uk, clock):
@@ -154,6 +204,58 @@ def test_na_pdfs_exist_only_for_pay_by_invoice(sandbox_client, clock):
     assert statuses == ["DONE", "CANCELLED"]
     line = create(sandbox_client, token, line_options(pbi), "US")
     assert line.status_code == 400
+
+
+def _document_bytes(client, token, report_id, store):
+    document_id = report(client, token, report_id, store)["reportDocumentId"]
+    document = api(client, "GET", store, f"{DOCUMENTS}/{document_id}", token).json
+    data = client.get(document["url"]).data
+    return gzip.decompress(data) if document.get("compressionAlgorithm") == "GZIP" else data
+
+
+def test_na_order_summaries_for_any_known_order_not_pending_or_cancelled(sandbox_client, clock):
+    """Spec §9 item 2: since January 2026 any North American order has a PDF order summary."""
+    token = connect(sandbox_client, "US", ADMIN_US)["access_token"]
+    transactions = all_transactions(sandbox_client, "US", token)
+    charges = [tx for tx in transactions if tx["transactionType"] == "CHARGE"]
+    cards = [tx for tx in charges if tx.get("paymentInstrumentLast4Digits")]
+    card, cancelled, pending = (tx["transactionLineItems"][0]["orderId"] for tx in cards[:3])
+    for order_id, status in ((cancelled, "CANCELLED"), (pending, "PENDING")):
+        answer = sandbox_client.post(
+            "/_sandbox/amazon/orders",
+            json={"account": "hudson", "store": "US", "orderId": order_id, "status": status},
+        )
+        assert answer.status_code == 200
+    orders = (card, cancelled, pending, "111-0000000-0000000")
+    ids = [
+        create(
+            sandbox_client, token, {"orderId": order, "documentType": "OrderSummary"}, "US"
+        ).json["reportId"]
+        for order in orders
+    ]
+    clock.advance(10)
+    statuses = [report(sandbox_client, token, i, "US")["processingStatus"] for i in ids]
+    assert statuses == ["DONE", "CANCELLED", "CANCELLED", "CANCELLED"]
+    name, pdf = unzip_one(_document_bytes(sandbox_client, token, ids[0], "US"))
+    assert name == f"OrderSummary-{card}.pdf"
+    text = check_pdf(pdf)
+    assert f"Order summary {card}" in text
+    assert "not a tax invoice" in text
+
+
+@pytest.mark.parametrize(
+    ("store", "options"),
+    [
+        ("UK", {"orderId": "203-9277085-5441169", "documentType": "OrderSummary"}),
+        ("US", {"orderId": "111-0000000-0000000", "documentType": "Invoice"}),
+    ],
+)
+def test_order_summaries_are_north_american_only(sandbox_client, store, options):
+    email = ADMIN_US if store == "US" else ADMIN_UK
+    token = connect(sandbox_client, store, email)["access_token"]
+    response = create(sandbox_client, token, options, store)
+    assert response.status_code == 400
+    assert error_code(response) == "INVALID_REQUEST_PARAMETER"
 
 
 @pytest.mark.parametrize(
@@ -297,5 +399,5 @@ def test_pdf_download_over_real_http(sandbox):
     with requests.Session() as session:
         response = session.get(url, timeout=10)
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == "application/pdf"
-    assert charge["invoiceNumber"] in check_pdf(response.content)
+    assert response.headers["Content-Type"] == "application/zip"
+    assert charge["invoiceNumber"] in check_pdf(unzip_one(response.content)[1])

@@ -16,6 +16,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from sandbox.amazon.dates import parse_iso
+from sandbox.amazon.generator import FEED_LAG
 from sandbox.amazon.generator import generate_account
 from sandbox.amazon.profiles import HUDSON
 from sandbox.amazon.profiles import THAMES
@@ -88,11 +89,24 @@ def test_signs_follow_transaction_type(profile_and_transactions):
             assert amount > 0
         else:
             assert tx["transactionType"] in ("REFUND", "OVERREFUND")
-            assert amount < 0
+            assert amount != 0
             assert all("refundReason" in item for item in tx["transactionLineItems"])
         for item in tx["transactionLineItems"]:
             if "discount" in item and tx["transactionType"] == "CHARGE":
                 assert Decimal(item["discount"]["amount"]) < 0
+
+
+def test_refunds_come_in_both_spellings_every_other_one_positive(profile_and_transactions):
+    """Spec §9 item 4: Amazon sends refunds negative (its model) and positive (production)."""
+    _, transactions = profile_and_transactions
+    refunds = [tx for tx in transactions if tx["transactionType"] in ("REFUND", "OVERREFUND")]
+    signs = [Decimal(tx["amount"]["amount"]) > 0 for tx in refunds]
+    assert signs == [index % 2 == 1 for index in range(len(refunds))]
+    for tx, positive in zip(refunds, signs, strict=True):
+        assert line_sum(tx) == Decimal(tx["amount"]["amount"])
+        for item in tx["transactionLineItems"]:
+            assert (Decimal(item["principalAmount"]["amount"]) > 0) == positive
+            assert Decimal(item["unitPrice"]["amount"]) >= 0
 
 
 def test_every_required_feature_is_present(profile_and_transactions):
@@ -156,22 +170,28 @@ def test_over_refund_exceeds_the_goods_value(profile_and_transactions):
     for tx in transactions:
         if tx["transactionType"] in ("REFUND", "OVERREFUND"):
             for item in tx["transactionLineItems"]:
-                refunded[item["orderLineItemId"]] += -Decimal(item["totalAmount"]["amount"])
+                refunded[item["orderLineItemId"]] += abs(Decimal(item["totalAmount"]["amount"]))
     over = [tx for tx in transactions if tx["transactionType"] == "OVERREFUND"]
     assert over
     line_id = over[0]["transactionLineItems"][0]["orderLineItemId"]
     assert refunded[line_id] > charges[line_id]
 
 
-def test_refunds_follow_their_charges_and_feed_dates_lag_by_at_most_two_days(
+def test_refunds_follow_their_charges_and_feed_dates_lag_by_two_days_or_45(
     profile_and_transactions,
 ):
     _, transactions = profile_and_transactions
     first_charge = {}
+    lagging = 0
     for tx in transactions:
         when = parse_iso(tx["transactionDate"])
         feed = parse_iso(tx["feedDate"])
-        assert when <= feed <= when + timedelta(days=2)
+        if feed == when + FEED_LAG:
+            lagging += 1
+            assert tx["transactionType"] == "CHARGE"
+            assert not tx["associatedTransactionDetails"]
+        else:
+            assert when <= feed <= when + timedelta(days=2)
         assert END - timedelta(days=90) <= when <= END
         assert feed <= END
         order = tx["transactionLineItems"][0]["orderId"]
@@ -179,6 +199,7 @@ def test_refunds_follow_their_charges_and_feed_dates_lag_by_at_most_two_days(
             first_charge.setdefault(order, when)
         else:
             assert first_charge[order] <= when
+    assert lagging >= 1  # spec §9 item 6: a purchase fed long after it was made
 
 
 def test_pay_by_invoice_has_no_last4_and_cards_have_four_digits(profile_and_transactions):

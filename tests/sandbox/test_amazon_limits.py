@@ -72,7 +72,16 @@ def test_a_second_consent_of_the_same_store_shares_the_bucket(sandbox_client, cl
     assert transactions(sandbox_client, second).status_code == 429
 
 
-def test_create_report_burst_fifteen_then_about_one_a_minute(sandbox_client, clock):
+DOCUMENT_OPERATIONS = [
+    ("createReport", 15),
+    ("getReports", 10),
+    ("getReport", 15),
+    ("getReportDocument", 15),
+]
+
+
+def test_create_report_burst_fifteen_then_six_a_minute(sandbox_client, clock):
+    """Spec §9 item 1: Document API operations allow 0.1 requests per second."""
     token = connect(sandbox_client)["access_token"]
     body = {
         "reportType": "GET_AB_INVOICE_PDF",
@@ -85,12 +94,32 @@ def test_create_report_burst_fifteen_then_about_one_a_minute(sandbox_client, clo
 
     assert [create().status_code for _ in range(15)] == [202] * 15
     assert create().status_code == 429
-    clock.advance(30)
+    clock.advance(9)
     assert create().status_code == 429
-    clock.advance(31)
+    clock.advance(1.5)
     response = create()
     assert response.status_code == 202
-    assert response.headers["x-amzn-RateLimit-Limit"] == "0.0167"
+    assert response.headers["x-amzn-RateLimit-Limit"] == "0.1"
+    assert create().status_code == 429
+    clock.advance(60)
+    assert [create().status_code for _ in range(7)] == [202] * 6 + [429]
+
+
+@pytest.mark.parametrize(("operation", "burst"), DOCUMENT_OPERATIONS)
+def test_every_document_operation_refills_at_a_tenth_per_second(operation, burst):
+    throttle = Throttle()
+    assert throttle.limits[operation] == Limit(0.1, burst)
+    assert [throttle.take("p", operation, 0.0) for _ in range(burst + 1)][-2:] == [True, False]
+    assert throttle.take("p", operation, 9.9) is False
+    assert throttle.take("p", operation, 10.0) is True
+
+
+def test_get_report_is_paced_too_and_says_its_rate(sandbox_client, clock):
+    token = connect(sandbox_client)["access_token"]
+    path = f"{REPORTS}/50000000000"
+    answers = [api(sandbox_client, "GET", "UK", path, token) for _ in range(16)]
+    assert [a.status_code for a in answers] == [404] * 15 + [429]
+    assert error_code(answers[-1]) == "QuotaExceeded"
 
 
 @pytest.mark.parametrize(

@@ -348,6 +348,10 @@ class LedgerEntry(SQLModel, table=True):
     xero_payment_id: str | None = Field(default=None, max_length=64)
     attachment_state: str | None = Field(default=None, max_length=16)
     attachment_note: str | None = _text()  # why not attached, or what was attached instead
+    # The bank-feed guard (plugin.posting.bank_feed): the Xero document a held card purchase may
+    # already be, and whether the user said it is a different purchase (then never held again).
+    duplicate_of: str | None = Field(default=None, max_length=64)
+    duplicate_cleared: bool = False
     attempts: int = 0
     posted_at: datetime | None = _ts()
     created_at: datetime = _created()

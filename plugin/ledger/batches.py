@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from datetime import timedelta
 from typing import Any
 from typing import Protocol
@@ -66,6 +67,10 @@ class XeroWriter(Protocol):
     def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]: ...
 
     def find_credit_notes(self, where: str) -> list[XeroCreditNote]: ...
+
+    def find_bank_transactions_in(
+        self, account: str, start: date, end: date
+    ) -> list[XeroBankTransaction]: ...
 
 
 class ClaimLost(Exception):

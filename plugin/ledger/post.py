@@ -19,6 +19,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.ledger.bank_feed_guard import BankFeedGuard
 from plugin.ledger.batches import ClaimLost
 from plugin.ledger.batches import XeroWriter
 from plugin.ledger.batches import open_batch
@@ -68,6 +69,7 @@ def post_ready(
     """
     counts = PostCounts()
     counts.recovered = recover(session, org_id, xero, now=now)
+    guard = BankFeedGuard(session, org_id, xero)
     while max_batches is None or counts.batches < max_batches:
         entries = list(
             session.exec(
@@ -92,6 +94,9 @@ def post_ready(
             by_endpoint.setdefault(outcome.endpoint, []).append((entry, outcome))
         session.commit()
         for endpoint, members in by_endpoint.items():
+            if endpoint == "BankTransactions":  # never a double entry with the bank feed
+                members, duplicates = guard.hold_duplicates(members)
+                counts.held += duplicates
             for start in range(0, len(members), BATCH_SIZE):
                 if max_batches is not None and counts.batches >= max_batches:
                     return counts

@@ -32,6 +32,7 @@ from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroNotFound
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.filters import WHERE_MAX_CHARS
+from plugin.xero.filters import bank_account_window
 from plugin.xero.filters import chunks
 from plugin.xero.filters import joined_within
 from plugin.xero.filters import quote_where
@@ -58,6 +59,7 @@ from plugin.xero.wire import json_or_none
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+BIG_PAGE = 1000  # Xero's largest page (pageSize)
 ID_FIELDS = {
     "BankTransactions": "BankTransactionID",
     "Invoices": "InvoiceID",
@@ -196,13 +198,16 @@ class XeroClient:
             raise XeroMalformedResponse(f"Xero returned no {key} for {response.request.method}")
         return found[0]
 
-    def _paged(self, model: type[Model], endpoint: str, params: dict[str, Any]) -> list[Model]:
+    def _paged(
+        self, model: type[Model], endpoint: str, params: dict[str, Any], size: int = PAGE_SIZE
+    ) -> list[Model]:
         found: list[Model] = []
         page = 1
+        sized = {"pageSize": size} if size != PAGE_SIZE else {}
         while True:
-            items = self._list(model, endpoint, endpoint, **params, page=page)
+            items = self._list(model, endpoint, endpoint, **params, **sized, page=page)
             found.extend(items)
-            if len(items) < PAGE_SIZE:
+            if len(items) < size:
                 return found
             page += 1
 
@@ -304,6 +309,14 @@ class XeroClient:
         for chunk in joined_within(clauses, " OR ", WHERE_MAX_CHARS):
             found.extend(self._paged(XeroBankTransaction, "BankTransactions", {"where": chunk}))
         return found
+
+    def find_bank_transactions_in(
+        self, account: str, start: date, end: date
+    ) -> list[XeroBankTransaction]:
+        """Live spend and receive money on one bank account dated start..end (the bank-feed
+        guard): one query, paged a thousand at a time."""
+        where = bank_account_window(account, start, end)
+        return self._paged(XeroBankTransaction, "BankTransactions", {"where": where}, BIG_PAGE)
 
     def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]:
         """Bills/invoices by InvoiceNumber (ACCPAY numbers are not unique: filter by contact)."""

@@ -4,6 +4,7 @@ queries as fit a URL (a batch of 50 documents is looked up in one query)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 WHERE_MAX_CHARS = 4000  # a ``where`` filter this long still fits a URL everywhere
 
@@ -33,3 +34,23 @@ def joined_within(parts: list[str], separator: str, max_chars: int) -> Iterator[
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def xero_date(day: date) -> str:
+    """A date in a ``where`` filter: ``DateTime(2026,06,30)``."""
+    return f"DateTime({day.year},{day.month:02d},{day.day:02d})"
+
+
+def bank_account_window(account: str, start: date, end: date) -> str:
+    """Live documents on one bank account (``code:<Code>`` or ``id:<AccountID>``, as
+    ``posting.bank_feed.account_key`` writes it) dated start..end."""
+    kind, _, value = account.partition(":")
+    on_account = (
+        f'BankAccount.AccountID==guid("{quote_where(value)}")'
+        if kind == "id"
+        else f'BankAccount.Code=="{quote_where(value)}"'
+    )
+    return (
+        f'{on_account} AND Status=="AUTHORISED" AND Date>={xero_date(start)} '
+        f"AND Date<={xero_date(end)}"
+    )

@@ -21,6 +21,7 @@ from plugin.models import Organisation
 from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.posting import PostingContext
+from plugin.posting.bank_feed import account_key
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
@@ -93,6 +94,16 @@ class FakeXero:
 
     def find_credit_notes(self, where):
         return []
+
+    def find_bank_transactions_in(self, account, start, end):
+        self.lookups = getattr(self, "lookups", 0) + 1
+        return [
+            XeroBankTransaction.model_validate({**body, "BankTransactionID": xero_id})
+            for xero_id, body in self.documents.items()
+            if body.get("endpoint") == "BankTransactions"
+            and account_key(body.get("BankAccount")) == account
+            and start.isoformat() <= str(body.get("Date")) <= end.isoformat()
+        ]
 
     def documents_for(self, transaction_id):
         return [d for d in self.documents.values() if transaction_id in str(d.get("Reference"))]

@@ -41,11 +41,14 @@ def d(value: Any) -> Decimal:
     return Decimal(str(value if value is not None else 0))
 
 
-def posted_and_closed(app: Any, org: Any, sandbox: Any, run_jobs: Any) -> None:
-    """Import 90 days, post everything, then move the sandbox on until Amazon reports the
-    Pay by Invoice invoices Closed."""
-    import_days(app, org, days=90)
-    run_jobs()
+def posted_and_closed(
+    app: Any, org: Any, sandbox: Any, run_jobs: Any, imported: bool = False
+) -> None:
+    """Import 90 days (unless ``imported``), post everything, then move the sandbox on until
+    Amazon reports the Pay by Invoice invoices Closed."""
+    if not imported:
+        import_days(app, org, days=90)
+        run_jobs()
     finish_setup(app, org, include_new_card=True)
     get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
     run_jobs()

@@ -1,0 +1,241 @@
+"""Pay by Invoice settlement cases end to end (issue 13 point 5), against the sandbox's Xero
+(which keeps AmountDue and RemainingCredit and refuses over-allocation and over-payment) and
+Amazon (which reports the invoices Closed), through the real settlement job:
+
+- a credit note posted before its bill waits, and is allocated when the bill posts, the bill
+  then paid only what is left;
+- a credit note bigger than what its bill still owes (part paid by hand in Xero) gives at most
+  what is due; the rest stays on it as RemainingCredit and it is not called allocated;
+- a bill part paid by hand before settlement is paid exactly the rest;
+- payments are dated the org's calendar day (London, New York, Berlin) the invoice was first
+  seen Closed, near midnight UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlmodel import col
+from sqlmodel import select
+
+from plugin.db import session_scope
+from plugin.infra.queues import get_queue
+from plugin.models import LedgerEntry
+from plugin.models import Organisation
+from plugin.models import utcnow
+from plugin.posting.dates import today_in
+from plugin.work.settlement_table import SettlementStep
+from plugin.xero.wiring import xero_client
+from tests.common.pipeline import import_days
+from tests.common.pipeline import ledger_entries
+from tests.common.pipeline import sandbox_documents
+from tests.common.settlement import assert_settled_once
+from tests.common.settlement import d
+from tests.common.settlement import posted_and_closed
+from tests.common.settlement import settle
+from tests.common.settlement import settlement_verdict
+from tests.common.settlement import steps
+
+BY_HAND = "Paid by hand in Xero"
+
+
+def _pbi(entries, kind):
+    return [
+        e
+        for e in entries
+        if e.xero_document_type == kind and "invoice" in str(e.payment_method_key).lower()
+    ]
+
+
+def _notes_and_their_bills(app, org):
+    """(credit note, the bill it refunds) of each posted Pay by Invoice credit note."""
+    entries = ledger_entries(app, org)
+    bills = _pbi(entries, "Invoices")
+    pairs = []
+    for note in _pbi(entries, "CreditNotes"):
+        same_order = [b for b in bills if b.order_id == note.order_id]
+        if len(same_order) == 1:
+            pairs.append((note, same_order[0]))
+    assert pairs, "the sandbox's purchases have Pay by Invoice refunds"
+    return pairs
+
+
+def _pay_by_hand(app, org, bill_xero_id, amount: Decimal):
+    with session_scope(app) as db:
+        stored = db.get(Organisation, org.id)
+        xero = xero_client(stored, app)
+        body = {
+            "Invoice": {"InvoiceID": bill_xero_id},
+            "Account": {"Code": "090"},
+            "Date": utcnow().date().isoformat(),
+            "Amount": amount,
+            "Reference": BY_HAND,
+        }
+        result = xero.create_documents("Payments", [body], f"by-hand-{bill_xero_id}")
+    assert result[0].ok, result[0].messages
+
+
+def _xero_bill(sandbox, org, xero_id):
+    return next(b for b in sandbox_documents(sandbox, org)["Invoices"] if b["InvoiceID"] == xero_id)
+
+
+def _xero_note(sandbox, org, xero_id):
+    notes = sandbox_documents(sandbox, org)["CreditNotes"]
+    return next(n for n in notes if n["CreditNoteID"] == xero_id)
+
+
+def test_a_credit_note_posted_before_its_bill_is_allocated_when_the_bill_posts(
+    pipeline, sandbox, run_jobs
+):
+    app, _client, org = pipeline
+    import_days(app, org, days=90)
+    run_jobs()
+    # The refunds' bills are not in the ledger yet (as if bought before the imported range).
+    with session_scope(app) as db:
+        entries = list(db.exec(select(LedgerEntry).where(LedgerEntry.organisation_id == org.id)))
+        refunded = {
+            e.order_id
+            for e in entries
+            if e.transaction_type == "REFUND" and "invoice" in str(e.payment_method_key).lower()
+        }
+        late = [e for e in entries if e.transaction_type == "CHARGE" and e.order_id in refunded]
+        assert late
+        late_ids = {e.amazon_transaction_id for e in late}
+        for entry in late:
+            db.delete(entry)
+        db.commit()
+    posted_and_closed(app, org, sandbox, run_jobs, imported=True)
+    first = settle(app, org, run_jobs)
+    assert first["allocated"] == 0, first
+    waiting = _pbi(ledger_entries(app, org), "CreditNotes")
+    assert waiting
+    assert {n.settlement_state for n in waiting} == {"waiting_for_bill"}
+
+    import_days(app, org, days=90)  # the bills arrive
+    run_jobs()
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
+    run_jobs()
+    arrived = [e for e in ledger_entries(app, org) if e.amazon_transaction_id in late_ids]
+    assert arrived
+    assert {e.settlement_state for e in arrived} == {"awaiting_payment"}
+    second = settle(app, org, run_jobs)
+    assert second["allocated"] == len(waiting), second
+    for note, bill in _notes_and_their_bills(app, org):
+        xbill = _xero_bill(sandbox, org, bill.xero_document_id)
+        xnote = _xero_note(sandbox, org, note.xero_document_id)
+        assert note.settlement_state == "allocated", note.reason
+        assert d(xbill["AmountCredited"]) == d(xnote["Total"])
+        paid = [
+            p
+            for p in sandbox_documents(sandbox, org)["Payments"]
+            if p["Invoice"]["InvoiceID"] == bill.xero_document_id
+        ]
+        assert [d(p["Amount"]) for p in paid] == [d(xbill["Total"]) - d(xnote["Total"])]
+    assert_settled_once(app, sandbox, org)
+
+
+def test_a_credit_note_bigger_than_what_is_due_gives_at_most_that(pipeline, sandbox, run_jobs):
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    note, bill = _notes_and_their_bills(app, org)[0]
+    xbill = _xero_bill(sandbox, org, bill.xero_document_id)
+    still_owed = Decimal("10.00")
+    by_hand = d(xbill["Total"]) - still_owed
+    _pay_by_hand(app, org, bill.xero_document_id, by_hand)
+
+    settle(app, org, run_jobs)
+    xnote = _xero_note(sandbox, org, note.xero_document_id)
+    xbill = _xero_bill(sandbox, org, bill.xero_document_id)
+    allocations = xnote.get("Allocations") or []
+    assert [d(a["Amount"]) for a in allocations] == [still_owed]
+    assert d(xnote["RemainingCredit"]) == d(xnote["Total"]) - still_owed
+    assert d(xbill["AmountDue"]) == 0
+    [refreshed] = [e for e in ledger_entries(app, org) if e.id == note.id]
+    assert refreshed.settlement_state == "credit_left", refreshed.reason
+    assert f"{d(xnote['Total']) - still_owed}" in str(refreshed.reason)
+    ours = [
+        p
+        for p in sandbox_documents(sandbox, org)["Payments"]
+        if p["Invoice"]["InvoiceID"] == bill.xero_document_id and p["Reference"] != BY_HAND
+    ]
+    assert ours == []  # nothing was left to pay
+    assert_settled_once(app, sandbox, org, by_hand={bill.xero_document_id: by_hand})
+
+
+def test_a_bill_part_paid_by_hand_is_paid_exactly_the_rest(pipeline, sandbox, run_jobs):
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    noted = {b.id for _n, b in _notes_and_their_bills(app, org)}
+    bill = next(b for b in _pbi(ledger_entries(app, org), "Invoices") if b.id not in noted)
+    total = d(_xero_bill(sandbox, org, bill.xero_document_id)["Total"])
+    by_hand = Decimal("20.01")
+    _pay_by_hand(app, org, bill.xero_document_id, by_hand)
+
+    settle(app, org, run_jobs)
+    payments = [
+        p
+        for p in sandbox_documents(sandbox, org)["Payments"]
+        if p["Invoice"]["InvoiceID"] == bill.xero_document_id
+    ]
+    assert sorted(d(p["Amount"]) for p in payments) == sorted([by_hand, total - by_hand])
+    assert d(_xero_bill(sandbox, org, bill.xero_document_id)["AmountDue"]) == 0
+    assert_settled_once(app, sandbox, org, by_hand={bill.xero_document_id: by_hand})
+
+
+def _xero_day(value: str) -> date:
+    millis = int(value.split("(")[1].split("+")[0])
+    return datetime.fromtimestamp(millis / 1000, UTC).date()
+
+
+TODAY = utcnow().date()
+LATE = datetime.combine(TODAY, time(23, 30), UTC)  # 23:30 UTC: tomorrow in Berlin
+EARLY = datetime.combine(TODAY + timedelta(days=1), time(3, 30), UTC)  # still today in New York
+
+
+@pytest.mark.parametrize(
+    ("timezone", "seen", "paid_on"),
+    [
+        pytest.param("GMTSTANDARDTIME", LATE, TODAY, id="london-late"),
+        pytest.param("W.EUROPESTANDARDTIME", LATE, TODAY + timedelta(days=1), id="berlin-late"),
+        pytest.param("EASTERNSTANDARDTIME", LATE, TODAY, id="new-york-late"),
+        pytest.param("GMTSTANDARDTIME", EARLY, TODAY + timedelta(days=1), id="london-early"),
+        pytest.param("EASTERNSTANDARDTIME", EARLY, TODAY, id="new-york-early"),
+    ],
+)
+def test_payments_are_dated_the_org_s_day_the_invoice_was_first_seen_closed(
+    pipeline, sandbox, run_jobs, monkeypatch, timezone, seen, paid_on
+):
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    with session_scope(app) as db:
+        stored = db.get(Organisation, org.id)
+        stored.timezone = timezone  # as GET /Organisation would give it for this org
+        db.add(stored)
+        db.commit()
+    monkeypatch.setattr(
+        "plugin.work.settlements.today_in", lambda zone, now=None: today_in(zone, now=seen)
+    )
+    settle(app, org, run_jobs)
+    payments = [p for p in sandbox_documents(sandbox, org)["Payments"] if p["Reference"] != BY_HAND]
+    assert payments
+    assert {_xero_day(p["Date"]) for p in payments} == {paid_on}
+    payment_steps = [s for s in steps(app, org) if s.kind == "payment"]
+    assert {s.on_date for s in payment_steps} == {paid_on}
+    # A later run (another day) keeps the first-seen day: nothing is re-planned or re-dated.
+    monkeypatch.setattr(
+        "plugin.work.settlements.today_in",
+        lambda zone, now=None: today_in(zone, now=seen + timedelta(days=3)),
+    )
+    settle(app, org, run_jobs)
+    with session_scope(app) as db:
+        on_dates = set(
+            db.exec(select(SettlementStep.on_date).where(col(SettlementStep.kind) == "payment"))
+        )
+    assert on_dates == {paid_on}
+    assert settlement_verdict(app, sandbox, org).sound

@@ -12,26 +12,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-import requests
-from sqlmodel import select
 
-import jobs.context
 from plugin.db import session_scope
-from plugin.infra.queues import get_queue
 from plugin.models import EntryState
-from plugin.models import ImportTrigger
-from plugin.models import LedgerEntry
 from plugin.models import Organisation
-from plugin.work.imports import start_import
 from plugin.xero.wiring import xero_client
 from sandbox.xero.xerojson import ms_date
 from tests.common.amazon_payloads import uk_card_charge
-from tests.common.e2e import amazon_connect
-from tests.common.e2e import sandbox_settings
-from tests.common.e2e import xero_install
-from tests.common.pipeline import THAMES
-from tests.common.pipeline import finish_setup
-from tests.common.pipeline import sandbox_documents
+from tests.common.purchases_e2e import buy_and_post
+from tests.common.purchases_e2e import connected_thames
+from tests.common.purchases_e2e import documents_of
 
 LATE_ON_30_JUNE = "2026-06-30T23:30:00.000Z"
 TRANSACTION = "LateJune2330UtcTx01"
@@ -42,31 +32,7 @@ ZONES = {
 }
 
 
-def _thames(live):
-    world = live.sandbox.worlds["xero"]
-    return next(t for t in world.tenants.values() if t.name == THAMES)
-
-
-def zoned_org(app_config, make_app, sandbox, monkeypatch, timezone, lock=None):
-    """Thames with Xero's ``Timezone`` (and period lock date) set, then connected."""
-    tenant = _thames(sandbox)
-    with sandbox.sandbox.lock:
-        tenant.organisation["Timezone"] = timezone
-        if lock is not None:
-            tenant.period_lock_date = lock
-            tenant.organisation["PeriodLockDate"] = ms_date(lock)
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    app_config.update(sandbox_settings(sandbox.url))
-    app = make_app(app_config)
-    jobs.context.use_app(app)  # the in-process worker's jobs run on this app (the sandbox's URLs)
-    client = xero_install(app, sandbox.url, "alice@example.com", [THAMES])
-    with session_scope(app) as db:
-        org = db.exec(select(Organisation)).one()
-    assert amazon_connect(client, org.id, "UK", "buyer-admin-uk@example.com").status_code == 302
-    return app, org
-
-
-def buy_and_post(app, org, sandbox, run_jobs):
+def buy_late_in_june(app, org, sandbox, run_jobs):
     """The late-June purchase, bought on Amazon, imported for its week and posted."""
     raw = uk_card_charge(
         transaction_id=TRANSACTION,
@@ -75,33 +41,11 @@ def buy_and_post(app, org, sandbox, run_jobs):
         invoice_number="GBLATEJUNE01",
     )
     raw["feedDate"] = "2026-07-01T02:00:00.000Z"
-    answer = requests.post(
-        f"{sandbox.url}/_sandbox/amazon/transactions",
-        json={"account": "thames", "store": "UK", "transactions": [raw]},
-        timeout=10,
-    )
-    assert answer.status_code == 200, answer.text
-    finish_setup(app, org)
-    with session_scope(app) as db:
-        stored = db.get(Organisation, org.id)
-        start_import(
-            db, app, stored, date(2026, 6, 28), date(2026, 7, 3), ImportTrigger.MANUAL, "test"
-        )
-    run_jobs()
-    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
-    run_jobs()
-    with session_scope(app) as db:
-        return db.exec(
-            select(LedgerEntry).where(LedgerEntry.amazon_transaction_id == TRANSACTION)
-        ).one()
+    return buy_and_post(app, org, sandbox, run_jobs, raw, date(2026, 6, 28), date(2026, 7, 3))
 
 
 def _posted(sandbox, org):
-    return [
-        t
-        for t in sandbox_documents(sandbox, org)["BankTransactions"]
-        if t["Reference"].endswith(TRANSACTION)
-    ]
+    return documents_of(sandbox, org, "BankTransactions", TRANSACTION)
 
 
 @pytest.mark.parametrize("place", list(ZONES))
@@ -109,10 +53,10 @@ def test_a_late_utc_purchase_is_dated_by_the_orgs_calendar_in_xero(
     app_config, make_app, sandbox, monkeypatch, run_jobs, place
 ):
     timezone, day = ZONES[place]
-    app, org = zoned_org(app_config, make_app, sandbox, monkeypatch, timezone)
+    app, org = connected_thames(app_config, make_app, sandbox, monkeypatch, timezone)
     with session_scope(app) as db:
         assert db.get(Organisation, org.id).timezone == timezone  # read from GET /Organisation
-    entry = buy_and_post(app, org, sandbox, run_jobs)
+    entry = buy_late_in_june(app, org, sandbox, run_jobs)
     assert entry.state == EntryState.POSTED, entry.reason
     [document] = _posted(sandbox, org)
     assert document["Date"] == ms_date(day)
@@ -124,8 +68,8 @@ def test_a_30_june_lock_date_stops_only_the_org_whose_day_is_30_june(
 ):
     timezone, day = ZONES[place]
     lock = date(2026, 6, 30)
-    app, org = zoned_org(app_config, make_app, sandbox, monkeypatch, timezone, lock=lock)
-    entry = buy_and_post(app, org, sandbox, run_jobs)
+    app, org = connected_thames(app_config, make_app, sandbox, monkeypatch, timezone, lock=lock)
+    entry = buy_late_in_june(app, org, sandbox, run_jobs)
     if day > lock:
         assert entry.state == EntryState.POSTED, entry.reason
         assert [t["Date"] for t in _posted(sandbox, org)] == [ms_date(day)]

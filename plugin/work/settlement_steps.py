@@ -3,9 +3,10 @@
 Every send is a ``SettlementStep``: its amount, target, date and ``Idempotency-Key`` are
 committed before the call, and its Xero id after it. A step left ``sending`` (the worker was
 killed, the connection dropped, Xero answered 500) is never simply sent again: the next run
-looks for it in Xero first (the credit note's ``Allocations``, the bill's ``Payments``), and
-only when Xero has nothing of it, and the original request can no longer be in flight, is it
-planned again, to be sent with a new key for what is then still due. Xero's memory of keys is
+looks for it in Xero first (the credit note's ``Allocations``, the bill's ``Payments`` with our
+``Reference``: a payment made by hand for the same amount is not ours), and only when Xero has
+nothing of it, and the original request can no longer be in flight, is it planned again, to be
+sent with a new key for what is then still due. Xero's memory of keys is
 not relied on; Xero's refusal of over-allocation and over-payment is a last guard, not the plan.
 """
 
@@ -161,6 +162,12 @@ def send_allocation(
     return True
 
 
+def payment_reference(bill: LedgerEntry) -> str:
+    """The ``Reference`` of our payment of a bill: how a lost send is told from a payment a
+    person made in Xero (which may well be for the same amount)."""
+    return f"Amazon Business {bill.invoice_number or ''}".strip()
+
+
 def payment_body(bill: LedgerEntry, account_code: str, amount: Decimal, on: date) -> JsonBody:
     """The ``Payments`` element paying ``amount`` of the bill from the account, dated ``on``."""
     return {
@@ -168,7 +175,7 @@ def payment_body(bill: LedgerEntry, account_code: str, amount: Decimal, on: date
         "Account": {"Code": account_code},
         "Date": on.isoformat(),
         "Amount": amount,
-        "Reference": f"Amazon Business {bill.invoice_number or ''}".strip(),
+        "Reference": payment_reference(bill),
     }
 
 
@@ -236,6 +243,7 @@ def resolve(session: Session, xero: XeroClient, step: SettlementStep) -> str:
             if p.status != "DELETED"
             and p.amount is not None
             and cents(p.amount) == step.amount
+            and (p.reference or "").strip() == payment_reference(bill)
             and p.payment_id not in known
         ]
     if found:

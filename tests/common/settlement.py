@@ -26,12 +26,16 @@ from sqlmodel import select
 from plugin.db import session_scope
 from plugin.infra.queues import get_queue
 from plugin.models import LedgerEntry
+from plugin.models import Organisation
+from plugin.models import utcnow
 from plugin.work.settlement_table import SettlementStep
 from plugin.work.settlement_table import StepState
+from plugin.xero.wiring import xero_client
 from tests.common.pipeline import finish_setup
 from tests.common.pipeline import import_days
 from tests.common.pipeline import sandbox_documents
 
+BY_HAND = "Paid by hand in Xero"
 SETTLE_JOB = "jobs.settlements.check_invoice_payments"
 CLOSED_AFTER_DAYS = 35  # the sandbox's Amazon reports Pay by Invoice invoices Closed by then
 
@@ -171,3 +175,19 @@ def assert_settled_once(app: Any, sandbox: Any, org: Any, **kwargs: Any) -> Sett
     assert verdict.sound, verdict.problems
     assert verdict.paid_bills == verdict.bills > 0
     return verdict
+
+
+def pay_by_hand(app: Any, org: Any, bill_xero_id: str, amount: Decimal) -> None:
+    """Pay part of a bill in Xero as a person would (not our reference)."""
+    with session_scope(app) as db:
+        stored = db.get(Organisation, org.id)
+        xero = xero_client(stored, app)
+        body = {
+            "Invoice": {"InvoiceID": bill_xero_id},
+            "Account": {"Code": "090"},
+            "Date": utcnow().date().isoformat(),
+            "Amount": amount,
+            "Reference": BY_HAND,
+        }
+        result = xero.create_documents("Payments", [body], f"by-hand-{bill_xero_id}")
+    assert result[0].ok, result[0].messages

@@ -31,18 +31,17 @@ from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.dates import today_in
 from plugin.work.settlement_table import SettlementStep
-from plugin.xero.wiring import xero_client
 from tests.common.pipeline import import_days
 from tests.common.pipeline import ledger_entries
 from tests.common.pipeline import sandbox_documents
+from tests.common.settlement import BY_HAND
 from tests.common.settlement import assert_settled_once
 from tests.common.settlement import d
+from tests.common.settlement import pay_by_hand
 from tests.common.settlement import posted_and_closed
 from tests.common.settlement import settle
 from tests.common.settlement import settlement_verdict
 from tests.common.settlement import steps
-
-BY_HAND = "Paid by hand in Xero"
 
 
 def _pbi(entries, kind):
@@ -64,21 +63,6 @@ def _notes_and_their_bills(app, org):
             pairs.append((note, same_order[0]))
     assert pairs, "the sandbox's purchases have Pay by Invoice refunds"
     return pairs
-
-
-def _pay_by_hand(app, org, bill_xero_id, amount: Decimal):
-    with session_scope(app) as db:
-        stored = db.get(Organisation, org.id)
-        xero = xero_client(stored, app)
-        body = {
-            "Invoice": {"InvoiceID": bill_xero_id},
-            "Account": {"Code": "090"},
-            "Date": utcnow().date().isoformat(),
-            "Amount": amount,
-            "Reference": BY_HAND,
-        }
-        result = xero.create_documents("Payments", [body], f"by-hand-{bill_xero_id}")
-    assert result[0].ok, result[0].messages
 
 
 def _xero_bill(sandbox, org, xero_id):
@@ -147,7 +131,7 @@ def test_a_credit_note_bigger_than_what_is_due_gives_at_most_that(pipeline, sand
     xbill = _xero_bill(sandbox, org, bill.xero_document_id)
     still_owed = Decimal("10.00")
     by_hand = d(xbill["Total"]) - still_owed
-    _pay_by_hand(app, org, bill.xero_document_id, by_hand)
+    pay_by_hand(app, org, bill.xero_document_id, by_hand)
 
     settle(app, org, run_jobs)
     xnote = _xero_note(sandbox, org, note.xero_document_id)
@@ -175,7 +159,7 @@ def test_a_bill_part_paid_by_hand_is_paid_exactly_the_rest(pipeline, sandbox, ru
     bill = next(b for b in _pbi(ledger_entries(app, org), "Invoices") if b.id not in noted)
     total = d(_xero_bill(sandbox, org, bill.xero_document_id)["Total"])
     by_hand = Decimal("20.01")
-    _pay_by_hand(app, org, bill.xero_document_id, by_hand)
+    pay_by_hand(app, org, bill.xero_document_id, by_hand)
 
     settle(app, org, run_jobs)
     payments = [

@@ -32,6 +32,8 @@ from tests.common.processes import children_of
 from tests.common.settlement import SETTLE_JOB
 from tests.common.settlement import age_sends
 from tests.common.settlement import assert_settled_once
+from tests.common.settlement import d
+from tests.common.settlement import pay_by_hand
 from tests.common.settlement import posted_and_closed
 from tests.common.settlement import settle
 from tests.common.settlement import steps
@@ -187,3 +189,33 @@ def test_real_worker_sigkilled_while_its_payment_is_on_the_way(pipeline, sandbox
     assert result["recovered"] == 1, result
     verdict = assert_settled_once(app, sandbox, org)
     assert verdict.allocations == len([s for s in steps(app, org) if s.kind == "allocation"])
+
+
+def test_a_payment_by_hand_of_the_same_amount_is_not_taken_for_the_lost_send(
+    pipeline, sandbox, run_jobs, monkeypatch
+):
+    """Killed before the call, the send is looked up in Xero: a payment made by hand for the
+    same amount (half of an even total, so the rest equals it) is not ours, and the rest is
+    still paid."""
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    documents = sandbox_documents(sandbox, org)
+    bill = next(
+        b
+        for b in documents["Invoices"]
+        if not b.get("AmountCredited") and int(d(b["Total"]) * 100) % 2 == 0
+    )
+    half = d(bill["Total"]) / 2
+    pay_by_hand(app, org, bill["InvoiceID"], half)
+
+    def for_that_bill(endpoint, elements, *args, **kwargs):
+        return endpoint == "Payments" and elements[0]["Invoice"]["InvoiceID"] == bill["InvoiceID"]
+
+    assert _die_once(monkeypatch, "create_documents", True, for_that_bill) == []
+    _crashing_run(app, org)
+    [interrupted] = _sending(app, org, StepKind.PAYMENT)
+    assert interrupted.amount == half  # what was due: the same as the payment by hand
+    monkeypatch.undo()
+    age_sends(app, org)
+    settle(app, org, run_jobs)
+    assert_settled_once(app, sandbox, org, by_hand={bill["InvoiceID"]: half})

@@ -36,6 +36,7 @@ from plugin.work.settlement_match import invoice_numbers_for
 from plugin.work.settlement_match import line_keys
 from plugin.work.settlement_steps import allocation_amount
 from plugin.work.settlement_steps import cents
+from plugin.work.settlement_steps import outside_locks
 from plugin.work.settlement_steps import plan_step
 from plugin.work.settlement_steps import send_allocation
 from plugin.work.settlement_steps import step_for
@@ -130,11 +131,7 @@ def allocation_date(
     """The later of the two documents' dates (the day the credit could first be used), or the
     org's today when that day is in a locked period."""
     dates = [d for d in (note.date, bill.date) if d is not None]
-    day = max(dates) if dates else today
-    locks = [d for d in (org.period_lock_date, org.end_of_year_lock_date) if d is not None]
-    if locks and day <= max(locks):
-        return today
-    return day
+    return outside_locks(org, max(dates) if dates else today, today)
 
 
 def _describe(note: LedgerEntry, remaining: Decimal, total: Decimal | None, bill: str) -> None:

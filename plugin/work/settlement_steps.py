@@ -22,6 +22,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.models import LedgerEntry
+from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.amounts import CENT
 from plugin.posting.results import JsonBody
@@ -46,6 +47,15 @@ def allocation_amount(remaining_credit: Decimal, amount_due: Decimal) -> Decimal
     """How much of a credit note to allocate to its bill: all it can, to the cent, never more
     than the bill's amount due; nothing when either is used up."""
     return max(cents(min(remaining_credit, amount_due)), Decimal("0.00"))
+
+
+def outside_locks(org: Organisation, day: date, today: date) -> date:
+    """``day``, or the org's ``today`` when ``day`` is on or before one of its lock dates
+    (Xero refuses anything dated in a locked period)."""
+    locks = [d for d in (org.period_lock_date, org.end_of_year_lock_date) if d is not None]
+    if locks and day <= max(locks):
+        return today
+    return day
 
 
 def step_key(step: SettlementStep) -> str:

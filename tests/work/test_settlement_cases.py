@@ -23,6 +23,7 @@ from plugin.work.settlement_match import SettlementDocument
 from plugin.work.settlement_match import bill_refunded
 from plugin.work.settlement_match import invoice_numbers_for
 from plugin.work.settlement_steps import allocation_amount
+from plugin.work.settlement_steps import outside_locks
 from plugin.work.settlement_steps import payment_body
 from plugin.xero.models import XeroCreditNote
 from plugin.xero.models import XeroInvoice
@@ -248,3 +249,27 @@ def test_the_allocation_is_dated_the_day_the_credit_could_first_be_used(
         organisation, _xero_note(note_day), _xero_bill(bill_day), date.fromisoformat(today)
     )
     assert on == date.fromisoformat(allocated_on)
+
+
+@EACH_ORG
+@pytest.mark.parametrize(
+    ("first_seen", "period_lock", "year_end_lock", "paid_on"),
+    [
+        ("2026-07-01", None, None, "2026-07-01"),
+        ("2026-07-01", "2026-06-30", None, "2026-07-01"),  # the day after the lock: kept
+        ("2026-06-30", "2026-06-30", None, "2026-07-20"),  # on the lock date: today
+        ("2025-12-31", None, "2025-12-31", "2026-07-20"),  # the year-end lock
+    ],
+)
+def test_a_payment_day_in_a_locked_period_becomes_the_org_s_today(
+    org, first_seen, period_lock, year_end_lock, paid_on
+):
+    organisation = Organisation(
+        xero_tenant_id="t",
+        name=org,
+        timezone=ORGS[org][1],
+        period_lock_date=date.fromisoformat(period_lock) if period_lock else None,
+        end_of_year_lock_date=date.fromisoformat(year_end_lock) if year_end_lock else None,
+    )
+    day = outside_locks(organisation, date.fromisoformat(first_seen), date(2026, 7, 20))
+    assert day == date.fromisoformat(paid_on)

@@ -31,15 +31,18 @@ from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.dates import today_in
 from plugin.work.settlement_table import SettlementStep
+from sandbox.xero.xerojson import ms_date
 from tests.common.pipeline import import_days
 from tests.common.pipeline import ledger_entries
 from tests.common.pipeline import sandbox_documents
+from tests.common.purchases_e2e import thames_tenant
 from tests.common.settlement import BY_HAND
 from tests.common.settlement import assert_settled_once
 from tests.common.settlement import d
 from tests.common.settlement import pay_by_hand
 from tests.common.settlement import posted_and_closed
 from tests.common.settlement import settle
+from tests.common.settlement import settle_through_limits
 from tests.common.settlement import settlement_verdict
 from tests.common.settlement import steps
 
@@ -223,3 +226,42 @@ def test_payments_are_dated_the_org_s_day_the_invoice_was_first_seen_closed(
         )
     assert on_dates == {paid_on}
     assert settlement_verdict(app, sandbox, org).sound
+
+
+def test_a_payment_whose_first_seen_day_is_locked_is_dated_the_org_s_today(
+    pipeline, sandbox, run_jobs, monkeypatch
+):
+    """Seen Closed three days ago, refused then because that day is now in a locked period:
+    the payment is not refused for ever, it is dated the org's today (as allocations are)."""
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    seen = datetime.combine(TODAY - timedelta(days=3), time(12), UTC)
+    lock = TODAY - timedelta(days=2)
+    tenant = thames_tenant(sandbox)
+    with sandbox.sandbox.lock:
+        tenant.period_lock_date = lock
+        tenant.organisation["PeriodLockDate"] = ms_date(lock)
+    with session_scope(app) as db:
+        stored = db.get(Organisation, org.id)
+        stored.period_lock_date = lock  # as GET /Organisation now says
+        db.add(stored)
+        db.commit()
+    with monkeypatch.context() as patched:
+        patched.setattr(
+            "plugin.work.settlements.today_in", lambda zone, now=None: today_in(zone, now=seen)
+        )
+        settle_through_limits(app, org, sandbox, run_jobs)
+    with session_scope(app) as db:  # those steps were planned then, three days ago
+        for step in db.exec(select(SettlementStep)):
+            step.created_at = seen
+            db.add(step)
+        db.commit()
+    settle_through_limits(app, org, sandbox, run_jobs)  # a later run, today
+    payments = [p for p in sandbox_documents(sandbox, org)["Payments"] if p["Reference"] != BY_HAND]
+    assert payments
+    assert {_xero_day(p["Date"]) for p in payments} == {today_in(None)}
+    paid = [e for e in _pbi(ledger_entries(app, org), "Invoices") if e.xero_payment_id]
+    assert paid
+    wrong = [e.reason for e in paid if f"as {seen.date()} (the day" not in str(e.reason)]
+    assert wrong == []
+    assert_settled_once(app, sandbox, org)

@@ -6,8 +6,8 @@ The precise points are hit in-process (the run is cut short by an exception no h
 catches, as a SIGKILL would cut it): after the step row is committed and before the call to
 Xero; after Xero has the allocation or payment and before we record it. The sandbox's
 ``drop_after_write`` fault (Xero did it, the answer never came) hits the same two writes
-through the real job, and one real ``flask worker`` is SIGKILLed while its payment is on its
-way to Xero.
+through the real job, and a real ``flask worker`` is SIGKILLed (work-horse and all) while its
+allocation, or its payment, is on its way to Xero.
 """
 
 from __future__ import annotations
@@ -148,17 +148,34 @@ def test_answer_lost_after_xero_wrote_it_settles_once(pipeline, sandbox, run_job
     assert_settled_once(app, sandbox, org)
 
 
-def test_real_worker_sigkilled_while_its_payment_is_on_the_way(pipeline, sandbox, run_jobs):
+def _written(sandbox, org, kind):
+    """Our live allocations (of every credit note) or payments in the sandbox's Xero."""
+    documents = sandbox_documents(sandbox, org)
+    if kind == StepKind.ALLOCATION:
+        return [a for n in documents["CreditNotes"] for a in n.get("Allocations") or []]
+    return [p for p in documents["Payments"] if p.get("Status") != "DELETED"]
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        pytest.param("Allocations", StepKind.ALLOCATION, id="allocation"),
+        pytest.param("Payments", StepKind.PAYMENT, id="payment"),
+    ],
+)
+def test_real_worker_sigkilled_while_its_send_is_on_the_way(
+    pipeline, sandbox, run_jobs, path, kind
+):
     app, _client, org = pipeline
     posted_and_closed(app, org, sandbox, run_jobs)
-    # Hold the first payment open in "Xero" for 3 s, so the kill lands while it is on its way.
+    # Hold the first such write open in "Xero" for 3 s, so the kill lands while it is on its way.
     requests.post(
         f"{sandbox.url}/_sandbox/faults",
         json={
             "service": "xero",
             "rates": {},
             "slow_seconds": 3,
-            "queue": {"kind": "slow", "count": 1, "path_contains": "Payments"},
+            "queue": {"kind": "slow", "count": 1, "path_contains": path},
         },
         timeout=5,
     ).raise_for_status()
@@ -172,18 +189,15 @@ def test_real_worker_sigkilled_while_its_payment_is_on_the_way(pipeline, sandbox
         start_new_session=True,
     )
     try:
-        wait_for(lambda: _sending(app, org, StepKind.PAYMENT), what="a payment on its way")
+        wait_for(lambda: _sending(app, org, kind), what=f"a send of {path} on its way")
         for pid in children_of(worker.pid):  # the work-horse runs the job
             os.kill(pid, signal.SIGKILL)
         os.kill(worker.pid, signal.SIGKILL)
     finally:
         worker.wait(timeout=10)
-    assert len(_sending(app, org, StepKind.PAYMENT)) == 1
-    time.sleep(4)  # the held payment is written in "Xero"; the dead job's org lock expires
-    paid_in_xero = [
-        p for p in sandbox_documents(sandbox, org)["Payments"] if p.get("Status") != "DELETED"
-    ]
-    assert len(paid_in_xero) == 1  # the killed worker's payment reached Xero
+    assert len(_sending(app, org, kind)) == 1
+    time.sleep(4)  # the held write is done in "Xero"; the dead job's org lock expires
+    assert len(_written(sandbox, org, kind)) == 1  # the killed worker's send reached Xero
 
     result = settle(app, org, run_jobs)
     assert result["recovered"] == 1, result

@@ -48,14 +48,23 @@ def d(value: Any) -> Decimal:
 
 
 def posted_and_closed(
-    app: Any, org: Any, sandbox: Any, run_jobs: Any, imported: bool = False
+    app: Any,
+    org: Any,
+    sandbox: Any,
+    run_jobs: Any,
+    imported: bool = False,
+    set_up: Any = None,
 ) -> None:
-    """Import 90 days (unless ``imported``), post everything, then move the sandbox on until
-    Amazon reports the Pay by Invoice invoices Closed."""
+    """Import 90 days (unless ``imported``), map (Thames's mapping unless ``set_up(app, org)``
+    does it) and post everything, then move the sandbox on until Amazon reports the Pay by
+    Invoice invoices Closed."""
     if not imported:
         import_days(app, org, days=90)
         run_jobs()
-    finish_setup(app, org, include_new_card=True)
+    if set_up is None:
+        finish_setup(app, org, include_new_card=True)
+    else:
+        set_up(app, org)
     get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
     run_jobs()
     requests.post(

@@ -265,3 +265,50 @@ def test_a_payment_whose_first_seen_day_is_locked_is_dated_the_org_s_today(
     wrong = [e.reason for e in paid if f"as {seen.date()} (the day" not in str(e.reason)]
     assert wrong == []
     assert_settled_once(app, sandbox, org)
+
+
+def test_a_refund_after_its_bill_was_paid_keeps_all_its_credit(pipeline, sandbox, run_jobs):
+    """Amazon refunds a line after the bill was paid in full: the credit note has no open bill
+    to take its credit, so all of it stays as RemainingCredit and it is called unallocated
+    (nothing is allocated to a paid bill, nothing paid twice)."""
+    app, _client, org = pipeline
+    import_days(app, org, days=90)
+    run_jobs()
+    with session_scope(app) as db:  # the refunds come later (not in the ledger yet)
+        refunds = list(
+            db.exec(
+                select(LedgerEntry).where(
+                    LedgerEntry.organisation_id == org.id,
+                    LedgerEntry.transaction_type == "REFUND",
+                )
+            )
+        )
+        late_ids = {
+            e.amazon_transaction_id
+            for e in refunds
+            if "invoice" in str(e.payment_method_key).lower()
+        }
+        assert late_ids
+        for entry in refunds:
+            db.delete(entry)
+        db.commit()
+    posted_and_closed(app, org, sandbox, run_jobs, imported=True)
+    settle_through_limits(app, org, sandbox, run_jobs)
+    assert_settled_once(app, sandbox, org)  # every bill paid in full
+
+    import_days(app, org, days=90)  # the refunds arrive
+    run_jobs()
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
+    run_jobs()
+    result = settle_through_limits(app, org, sandbox, run_jobs)
+    assert result["allocated"] == 0, result
+    assert result["paid"] == 0, result
+    notes = [e for e in ledger_entries(app, org) if e.amazon_transaction_id in late_ids]
+    assert notes
+    assert {n.settlement_state for n in notes} == {"unallocated"}, [n.reason for n in notes]
+    for note in notes:
+        xnote = _xero_note(sandbox, org, note.xero_document_id)
+        assert d(xnote["RemainingCredit"]) == d(xnote["Total"]) > 0
+        assert not xnote.get("Allocations")
+        assert f"{d(xnote['Total']):.2f}" in str(note.reason)
+    assert_settled_once(app, sandbox, org)

@@ -11,48 +11,20 @@ from datetime import time
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
-import jobs.context
-from plugin.db import session_scope
-from plugin.mapping import files as mapping_file
-from plugin.mapping.store import save_mapping
 from plugin.models import EntryState
-from plugin.models import OnboardingStep
-from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.dates import today_in
 from sandbox.xero.xerojson import ms_date
-from tests.common.e2e import amazon_connect
-from tests.common.e2e import sandbox_settings
-from tests.common.e2e import xero_install
 from tests.common.pipeline import ledger_entries
 from tests.common.pipeline import sandbox_documents
-from tests.common.pipeline import thames_mapping
+from tests.common.purchases_e2e import BEISPIEL
+from tests.common.purchases_e2e import connected
+from tests.common.purchases_e2e import map_beispiel
 from tests.common.settlement import d
 from tests.common.settlement import posted_and_closed
 from tests.common.settlement import settle_through_limits
 from tests.common.settlement import settlement_verdict
-
-BEISPIEL = "Beispiel GmbH"
-
-
-def map_beispiel(app, org):
-    """Thames's cards and Pay by Invoice (the same Amazon account), German VAT rates."""
-    data = thames_mapping(include_new_card=True)
-    data["tax_rates"] = [
-        {"rate": "0.19", "tax_type": "TAX001"},
-        {"rate": "0.07", "tax_type": "TAX002"},
-        {"rate": "0.00", "tax_type": "NONE"},
-    ]
-    mapping = mapping_file.load_mapping(data, "test mapping")
-    with session_scope(app) as db:
-        save_mapping(db, org.id, mapping, actor="test")
-        stored = db.get(Organisation, org.id)
-        stored.onboarding_step = OnboardingStep.DONE
-        stored.sync_enabled = True
-        db.add(stored)
-        db.commit()
 
 
 @pytest.fixture
@@ -63,16 +35,7 @@ def sandbox_config():
 
 @pytest.fixture
 def beispiel(app_config, make_app, sandbox, monkeypatch):
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-    app_config.update(sandbox_settings(sandbox.url))
-    app = make_app(app_config)
-    jobs.context.use_app(app)
-    client = xero_install(app, sandbox.url, "greta@example.com", [BEISPIEL])
-    with session_scope(app) as db:
-        org = db.exec(select(Organisation)).one()
-    answer = amazon_connect(client, org.id, "DE", "buyer-admin-uk@example.com")
-    assert answer.status_code == 302, answer.get_data(as_text=True)
-    return app, org
+    return connected(app_config, make_app, sandbox, monkeypatch, BEISPIEL)
 
 
 def test_a_euro_zone_org_s_bills_are_paid_once_on_the_berlin_day(

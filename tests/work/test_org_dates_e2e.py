@@ -5,7 +5,8 @@ London or Berlin org, 30 June for a New York org. A 30 June lock date (which the
 enforces as Xero does) therefore stops only the New York one.
 
 The org is the sandbox's Thames Stationery with its ``Timezone`` (and lock date) set as Xero's
-settings would have them before the app is connected."""
+settings would have them before the app is connected, and the sandbox's euro-zone Beispiel GmbH
+(Berlin) buying on amazon.de."""
 
 from __future__ import annotations
 
@@ -18,10 +19,16 @@ from plugin.models import EntryState
 from plugin.models import Organisation
 from plugin.xero.wiring import xero_client
 from sandbox.xero.xerojson import ms_date
+from tests.common.amazon_payloads import DE_MARKETPLACE
 from tests.common.amazon_payloads import uk_card_charge
+from tests.common.purchases_e2e import BEISPIEL
 from tests.common.purchases_e2e import buy_and_post
+from tests.common.purchases_e2e import connected
 from tests.common.purchases_e2e import connected_thames
 from tests.common.purchases_e2e import documents_of
+from tests.common.tax_orgs import BANK
+from tests.common.tax_orgs import item
+from tests.common.tax_orgs import purchase
 
 LATE_ON_30_JUNE = "2026-06-30T23:30:00.000Z"
 TRANSACTION = "LateJune2330UtcTx01"
@@ -95,3 +102,29 @@ def test_a_30_june_lock_date_stops_only_the_org_whose_day_is_30_june(
         [result] = xero.create_documents("BankTransactions", [body], "lock-date-probe")
     assert not result.ok
     assert any("lock date" in m for m in result.messages), result.messages
+
+
+@pytest.mark.parametrize("lock", [None, date(2026, 6, 30)])
+def test_the_euro_zone_org_dates_a_late_utc_purchase_1_july_even_past_a_30_june_lock(
+    app_config, make_app, sandbox, monkeypatch, run_jobs, lock
+):
+    """Beispiel GmbH (EUR, Berlin: Timezone as the sandbox seeds it) buying on amazon.de."""
+    app, org = connected(app_config, make_app, sandbox, monkeypatch, BEISPIEL, lock=lock)
+    assert org.timezone == "W.EUROPESTANDARDTIME"
+    raw = purchase("DE", BANK, [item("100.00", "19.00", "0.19")])
+    raw.update(
+        {
+            "transactionId": TRANSACTION,
+            "marketplaceId": DE_MARKETPLACE,
+            "transactionDate": LATE_ON_30_JUNE,
+            "feedDate": "2026-07-01T02:00:00.000Z",
+            "invoiceNumber": "DELATEJUNE01",
+        }
+    )
+    entry = buy_and_post(
+        app, org, sandbox, run_jobs, raw, date(2026, 6, 28), date(2026, 7, 3), store="DE"
+    )
+    assert entry.state == EntryState.POSTED, entry.reason
+    [document] = _posted(sandbox, org)
+    assert document["Date"] == ms_date(date(2026, 7, 1))
+    assert document["CurrencyCode"] == "EUR"

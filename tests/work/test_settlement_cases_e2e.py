@@ -21,6 +21,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import requests
 from sqlmodel import col
 from sqlmodel import select
 
@@ -32,6 +33,9 @@ from plugin.models import utcnow
 from plugin.posting.dates import today_in
 from plugin.work.settlement_table import SettlementStep
 from sandbox.xero.xerojson import ms_date
+from tests.common.amazon_payloads import UK_MARKETPLACE
+from tests.common.amazon_payloads import line_item
+from tests.common.amazon_payloads import transaction
 from tests.common.pipeline import import_days
 from tests.common.pipeline import ledger_entries
 from tests.common.pipeline import sandbox_documents
@@ -311,4 +315,80 @@ def test_a_refund_after_its_bill_was_paid_keeps_all_its_credit(pipeline, sandbox
         assert d(xnote["RemainingCredit"]) == d(xnote["Total"]) > 0
         assert not xnote.get("Allocations")
         assert f"{d(xnote['Total']):.2f}" in str(note.reason)
+    assert_settled_once(app, sandbox, org)
+
+
+def _pbi_charge(transaction_id, invoice, line, shipment, principal, tax, when):
+    return transaction(
+        transaction_id=transaction_id,
+        currency="GBP",
+        marketplace=UK_MARKETPLACE,
+        instrument="Pay by Invoice",
+        last4=None,
+        invoice_number=invoice,
+        date=when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        feedDate=(when + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        lines=[
+            line_item(
+                currency="GBP",
+                principal=principal,
+                tax=tax,
+                tax_rate="0.20",
+                order_id=TWO_BILL_ORDER,
+                order_line_item_id=line,
+                shipmentId=shipment,
+                title=f"Line {line}",
+            )
+        ],
+    )
+
+
+TWO_BILL_ORDER = "203-2222222-0000002"
+
+
+def test_two_bills_in_one_order_the_refund_goes_to_the_bill_amazon_names(
+    pipeline, sandbox, run_jobs
+):
+    """One order shipped and invoiced in two parts; Amazon refunds a line of the second. The
+    credit goes to the second bill (the invoice Amazon's invoice details give for the refunded
+    line), not to the order's first bill; the first is paid in full, the second what is left."""
+    app, _client, org = pipeline
+    now = utcnow() - timedelta(days=3)
+    first = _pbi_charge("TwoBillsFirst01", "GBTWOBILLA01", "L1", "S1", "100.00", "20.00", now)
+    second = _pbi_charge(
+        "TwoBillsSecond1", "GBTWOBILLB01", "L2", "S2", "50.00", "10.00", now + timedelta(hours=1)
+    )
+    refund = _pbi_charge(
+        "TwoBillsRefund1", "GBTWOBILLCM1", "L2", "S2", "-25.00", "-5.00", now + timedelta(hours=2)
+    )
+    refund["transactionType"] = "REFUND"
+    requests.post(
+        f"{sandbox.url}/_sandbox/amazon/transactions",
+        json={"account": "thames", "store": "UK", "transactions": [first, second, refund]},
+        timeout=10,
+    ).raise_for_status()
+    posted_and_closed(app, org, sandbox, run_jobs)
+    # Past the latest Amazon reports a late invoice Closed (due + 13 days).
+    requests.post(
+        f"{sandbox.url}/_sandbox/clock", json={"advance_seconds": 10 * 86400}, timeout=5
+    ).raise_for_status()
+    settle_through_limits(app, org, sandbox, run_jobs)
+
+    by_id = {e.amazon_transaction_id: e for e in ledger_entries(app, org)}
+    bill_a, bill_b, note = (
+        by_id[t] for t in ("TwoBillsFirst01", "TwoBillsSecond1", "TwoBillsRefund1")
+    )
+    assert note.settlement_state == "allocated", note.reason
+    assert "invoice number" in str(note.reason)
+    xnote = _xero_note(sandbox, org, note.xero_document_id)
+    assert [a["Invoice"]["InvoiceID"] for a in xnote["Allocations"]] == [bill_b.xero_document_id]
+    assert [d(a["Amount"]) for a in xnote["Allocations"]] == [Decimal("30.00")]
+    payments = sandbox_documents(sandbox, org)["Payments"]
+    paid = {
+        bill.amazon_transaction_id: [
+            d(p["Amount"]) for p in payments if p["Invoice"]["InvoiceID"] == bill.xero_document_id
+        ]
+        for bill in (bill_a, bill_b)
+    }
+    assert paid == {"TwoBillsFirst01": [Decimal("120.00")], "TwoBillsSecond1": [Decimal("30.00")]}
     assert_settled_once(app, sandbox, org)

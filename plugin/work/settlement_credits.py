@@ -5,7 +5,8 @@ States of a credit note's entry (``settlement_state``), each with its ``reason``
 ``None`` (not looked at yet, or Xero refused its allocation: tried again next run),
 ``waiting_for_bill`` (its bill is not in Xero yet: looked at again every run),
 ``allocated`` (no credit left), ``credit_left`` (its bill took what it owed; the rest stays as
-``RemainingCredit``), ``unallocated`` (no open bill to take any of it: all of it stays).
+``RemainingCredit``), ``unallocated`` (no open bill to take any of it: all of it stays; or the
+note itself is voided or deleted in Xero).
 """
 
 from __future__ import annotations
@@ -154,6 +155,20 @@ def _describe(note: LedgerEntry, remaining: Decimal, total: Decimal | None, bill
         )
 
 
+def _nothing_to_allocate(note: LedgerEntry, xnote: XeroCreditNote) -> None:
+    """The note is not open in Xero (voided, deleted) or has no credit left (a person allocated
+    or refunded it there): nothing of ours is allocated, and the reason says why."""
+    if xnote.status != "AUTHORISED":
+        note.settlement_state = "unallocated"
+        note.reason = f"The credit note is {xnote.status} in Xero: nothing is allocated from it."
+        return
+    note.settlement_state = "allocated"
+    note.reason = (
+        "No credit is left on the credit note in Xero (allocated or refunded there): nothing "
+        "more to allocate."
+    )
+
+
 def _wait(note: LedgerEntry, match: BillMatch) -> None:
     note.settlement_state = "waiting_for_bill"
     numbers = sorted({c.invoice_number or "?" for c in match.candidates})
@@ -203,9 +218,7 @@ def allocate_credit_notes(
             continue
         xnote = xero.get_credit_note(str(note.xero_document_id))
         if xnote.status != "AUTHORISED" or xnote.remaining_credit <= 0:
-            _describe(
-                note, max(xnote.remaining_credit, Decimal(0)), xnote.total, _number(posted[0])
-            )
+            _nothing_to_allocate(note, xnote)
             _save(session, note)
             continue
         target, xbill = None, None

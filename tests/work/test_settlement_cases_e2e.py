@@ -32,6 +32,7 @@ from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.dates import today_in
 from plugin.work.settlement_table import SettlementStep
+from plugin.xero.wiring import xero_client
 from sandbox.xero.xerojson import ms_date
 from tests.common.amazon_payloads import UK_MARKETPLACE
 from tests.common.amazon_payloads import line_item
@@ -391,4 +392,34 @@ def test_two_bills_in_one_order_the_refund_goes_to_the_bill_amazon_names(
         for bill in (bill_a, bill_b)
     }
     assert paid == {"TwoBillsFirst01": [Decimal("120.00")], "TwoBillsSecond1": [Decimal("30.00")]}
+    assert_settled_once(app, sandbox, org)
+
+
+def test_a_credit_note_voided_in_xero_is_not_called_allocated(pipeline, sandbox, run_jobs):
+    """Someone voids a credit note in Xero before settlement: nothing is allocated from it,
+    its bill is paid in full, and its reason says it is voided (not that its credit was
+    allocated, nor that its credit stays on it)."""
+    app, _client, org = pipeline
+    posted_and_closed(app, org, sandbox, run_jobs)
+    note, bill = _notes_and_their_bills(app, org)[0]
+    with session_scope(app) as db:
+        xero = xero_client(db.get(Organisation, org.id), app)
+        xero.request(
+            "POST",
+            f"CreditNotes/{note.xero_document_id}",
+            json_body={"CreditNotes": [{"Status": "VOIDED"}]},
+        )
+    assert _xero_note(sandbox, org, note.xero_document_id)["Status"] == "VOIDED"
+    settle_through_limits(app, org, sandbox, run_jobs)
+    [refreshed] = [e for e in ledger_entries(app, org) if e.id == note.id]
+    assert refreshed.settlement_state == "unallocated", refreshed.reason
+    assert "VOIDED" in str(refreshed.reason)
+    assert "allocated to" not in str(refreshed.reason)
+    xbill = _xero_bill(sandbox, org, bill.xero_document_id)
+    paid = [
+        d(p["Amount"])
+        for p in sandbox_documents(sandbox, org)["Payments"]
+        if p["Invoice"]["InvoiceID"] == bill.xero_document_id
+    ]
+    assert paid == [d(xbill["Total"])]
     assert_settled_once(app, sandbox, org)

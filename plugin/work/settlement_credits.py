@@ -5,7 +5,8 @@ States of a credit note's entry (``settlement_state``), each with its ``reason``
 ``None`` (not looked at yet, or Xero refused its allocation: tried again next run),
 ``waiting_for_bill`` (its bill is not in Xero yet: looked at again every run),
 ``allocated`` (no credit left), ``credit_left`` (its bill took what it owed; the rest stays as
-``RemainingCredit``), ``unallocated`` (no open bill to take any of it: all of it stays).
+``RemainingCredit``), ``unallocated`` (no open bill to take any of it: all of it stays; or the
+note itself is voided or deleted in Xero).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from plugin.work.settlement_match import invoice_numbers_for
 from plugin.work.settlement_match import line_keys
 from plugin.work.settlement_steps import allocation_amount
 from plugin.work.settlement_steps import cents
+from plugin.work.settlement_steps import outside_locks
 from plugin.work.settlement_steps import plan_step
 from plugin.work.settlement_steps import send_allocation
 from plugin.work.settlement_steps import step_for
@@ -130,11 +132,7 @@ def allocation_date(
     """The later of the two documents' dates (the day the credit could first be used), or the
     org's today when that day is in a locked period."""
     dates = [d for d in (note.date, bill.date) if d is not None]
-    day = max(dates) if dates else today
-    locks = [d for d in (org.period_lock_date, org.end_of_year_lock_date) if d is not None]
-    if locks and day <= max(locks):
-        return today
-    return day
+    return outside_locks(org, max(dates) if dates else today, today)
 
 
 def _describe(note: LedgerEntry, remaining: Decimal, total: Decimal | None, bill: str) -> None:
@@ -155,6 +153,20 @@ def _describe(note: LedgerEntry, remaining: Decimal, total: Decimal | None, bill
             f"Bill {bill} owes nothing in Xero (paid, or not open): the whole credit of "
             f"{cents(remaining)} stays on the credit note (RemainingCredit)."
         )
+
+
+def _nothing_to_allocate(note: LedgerEntry, xnote: XeroCreditNote) -> None:
+    """The note is not open in Xero (voided, deleted) or has no credit left (a person allocated
+    or refunded it there): nothing of ours is allocated, and the reason says why."""
+    if xnote.status != "AUTHORISED":
+        note.settlement_state = "unallocated"
+        note.reason = f"The credit note is {xnote.status} in Xero: nothing is allocated from it."
+        return
+    note.settlement_state = "allocated"
+    note.reason = (
+        "No credit is left on the credit note in Xero (allocated or refunded there): nothing "
+        "more to allocate."
+    )
 
 
 def _wait(note: LedgerEntry, match: BillMatch) -> None:
@@ -206,9 +218,7 @@ def allocate_credit_notes(
             continue
         xnote = xero.get_credit_note(str(note.xero_document_id))
         if xnote.status != "AUTHORISED" or xnote.remaining_credit <= 0:
-            _describe(
-                note, max(xnote.remaining_credit, Decimal(0)), xnote.total, _number(posted[0])
-            )
+            _nothing_to_allocate(note, xnote)
             _save(session, note)
             continue
         target, xbill = None, None

@@ -3,9 +3,10 @@
 Every send is a ``SettlementStep``: its amount, target, date and ``Idempotency-Key`` are
 committed before the call, and its Xero id after it. A step left ``sending`` (the worker was
 killed, the connection dropped, Xero answered 500) is never simply sent again: the next run
-looks for it in Xero first (the credit note's ``Allocations``, the bill's ``Payments``), and
-only when Xero has nothing of it, and the original request can no longer be in flight, is it
-planned again, to be sent with a new key for what is then still due. Xero's memory of keys is
+looks for it in Xero first (the credit note's ``Allocations``, the bill's ``Payments`` with our
+``Reference``: a payment made by hand for the same amount is not ours), and only when Xero has
+nothing of it, and the original request can no longer be in flight, is it planned again, to be
+sent with a new key for what is then still due. Xero's memory of keys is
 not relied on; Xero's refusal of over-allocation and over-payment is a last guard, not the plan.
 """
 
@@ -21,6 +22,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.models import LedgerEntry
+from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.amounts import CENT
 from plugin.posting.results import JsonBody
@@ -41,6 +43,15 @@ def allocation_amount(remaining_credit: Decimal, amount_due: Decimal) -> Decimal
     """How much of a credit note to allocate to its bill: all it can, to the cent, never more
     than the bill's amount due; nothing when either is used up."""
     return max(cents(min(remaining_credit, amount_due)), Decimal("0.00"))
+
+
+def outside_locks(org: Organisation, day: date, today: date) -> date:
+    """``day``, or the org's ``today`` when ``day`` is on or before one of its lock dates
+    (Xero refuses anything dated in a locked period)."""
+    locks = [d for d in (org.period_lock_date, org.end_of_year_lock_date) if d is not None]
+    if locks and day <= max(locks):
+        return today
+    return day
 
 
 def step_key(step: SettlementStep) -> str:
@@ -157,6 +168,12 @@ def send_allocation(
     return True
 
 
+def payment_reference(bill: LedgerEntry) -> str:
+    """The ``Reference`` of our payment of a bill: how a lost send is told from a payment a
+    person made in Xero (which may well be for the same amount)."""
+    return f"Amazon Business {bill.invoice_number or ''}".strip()
+
+
 def payment_body(bill: LedgerEntry, account_code: str, amount: Decimal, on: date) -> JsonBody:
     """The ``Payments`` element paying ``amount`` of the bill from the account, dated ``on``."""
     return {
@@ -164,7 +181,7 @@ def payment_body(bill: LedgerEntry, account_code: str, amount: Decimal, on: date
         "Account": {"Code": account_code},
         "Date": on.isoformat(),
         "Amount": amount,
-        "Reference": f"Amazon Business {bill.invoice_number or ''}".strip(),
+        "Reference": payment_reference(bill),
     }
 
 
@@ -232,6 +249,7 @@ def resolve(session: Session, xero: XeroClient, step: SettlementStep) -> str:
             if p.status != "DELETED"
             and p.amount is not None
             and cents(p.amount) == step.amount
+            and (p.reference or "").strip() == payment_reference(bill)
             and p.payment_id not in known
         ]
     if found:

@@ -41,12 +41,14 @@ from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import utcnow
+from plugin.posting.dates import calendar_date
 from plugin.posting.dates import today_in
 from plugin.posting.dates import xero_zone
 from plugin.posting.inputs import Mapping
 from plugin.work.readiness import ready_to_post
 from plugin.work.settlement_credits import allocate_credit_notes
 from plugin.work.settlement_steps import cents
+from plugin.work.settlement_steps import outside_locks
 from plugin.work.settlement_steps import plan_step
 from plugin.work.settlement_steps import resolve
 from plugin.work.settlement_steps import seconds_until_known
@@ -165,15 +167,17 @@ def _resolve_interrupted(
     return waiting
 
 
-def _record_paid(session: Session, step: SettlementStep) -> None:
+FIRST_SEEN = "the day Amazon was first seen reporting the invoice Closed"
+
+
+def _record_paid(session: Session, step: SettlementStep, why_that_day: str = FIRST_SEEN) -> None:
     bill = session.get(LedgerEntry, step.entry_id)
     if bill is None:
         return
     bill.settlement_state = "paid"
     bill.xero_payment_id = step.xero_id
     bill.reason = (
-        f"Paid {step.amount} from account {step.account_code} on {step.on_date}, the day "
-        "Amazon was first seen reporting the invoice Closed."
+        f"Paid {step.amount} from account {step.account_code} on {step.on_date}, {why_that_day}."
     )
     bill.updated_at = utcnow()
     session.add(bill)
@@ -216,14 +220,35 @@ def _pay_closed_bills(
             )
             if step.state in (StepState.SENDING, StepState.DONE) or bill.id in unsettled:
                 continue  # unknown outcome (looked up next run), or credits not settled yet
-            if _pay_bill(session, xero, mapping, step, bill):
+            if _pay_bill(session, xero, mapping, step, bill, _payment_day(org, step, zone)):
                 counts.paid += 1
 
 
+def _payment_day(org: Organisation, step: SettlementStep, zone: tzinfo | None) -> str:
+    """Date the step's payment the day it was first seen Closed (the org's day the step was
+    planned), unless that day is now in a locked period (Xero would refuse it every time):
+    then the org's today. Why that day, for the bill's reason."""
+    today = today_in(zone)
+    step.on_date = outside_locks(org, step.on_date or today, today)
+    first_seen = calendar_date(step.created_at, zone)
+    if step.on_date == first_seen:
+        return FIRST_SEEN
+    return (
+        f"the org's today, as {first_seen} (the day Amazon was first seen reporting the "
+        "invoice Closed) is in a locked period"
+    )
+
+
 def _pay_bill(
-    session: Session, xero: XeroClient, mapping: Mapping, step: SettlementStep, bill: LedgerEntry
+    session: Session,
+    xero: XeroClient,
+    mapping: Mapping,
+    step: SettlementStep,
+    bill: LedgerEntry,
+    why_that_day: str = FIRST_SEEN,
 ) -> bool:
-    """Pay what Xero says the bill still owes (after credits and payments made by hand)."""
+    """Pay what Xero says the bill still owes (after credits and payments made by hand), on
+    the step's date."""
     method = mapping.payment_method(str(bill.payment_method_key))
     if method is None or not method.payment_account_code:
         bill.reason = "Map the account Pay by Invoice bills are paid from."
@@ -240,7 +265,7 @@ def _pay_bill(
         _settled_without_us(session, xero, step, bill, invoice.amount_paid, invoice.amount_credited)
         return False
     if send_payment(session, xero, step, bill, method.payment_account_code, due):
-        _record_paid(session, step)
+        _record_paid(session, step, why_that_day)
         return True
     bill.reason = f"Xero refused the payment of {due}: {step.message}"
     _save(session, bill)

@@ -270,6 +270,7 @@ class XeroPayment(XeroModel):
     status: StrictStr = Field(default="AUTHORISED", alias="Status")
     date: OptionalDate = Field(default=None, alias="Date")
     amount: OptionalMoney = Field(default=None, alias="Amount")
+    reference: Text = Field(default=None, alias="Reference")
     invoice: XeroInvoiceRef | None = Field(default=None, alias="Invoice")
     # Foreign-currency documents: Xero's rate (foreign units per base unit) and the amount in
     # the paying account's currency.

@@ -35,6 +35,13 @@ USERS: list[dict[str, Any]] = [
         "family_name": "Controller",
         "tenants": ["hudson"],
     },
+    {
+        "key": "greta",
+        "email": "greta@example.com",
+        "given_name": "Greta",
+        "family_name": "Buchhalterin",
+        "tenants": ["beispiel"],
+    },
 ]
 
 CURRENCY_NAMES: dict[str, str] = {
@@ -209,6 +216,21 @@ US_TAX_RATES: list[tuple[str, str, float, str, tuple[bool, bool, bool, bool, boo
 ]
 
 # Supplier contacts per tenant: (key, name, status, extra fields)
+# A euro-zone org (Xero's global edition, as a German company uses it): 19 % and 7 % Vorsteuer.
+DE_TAX_RATES: list[tuple[str, str, float, str, tuple[bool, bool, bool, bool, bool], str]] = [
+    ("TAX001", "19% Vorsteuer", 19.0, "INPUT", (True, False, True, True, False), "ACTIVE"),
+    ("TAX002", "7% Vorsteuer", 7.0, "INPUT", (True, False, True, True, False), "ACTIVE"),
+    ("NONE", "Keine Steuer", 0.0, "NONE", (True, True, True, True, True), "ACTIVE"),
+    ("OUTPUT", "19% Umsatzsteuer", 19.0, "OUTPUT", (False, True, True, True, False), "ACTIVE"),
+]
+_DE_TAX_OF = {"INPUT2": "TAX001", "RRINPUT": "TAX002", "OUTPUT2": "OUTPUT"}
+# The UK chart's codes (cards 800/801, bank 090), in euros, with the German tax types.
+DE_ACCOUNTS: list[tuple[str, str, str, str, dict[str, Any]]] = [
+    (code, name, kind, _DE_TAX_OF.get(tax, "NONE"), extra)
+    for code, name, kind, tax, extra in UK_ACCOUNTS
+    if "CurrencyCode" not in extra
+]
+
 UK_CONTACTS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("amazon", "Amazon Business", "ACTIVE", {"EmailAddress": "ab-invoices@amazon.co.uk"}),
     ("viking", "Viking Direct", "ACTIVE", {"EmailAddress": "accounts@viking-direct.co.uk"}),
@@ -294,6 +316,44 @@ TENANTS: list[dict[str, Any]] = [
         "accounts": US_ACCOUNTS,
         "tax_rates": US_TAX_RATES,
         "contacts": US_CONTACTS,
+        "not_allowed_actions": ["UseMulticurrency"],
+    },
+    {
+        "key": "beispiel",
+        "name": "Beispiel GmbH",
+        "tenant_type": "ORGANISATION",
+        "organisation": {
+            "Name": "Beispiel GmbH",
+            "LegalName": "Beispiel GmbH",
+            "PaysTax": True,
+            "Version": "GLOBAL",
+            "OrganisationType": "COMPANY",
+            "OrganisationEntityType": "COMPANY",
+            "BaseCurrency": "EUR",
+            "CountryCode": "DE",
+            "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE",
+            "TaxNumber": "DE123456789",
+            "FinancialYearEndDay": 31,
+            "FinancialYearEndMonth": 12,
+            "SalesTaxBasis": "ACCRUALS",
+            "SalesTaxPeriod": "MONTHLY",
+            "DefaultSalesTax": "Tax Exclusive",
+            "DefaultPurchasesTax": "Tax Exclusive",
+            "Timezone": "W.EUROPESTANDARDTIME",
+            "ShortCode": "!bSp3L",
+            "Edition": "BUSINESS",
+            "Class": "STANDARD",
+        },
+        "period_lock_date": None,
+        "end_of_year_lock_date": None,
+        "created": "2023-02-01",
+        "currencies": ["EUR"],
+        "accounts": DE_ACCOUNTS,
+        "tax_rates": DE_TAX_RATES,
+        "contacts": [
+            ("amazon", "Amazon Business", "ACTIVE", {"EmailAddress": "ab-rechnungen@amazon.de"}),
+        ],
         "not_allowed_actions": ["UseMulticurrency"],
     },
     {

@@ -38,7 +38,9 @@ def post_some_documents(xero):  # noqa: F811
 
 def test_orgs_lists_tenants_users_and_connections(xero):  # noqa: F811
     orgs = {o["tenantName"]: o for o in xero.client.get("/_sandbox/xero/orgs").json["orgs"]}
-    assert set(orgs) == {THAMES, HUDSON, PRACTICE}
+    assert set(orgs) == {THAMES, HUDSON, "Beispiel GmbH", PRACTICE}
+    assert orgs["Beispiel GmbH"]["baseCurrency"] == "EUR"
+    assert orgs["Beispiel GmbH"]["users"] == ["greta@example.com"]
     assert orgs[THAMES]["users"] == ["alice@example.com", "bob@example.com"]
     assert orgs[HUDSON]["users"] == ["alice@example.com", "carol@example.com"]
     assert orgs[PRACTICE]["tenantType"] == "PRACTICE"

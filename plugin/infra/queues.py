@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +193,58 @@ def enqueue_once(
     if outcome == JobStatus.STARTED.value and follow_up:
         return _enqueue_unique(name, func, follow_up_job_id(job_id), args, app) is None
     return outcome is None
+
+
+def enqueue_later(
+    name: str,
+    seconds: float,
+    func: str,
+    *args: Any,
+    job_ids: Sequence[str],
+    app: Flask | None = None,
+    **options: Any,
+) -> str | None:
+    """Queue ``func`` to run in ``seconds``, under the first of ``job_ids`` it may use; the id
+    it waits under (None: every id is taken by a running job).
+
+    A job already waiting under one of the ids is enough (the work is coalesced into it). The
+    id of a job that is running is never re-used: RQ deletes a finished job's key
+    (``result_ttl=0``) and with it a job just scheduled under the same id, which then never
+    runs (seen when a second worker's run paused while the first ran ``post-later-<org>``).
+    """
+    from rq.exceptions import DuplicateJobError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+    from rq.job import JobStatus
+
+    queue = get_queue(name, app)
+    options.setdefault("result_ttl", 0)
+    waiting = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+    for job_id in job_ids:
+        try:
+            existing = Job.fetch(job_id, connection=queue.connection)
+        except NoSuchJobError:
+            existing = None
+        if existing is not None:
+            status = existing.get_status(refresh=False)
+            if status in waiting:
+                return job_id
+            if status == JobStatus.STARTED:
+                continue  # running now: its id is not ours to take
+            existing.delete()  # ended (failed, stopped): the id is free
+        try:
+            queue.enqueue_in(
+                timedelta(seconds=seconds),
+                func,
+                *args,
+                job_id=job_id,
+                unique=True,
+                **options,
+            )
+        except DuplicateJobError:
+            continue
+        return job_id
+    return None
 
 
 def _enqueue_unique(

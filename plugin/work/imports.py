@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -41,6 +39,7 @@ from plugin.infra.locks import AlreadyRunning
 from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
 from plugin.infra.locks import running_holder
+from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -323,16 +322,18 @@ def _try_again_later(session: Session, app: Flask, run_id: int, holder: str) -> 
     run = session.get(ImportRun, run_id)
     if run is None or run.state in FINISHED_RUN_STATES:
         return None
-    job_id = import_later_job_id(run_id, holder)
-    with contextlib.suppress(DuplicateJobError):
-        get_queue(import_queue(run.trigger), app).enqueue_in(
-            timedelta(seconds=BUSY_RETRY_SECONDS),
-            "jobs.imports.import_range",
-            run_id,
-            job_id=job_id,
-            unique=True,
-            **IMPORT_JOB_OPTIONS,
-        )
+    later = import_later_job_id(run_id, None)
+    job_id = enqueue_later(
+        import_queue(run.trigger),
+        BUSY_RETRY_SECONDS,
+        "jobs.imports.import_range",
+        run_id,
+        job_ids=(later, f"{later}-again"),
+        app=app,
+        **IMPORT_JOB_OPTIONS,
+    )
+    if job_id is None:
+        return None
     run.rq_job_id = job_id
     session.add(run)
     session.commit()

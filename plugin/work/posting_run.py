@@ -5,25 +5,24 @@ Xero or the organisation is not ready for it."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from datetime import datetime
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
-from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
 
 from plugin import ledger
 from plugin import posting
 from plugin.amazon.errors import AmazonError
 from plugin.db import session_scope
-from plugin.infra.keys import post_later_job_id
+from plugin.infra.keys import post_after_busy_job_ids
+from plugin.infra.keys import post_later_job_ids
+from plugin.infra.keys import post_lookup_job_ids
 from plugin.infra.locks import AlreadyRunning
 from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
-from plugin.infra.queues import get_queue
+from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import get_redis
 from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
@@ -134,16 +133,15 @@ def post_ready(
     except AlreadyRunning as busy:
         # An import (or another posting run) holds the organisation: come back shortly
         # rather than wait for the next hourly sync.
-        with contextlib.suppress(DuplicateJobError):
-            get_queue("default", app).enqueue_in(
-                timedelta(seconds=BUSY_RETRY_SECONDS),
-                "jobs.posting.post_ready",
-                org_id,
-                include_failed,
-                job_id=post_later_job_id(org_id, holder, "after-busy"),
-                unique=True,
-                result_ttl=0,
-            )
+        enqueue_later(
+            "default",
+            BUSY_RETRY_SECONDS,
+            "jobs.posting.post_ready",
+            org_id,
+            include_failed,
+            job_ids=post_after_busy_job_ids(org_id),
+            app=app,
+        )
         return {"org": org_id, "skipped": f"busy ({busy.job_id})", "retry_in": BUSY_RETRY_SECONDS}
     except NotReady as why:
         return {"org": org_id, "skipped": str(why)}
@@ -162,12 +160,13 @@ def post_ready(
         delay = getattr(pause, "retry_after", None) or (
             300 if isinstance(pause, XeroUnavailable) else 60
         )
-        get_queue("default", app).enqueue_in(
-            timedelta(seconds=float(delay) + 1),
+        enqueue_later(
+            "default",
+            float(delay) + 1,
             "jobs.posting.post_ready",
             org_id,
-            job_id=post_later_job_id(org_id, holder),
-            result_ttl=0,
+            job_ids=post_later_job_ids(org_id),
+            app=app,
         )
         return {"org": org_id, "requeued_in": delay, "why": pause.message}
     if counts.lookup_at is not None:
@@ -187,12 +186,11 @@ def _look_up_later(app: Flask, org_id: int, holder: str, when: datetime) -> None
     """Come back when the batches whose answer was lost can be looked up in Xero (their
     entries stay claimed until then; nothing of them is sent again)."""
     seconds = max((when - utcnow()).total_seconds(), 0.0) + 1
-    with contextlib.suppress(DuplicateJobError):
-        get_queue("default", app).enqueue_in(
-            timedelta(seconds=seconds),
-            "jobs.posting.post_ready",
-            org_id,
-            job_id=post_later_job_id(org_id, holder, "lookup"),
-            unique=True,
-            result_ttl=0,
-        )
+    enqueue_later(
+        "default",
+        seconds,
+        "jobs.posting.post_ready",
+        org_id,
+        job_ids=post_lookup_job_ids(org_id),
+        app=app,
+    )

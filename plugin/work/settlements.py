@@ -14,15 +14,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from datetime import tzinfo
 from typing import Any
 
 from flask import Flask
-from rq.exceptions import DuplicateJobError
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
@@ -33,7 +30,7 @@ from plugin.infra.keys import settle_later_job_id
 from plugin.infra.locks import AlreadyRunning
 from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
-from plugin.infra.queues import get_queue
+from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import get_redis
 from plugin.ledger.queries import posted_entries
 from plugin.mapping.store import load_mapping
@@ -307,15 +304,15 @@ def _save(session: Session, entry: LedgerEntry) -> None:
 
 
 def _later(app: Flask, org_id: int, holder: str, seconds: float) -> None:
-    with contextlib.suppress(DuplicateJobError):
-        get_queue("low", app).enqueue_in(
-            timedelta(seconds=seconds),
-            "jobs.settlements.check_invoice_payments",
-            org_id,
-            job_id=settle_later_job_id(org_id, holder),
-            unique=True,
-            result_ttl=0,
-        )
+    later = settle_later_job_id(org_id, None)
+    enqueue_later(
+        "low",
+        seconds,
+        "jobs.settlements.check_invoice_payments",
+        org_id,
+        job_ids=(later, f"{later}-again"),
+        app=app,
+    )
 
 
 def check_invoice_payments(

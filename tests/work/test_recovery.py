@@ -24,6 +24,7 @@ from rq.utils import utcformat
 from jobs.recovery import resume_interrupted
 from plugin.infra.locks import running_holder
 from plugin.infra.queues import JOB_HEARTBEAT_STALE_SECONDS
+from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -188,6 +189,23 @@ def test_work_arriving_while_a_posting_run_finishes_gets_one_follow_up_run(app):
         enqueue_once("high", "jobs.health.ping", "post-1", app=app, follow_up=True)
     assert get_queue("high", app).job_ids == ["post-1-next"]
     assert Job.fetch("post-1", connection=client).get_status() == JobStatus.STARTED
+
+
+def test_a_retry_is_never_scheduled_under_the_id_of_a_job_running_now(app):
+    """Found by the full-size slow-Xero scenario: a second worker's posting run paused while
+    the first ran ``post-later-1`` and scheduled its retry under that same id; when the first
+    ended RQ deleted the key (``result_ttl=0``) and the retry never ran."""
+    client = get_redis(app)
+    register_worker(client, "live", os.getpid())
+    started_job(app, "post-later-1", "live", "jobs.health.ping")
+    ids = ("post-later-1", "post-later-1-again")
+    assert enqueue_later("default", 30, "jobs.health.ping", job_ids=ids, app=app) == ids[1]
+    registry = get_queue("default", app).scheduled_job_registry
+    assert registry.get_job_ids() == ["post-later-1-again"]
+    # Another pause meanwhile is coalesced into the one waiting.
+    assert enqueue_later("default", 60, "jobs.health.ping", job_ids=ids, app=app) == ids[1]
+    assert registry.get_job_ids() == ["post-later-1-again"]
+    assert Job.fetch("post-later-1", connection=client).get_status() == JobStatus.STARTED
 
 
 def test_enqueue_once_never_replaces_a_job_running_on_a_live_worker(app):

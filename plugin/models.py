@@ -2,8 +2,7 @@
 
 Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
 ciphertext only (``plugin.security``). ``card_payment``: ``plugin.work.card_payment_model``.
-A membership's ``verified_at`` is when Xero's /connections last granted it.
-"""
+A membership's ``verified_at`` is when Xero's /connections last granted it."""
 
 from __future__ import annotations
 
@@ -348,10 +347,8 @@ class LedgerEntry(SQLModel, table=True):
     xero_payment_id: str | None = Field(default=None, max_length=64)
     attachment_state: str | None = Field(default=None, max_length=16)
     attachment_note: str | None = _text()  # why not attached, or what was attached instead
-    # The bank-feed guard (plugin.posting.bank_feed): the Xero document a held card purchase may
-    # already be, and whether the user said it is a different purchase (then never held again).
-    duplicate_of: str | None = Field(default=None, max_length=64)
-    duplicate_cleared: bool = False
+    duplicate_of: str | None = Field(default=None, max_length=64)  # posting.bank_feed's match
+    duplicate_cleared: bool = False  # "a different purchase": the bank-feed guard lets it post
     attempts: int = 0
     posted_at: datetime | None = _ts()
     created_at: datetime = _created()

@@ -19,7 +19,10 @@ call them. Nothing here talks HTTP except through the client passed in.
 from plugin.ledger.batches import XERO_REJECTED as XERO_REJECTED
 from plugin.ledger.batches import ClaimLost as ClaimLost
 from plugin.ledger.batches import XeroWriter as XeroWriter
+from plugin.ledger.by_hand import ALREADY_IN_XERO as ALREADY_IN_XERO
 from plugin.ledger.by_hand import BY_HAND as BY_HAND
+from plugin.ledger.by_hand import clear_duplicate as clear_duplicate
+from plugin.ledger.by_hand import confirm_duplicate as confirm_duplicate
 from plugin.ledger.by_hand import mark_posted_by_hand as mark_posted_by_hand
 from plugin.ledger.by_hand import unmark_posted_by_hand as unmark_posted_by_hand
 from plugin.ledger.evaluation import EVALUATE_CHUNK as EVALUATE_CHUNK

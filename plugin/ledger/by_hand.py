@@ -59,3 +59,66 @@ def unmark_posted_by_hand(session: Session, org_id: int, entry_id: int) -> bool:
     )
     session.commit()
     return bool(changed)
+
+
+ALREADY_IN_XERO = "already_in_xero"
+
+
+def confirm_duplicate(session: Session, org_id: int, entry_id: int, actor: str) -> bool:
+    """ "That is this purchase": the document the bank-feed guard found (``duplicate_of``) is
+    this purchase, entered by hand or from the bank feed. Final, like posted by hand: this app
+    never posts it, and the entry links to that document. False when it is no longer held as a
+    possible duplicate."""
+    entry = _held_duplicate(session, org_id, entry_id)
+    if entry is None:
+        return False
+    reason = (
+        f"Already in Xero: confirmed by {actor} on {utcnow():%d %b %Y} as the document found on "
+        "the card's account (entered by hand, or from the bank feed). This app will never post it."
+    )
+    moved = move(
+        session,
+        entry,
+        {
+            "state": EntryState.BY_HAND,
+            "reason_code": ALREADY_IN_XERO,
+            "reason": reason,
+            "xero_document_type": "BankTransactions",
+            "xero_document_id": entry.duplicate_of,
+        },
+    )
+    session.commit()
+    return moved
+
+
+def clear_duplicate(session: Session, org_id: int, entry_id: int) -> bool:
+    """ "It is a different purchase: post it": the guard never holds it again, the document is
+    free to match another purchase, and the entry is evaluated and posted. False when it is no
+    longer held as a possible duplicate."""
+    entry = _held_duplicate(session, org_id, entry_id)
+    if entry is None:
+        return False
+    moved = move(
+        session,
+        entry,
+        {
+            "state": EntryState.FETCHED,
+            "reason_code": None,
+            "reason": None,
+            "duplicate_of": None,
+            "duplicate_cleared": True,
+        },
+    )
+    session.commit()
+    return moved
+
+
+def _held_duplicate(session: Session, org_id: int, entry_id: int) -> LedgerEntry | None:
+    entry = session.exec(
+        select(LedgerEntry)
+        .where(LedgerEntry.id == entry_id, LedgerEntry.organisation_id == org_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if entry is None or entry.state != EntryState.HELD or not entry.duplicate_of:
+        return None
+    return entry

@@ -110,6 +110,56 @@ def mark_posted_by_hand(
     return marked
 
 
+def confirm_duplicate(
+    session: Session, org: Organisation, entry: LedgerEntry, actor: str, confirmed_by: str
+) -> bool:
+    """ "That is this purchase": the document the bank-feed guard found is this purchase; final
+    (``ledger.confirm_duplicate``). False when it had already moved on."""
+    org_id = int(org.id or 0)
+    found = entry.duplicate_of
+    confirmed = ledger.confirm_duplicate(session, org_id, int(entry.id or 0), confirmed_by)
+    if confirmed:
+        session.add(
+            AuditEvent(
+                organisation_id=org_id,
+                actor=actor,
+                action="entry_confirmed_in_xero",
+                detail={
+                    "entry": entry.id,
+                    "transaction": entry.amazon_transaction_id,
+                    "xero_document": found,
+                },
+            )
+        )
+        session.commit()
+    return confirmed
+
+
+def clear_duplicate(
+    session: Session, app: Flask, org: Organisation, entry: LedgerEntry, actor: str
+) -> bool:
+    """ "It is a different purchase: post it": never held by the guard again; posting queued."""
+    org_id = int(org.id or 0)
+    found = entry.duplicate_of
+    cleared = ledger.clear_duplicate(session, org_id, int(entry.id or 0))
+    if cleared:
+        session.add(
+            AuditEvent(
+                organisation_id=org_id,
+                actor=actor,
+                action="entry_not_a_duplicate",
+                detail={
+                    "entry": entry.id,
+                    "transaction": entry.amazon_transaction_id,
+                    "xero_document": found,
+                },
+            )
+        )
+        session.commit()
+        queue_job(app, "jobs.posting.post_ready", retry_job_id(org_id), org_id, True)
+    return cleared
+
+
 def unmark_posted_by_hand(
     session: Session, app: Flask, org: Organisation, entry: LedgerEntry, actor: str
 ) -> bool:

@@ -111,6 +111,7 @@ class EntryView:
     state_help: str
     reason: str | None
     needs_review: bool
+    reason_code: str | None
     kind: str
     date: str
     amount: str
@@ -179,6 +180,7 @@ def describe(
         state_help=help_text,
         reason=entry.reason,
         needs_review=entry.needs_review,
+        reason_code=entry.reason_code,
         kind=(entry.transaction_type or "").capitalize() or "Transaction",
         date=entry.transaction_date.date().isoformat() if entry.transaction_date else "",
         amount=money_text(entry.amount),

@@ -6,8 +6,11 @@ reason in plain words, the Xero document, the amounts and the line items as Amaz
 
 ``POST …/posted-by-hand`` marks a held or failed entry as posted in Xero by the user (final:
 never posted by this app); ``POST …/posted-by-hand/undo`` takes the mark back and queues
-posting. Both answer with the entry page again (PRG) and a message; they post nothing but
-their CSRF token (``ConfirmForm``).
+posting. A card purchase held as a possible duplicate of a document already in Xero (the
+bank-feed guard) has two answers: ``POST …/duplicate/confirm`` ("that is this purchase":
+final, linked to that document) and ``POST …/duplicate/clear`` ("a different purchase":
+posted). All answer with the entry page again (PRG) and a message; they post nothing but their
+CSRF token (``ConfirmForm``).
 """
 
 from __future__ import annotations
@@ -32,13 +35,17 @@ from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra.forms import ConfirmForm
 from plugin.infra.forms import valid_or_400
+from plugin.manage.actions import clear_duplicate
+from plugin.manage.actions import confirm_duplicate
 from plugin.manage.actions import mark_posted_by_hand
 from plugin.manage.actions import unmark_posted_by_hand
+from plugin.manage.entries import xero_short_code
 from plugin.manage.entry import describe
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
 from plugin.work.card_bill_payments import card_payment_of
+from plugin.xero.links import document_url
 
 bp = Blueprint("entries", __name__, url_prefix="/orgs/<int:org_id>/entries")
 load_organisation_from_url(bp)
@@ -58,7 +65,11 @@ def entry(transaction_id: str) -> Any:
         )
     ).first()
     payment = card_payment_of(session, found)
-    return render_template("entries/entry.html", org=org, view=describe(found, method, payment))
+    view = describe(found, method, payment)
+    duplicate_url = document_url(
+        "BankTransactions", found.duplicate_of, xero_short_code(current_app, int(org.id or 0))
+    )
+    return render_template("entries/entry.html", org=org, view=view, duplicate_url=duplicate_url)
 
 
 @bp.post("/<transaction_id>/posted-by-hand")
@@ -92,6 +103,37 @@ def posted_by_hand_undo(transaction_id: str) -> Response:
         flash("The mark is taken back: this purchase is checked and posted again.", "success")
     else:
         flash("Nothing changed: this purchase is not marked as posted by hand.", "error")
+    return _back_to(org, transaction_id)
+
+
+@bp.post("/<transaction_id>/duplicate/confirm")
+@login_required
+def duplicate_confirm(transaction_id: str) -> Response:
+    """ "That is this purchase": the document found in Xero is this one; never posted."""
+    org = current_organisation()
+    valid_or_400(ConfirmForm())
+    session = get_session()
+    found = _entry_or_404(session, org, transaction_id)
+    who = current_user.name or current_user.email or f"user {current_user.id}"
+    if confirm_duplicate(session, org, found, f"user:{current_user.id}", who):
+        flash("Linked to the document already in Xero. This app will never post it.", "success")
+    else:
+        flash("Nothing changed: this purchase is no longer held as a possible duplicate.", "error")
+    return _back_to(org, transaction_id)
+
+
+@bp.post("/<transaction_id>/duplicate/clear")
+@login_required
+def duplicate_clear(transaction_id: str) -> Response:
+    """ "It is a different purchase: post it"."""
+    org = current_organisation()
+    valid_or_400(ConfirmForm())
+    session = get_session()
+    found = _entry_or_404(session, org, transaction_id)
+    if clear_duplicate(session, current_app, org, found, f"user:{current_user.id}"):
+        flash("Understood: a different purchase. It is posted now.", "success")
+    else:
+        flash("Nothing changed: this purchase is no longer held as a possible duplicate.", "error")
     return _back_to(org, transaction_id)
 
 

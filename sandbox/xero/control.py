@@ -95,6 +95,34 @@ def documents() -> Any:
         return jsonify(documents_of(tenant))
 
 
+@bp.post("/documents/by-hand")
+def document_by_hand() -> Any:
+    """Create a document as a Xero user would, not through the app: entered by hand, or made
+    from a bank-feed statement line or a bank rule (what the bank-feed guard must notice).
+    ``{"tenant": "<tenantId>", "endpoint": "BankTransactions", "document": {...}}``: the
+    document as the Accounting API takes it (checked the same way); no ``Url`` is added."""
+    from sandbox.xero.documents import CHECKERS
+    from sandbox.xero.validation import BatchContext
+
+    body = request.get_json(silent=True) or {}
+    endpoint = str(body.get("endpoint", "BankTransactions"))
+    element = body.get("document")
+    if endpoint not in CHECKERS or not isinstance(element, dict):
+        return _bad_request("give an endpoint (BankTransactions, Invoices) and a document")
+    sandbox = current_sandbox()
+    with sandbox.lock:
+        world = xero_world()
+        tenant = world.tenants.get(str(body.get("tenant", "")).lower())
+        if tenant is None or tenant.organisation is None:
+            return _bad_request("unknown tenant", 404)
+        context = BatchContext(today=sandbox.clock.now().date(), new_id=world.new_id)
+        draft = CHECKERS[endpoint](tenant, dict(element), context)
+        if draft.errors:
+            return _bad_request("; ".join(draft.errors), 400)
+        stored = books.commit(tenant, endpoint, draft, sandbox.clock.now())
+        return jsonify(books.render(tenant, endpoint, stored))
+
+
 @bp.post("/contacts/<contact_id>")
 def change_contact(contact_id: str) -> Any:
     """Change a contact as a Xero user would: ``{"name": ...}``, ``{"status": "ARCHIVED"}``,

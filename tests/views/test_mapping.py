@@ -383,3 +383,13 @@ def test_a_card_can_post_foreign_currency_purchases_as_bills(client, setup, db_s
     exported = client.get(f"/orgs/{setup.id}/mapping/export").get_json()
     visa_out = next(m for m in exported["payment_methods"] if m.get("last4") == "4242")
     assert visa_out["foreign_currency"] == "bill_paid_from_account"
+
+
+def test_a_card_mapped_as_spend_money_says_what_to_switch_off(client, setup):
+    """Issue 14 point 1: set-up tells the user about bank rules and the bank feed, which would
+    record each purchase a second time."""
+    page = client.get(f"/orgs/{setup.id}/setup/mapping").get_data(as_text=True)
+    assert page.count('class="muted hint pm-bank-feed"') >= 2  # every card's row has it
+    assert "Switch off any bank rule on that account that" in page
+    assert "creates spend money for Amazon" in page
+    assert "held for you to check, not posted" in page

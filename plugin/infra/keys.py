@@ -181,3 +181,8 @@ def amazon_limit_key(connection_id: int | None, operation: str) -> str:
 def bucket_key(name: str) -> str:
     """The Redis key of a token bucket (``name`` as from ``amazon_limit_key``)."""
     return f"{RATELIMIT_PREFIX}:bucket:{name}"
+
+
+def bank_feed_cache_key(org_id: int, account: str) -> str:
+    """What the bank-feed guard last saw of one card account (``plugin.work.bank_feed_cache``)."""
+    return f"bank-feed:{org_id}:{account}"

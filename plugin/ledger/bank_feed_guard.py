@@ -5,16 +5,23 @@ the purchases that may already be one of them as ``possible_duplicate``, linked 
 One query per card account and date window per run (``XeroWriter.find_bank_transactions_in``,
 paged 1,000 at a time), whatever the number of purchases: the window covers every purchase of
 the run waiting to post on that account, and is widened (one more query) only when a purchase
-falls outside it. Documents this app created are told by their id in the ledger or by their
-reference, which ends with the Amazon transaction id of one of this organisation's entries (a
-batch whose answer was lost is not in the ledger yet, but its documents carry that tag). A
-purchase the user cleared ("it is a different purchase") is never held again.
+falls outside it. A run leaves what it saw in a ``FeedCache``; the next run asks Xero only for
+what changed on the account since (``If-Modified-Since``), so a large import posted over many
+runs does not read its own documents again and again.
+
+Documents this app created are told by their id in the ledger or by their reference, which
+ends with the Amazon transaction id of one of this organisation's entries (a batch whose answer
+was lost is not in the ledger yet, but its documents carry that tag). A purchase the user
+cleared ("it is a different purchase") is never held again.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
+from typing import Any
+from typing import Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session
@@ -25,6 +32,7 @@ from plugin import posting
 from plugin.ledger.batches import XeroWriter
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
+from plugin.models import utcnow
 from plugin.posting.bank_feed import MATCH_DAYS
 from plugin.posting.bank_feed import POSSIBLE_DUPLICATE
 from plugin.posting.bank_feed import CardDocument
@@ -34,15 +42,29 @@ from plugin.posting.bank_feed import duplicate_reason
 from plugin.posting.bank_feed import match
 
 Member = tuple[LedgerEntry, posting.Document]
+CACHE_SLACK = timedelta(minutes=5)  # Xero's clock against ours, and a document being written
+
+
+class FeedCache(Protocol):
+    """Where a run leaves what it saw of an account's documents for the next run (Redis, in
+    ``plugin.work.posting_run``): a cache, not the truth; losing it costs one full read."""
+
+    def load(self, account: str) -> dict[str, Any] | None: ...
+
+    def save(self, account: str, state: dict[str, Any]) -> None: ...
 
 
 class BankFeedGuard:
     """The guard for one posting run of one organisation (its look-ups cached for the run)."""
 
-    def __init__(self, session: Session, org_id: int, xero: XeroWriter) -> None:
+    def __init__(
+        self, session: Session, org_id: int, xero: XeroWriter, cache: FeedCache | None = None
+    ) -> None:
         self.session = session
         self.org_id = org_id
         self.xero = xero
+        self.cache = cache
+        self.started = utcnow()  # what a later run asks Xero for changes since
         self.windows: dict[str, tuple[date, date]] = {}
         self.found: dict[str, dict[str, FeedDocument]] = {}  # account → xero id → document
         self.queries = 0
@@ -82,17 +104,52 @@ class BankFeedGuard:
         start, end = first - timedelta(days=MATCH_DAYS), last + timedelta(days=MATCH_DAYS)
         known = self.windows.get(account)
         if known is None:
+            known = self._refresh_from_cache(account, start, end)
+        if known is None:
             start, end = self._run_window(account, start, end)
             self._load(account, start, end)
             self.windows[account] = (start, end)
+        else:
+            if start < known[0]:
+                self._load(account, start, known[0] - timedelta(days=1))
+            if end > known[1]:
+                self._load(account, known[1] + timedelta(days=1), end)
+            self.windows[account] = (min(start, known[0]), max(end, known[1]))
+        self._save(account)
+
+    def _refresh_from_cache(self, account: str, start: date, end: date) -> tuple[date, date] | None:
+        """What an earlier run saw of the account, brought up to date with one query for what
+        changed since (``If-Modified-Since``): its window, or None when there is nothing to go
+        on (no cache, or a window that does not meet this one)."""
+        state = self.cache.load(account) if self.cache is not None else None
+        if not state:
+            return None
+        try:
+            window = (date.fromisoformat(state["start"]), date.fromisoformat(state["end"]))
+            since = datetime.fromisoformat(state["since"])
+            docs = {key: FeedDocument.from_json(value) for key, value in state["docs"].items()}
+        except (KeyError, TypeError, ValueError):
+            return None  # unreadable: start afresh
+        if window[1] < start or end < window[0]:
+            return None
+        self.found[account] = docs
+        self._load(account, window[0], window[1], since - CACHE_SLACK)
+        return window
+
+    def _save(self, account: str) -> None:
+        if self.cache is None:
             return
-        if known[0] <= start and end <= known[1]:
-            return
-        if start < known[0]:
-            self._load(account, start, known[0] - timedelta(days=1))
-        if end > known[1]:
-            self._load(account, known[1] + timedelta(days=1), end)
-        self.windows[account] = (min(start, known[0]), max(end, known[1]))
+        start, end = self.windows[account]
+        docs = {key: doc.as_json() for key, doc in self.found.get(account, {}).items()}
+        self.cache.save(
+            account,
+            {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "since": self.started.isoformat(),
+                "docs": docs,
+            },
+        )
 
     def _run_window(self, account: str, start: date, end: date) -> tuple[date, date]:
         """The first window of a run spans every entry of the organisation waiting to post (so
@@ -111,9 +168,13 @@ class BankFeedGuard:
             end = max(end, newest.date() + timedelta(days=MATCH_DAYS + 1))
         return start, end
 
-    def _load(self, account: str, start: date, end: date) -> None:
+    def _load(
+        self, account: str, start: date, end: date, changed_since: datetime | None = None
+    ) -> None:
+        """Read the account's documents dated start..end (only those changed since
+        ``changed_since``, when given) into what the run knows; ours and dead ones dropped."""
         self.queries += 1
-        documents = self.xero.find_bank_transactions_in(account, start, end)
+        documents = self.xero.find_bank_transactions_in(account, start, end, changed_since)
         ours_by_id = self._our_document_ids([d.bank_transaction_id for d in documents])
         tags = [str(d.reference or "").split()[-1] for d in documents if d.reference]
         ours_by_tag = self._our_transaction_ids(tags)
@@ -128,6 +189,7 @@ class BankFeedGuard:
                 or document.bank_transaction_id in ours_by_id
                 or tag in ours_by_tag
             ):
+                found.pop(document.bank_transaction_id, None)  # deleted since, or ours
                 continue
             found[document.bank_transaction_id] = FeedDocument(
                 xero_id=document.bank_transaction_id,

@@ -13,6 +13,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from typing import Any
 from typing import Protocol
@@ -69,7 +70,7 @@ class XeroWriter(Protocol):
     def find_credit_notes(self, where: str) -> list[XeroCreditNote]: ...
 
     def find_bank_transactions_in(
-        self, account: str, start: date, end: date
+        self, account: str, start: date, end: date, modified_since: datetime | None = None
     ) -> list[XeroBankTransaction]: ...
 
 

@@ -20,6 +20,7 @@ from sqlmodel import select
 
 from plugin import posting
 from plugin.ledger.bank_feed_guard import BankFeedGuard
+from plugin.ledger.bank_feed_guard import FeedCache
 from plugin.ledger.batches import ClaimLost
 from plugin.ledger.batches import XeroWriter
 from plugin.ledger.batches import open_batch
@@ -59,17 +60,19 @@ def post_ready(
     now: datetime | None = None,
     max_batches: int | None = None,
     on_batch: Callable[[], None] | None = None,
+    feed_cache: FeedCache | None = None,
 ) -> PostCounts:
     """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
 
-    ``on_batch`` is called after each batch (the job keeps its organisation lock alive).
+    ``on_batch`` is called after each batch (the job keeps its organisation lock alive);
+    ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run.
 
     Raises the Xero errors that mean "stop for now" (rate limited, unavailable, reconnect) after
     putting the batch's entries back to ``ready``; the caller re-queues the job.
     """
     counts = PostCounts()
     counts.recovered = recover(session, org_id, xero, now=now)
-    guard = BankFeedGuard(session, org_id, xero)
+    guard = BankFeedGuard(session, org_id, xero, feed_cache)
     while max_batches is None or counts.batches < max_batches:
         entries = list(
             session.exec(

@@ -35,6 +35,29 @@ class FeedDocument:
     total: Decimal
     reference: str = ""
 
+    def as_json(self) -> dict[str, str]:
+        """The document as a run leaves it for the next (``ledger.bank_feed_guard``)."""
+        return {
+            "xero_id": self.xero_id,
+            "type": self.type,
+            "account": self.account,
+            "day": self.day.isoformat(),
+            "total": str(self.total),
+            "reference": self.reference,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> FeedDocument:
+        """Read back ``as_json``; ValueError or KeyError when it is not that."""
+        return cls(
+            xero_id=str(data["xero_id"]),
+            type=str(data["type"]),
+            account=str(data["account"]),
+            day=date.fromisoformat(str(data["day"])),
+            total=Decimal(str(data["total"])),
+            reference=str(data.get("reference", "")),
+        )
+
 
 @dataclass(frozen=True)
 class CardDocument:

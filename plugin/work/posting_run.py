@@ -30,6 +30,7 @@ from plugin.models import EntryState
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.posting.dates import xero_zone
+from plugin.work.bank_feed_cache import RedisFeedCache
 from plugin.work.card_bill_payments import pay_card_bills
 from plugin.work.readiness import NotReady
 from plugin.work.readiness import ready_to_post
@@ -109,7 +110,14 @@ def run_posting(
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)
         counts = ledger.post_ready(
-            session, org_id, client, mapping, chart, context, on_batch=keep_alive
+            session,
+            org_id,
+            client,
+            mapping,
+            chart,
+            context,
+            on_batch=keep_alive,
+            feed_cache=RedisFeedCache(get_redis(app), org_id),
         )
         counts.lookup_at = ledger.next_lookup_at(session, org_id, client.in_flight)
         # Card bills (foreign-currency purchases on a base-currency card) are paid right after.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import date
+from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -25,6 +26,7 @@ import requests
 
 from plugin.infra.ratelimit import RateLimitWait
 from plugin.infra.ratelimit import XeroRateLimiter
+from plugin.xero.bank_lookups import bank_transactions_in
 from plugin.xero.error_mapping import error_for
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroMalformedResponse
@@ -32,10 +34,10 @@ from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroNotFound
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.filters import WHERE_MAX_CHARS
-from plugin.xero.filters import bank_account_window
 from plugin.xero.filters import chunks
 from plugin.xero.filters import joined_within
 from plugin.xero.filters import quote_where
+from plugin.xero.filters import xero_moment
 from plugin.xero.models import ElementResult
 from plugin.xero.models import XeroAccount
 from plugin.xero.models import XeroAllocation
@@ -59,7 +61,6 @@ from plugin.xero.wire import json_or_none
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
-BIG_PAGE = 1000  # Xero's largest page (pageSize)
 ID_FIELDS = {
     "BankTransactions": "BankTransactionID",
     "Invoices": "InvoiceID",
@@ -117,11 +118,14 @@ class XeroClient:
         data: bytes | None = None,
         content_type: str | None = None,
         idempotency_key: str | None = None,
+        modified_since: datetime | None = None,
     ) -> requests.Response:
         """Send one call through the limiter; map every failure to our exception types."""
         headers = {"xero-tenant-id": self.tenant_id, "Accept": "application/json"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        if modified_since is not None:
+            headers["If-Modified-Since"] = xero_moment(modified_since)
         body = data
         if json_body is not None:  # exact amounts: Decimal is written as its digits
             body, content_type = dumps(json_body).encode(), "application/json"
@@ -198,16 +202,13 @@ class XeroClient:
             raise XeroMalformedResponse(f"Xero returned no {key} for {response.request.method}")
         return found[0]
 
-    def _paged(
-        self, model: type[Model], endpoint: str, params: dict[str, Any], size: int = PAGE_SIZE
-    ) -> list[Model]:
+    def _paged(self, model: type[Model], endpoint: str, params: dict[str, Any]) -> list[Model]:
         found: list[Model] = []
         page = 1
-        sized = {"pageSize": size} if size != PAGE_SIZE else {}
         while True:
-            items = self._list(model, endpoint, endpoint, **params, **sized, page=page)
+            items = self._list(model, endpoint, endpoint, **params, page=page)
             found.extend(items)
-            if len(items) < size:
+            if len(items) < PAGE_SIZE:
                 return found
             page += 1
 
@@ -311,12 +312,10 @@ class XeroClient:
         return found
 
     def find_bank_transactions_in(
-        self, account: str, start: date, end: date
+        self, account: str, start: date, end: date, modified_since: datetime | None = None
     ) -> list[XeroBankTransaction]:
-        """Live spend and receive money on one bank account dated start..end (the bank-feed
-        guard): one query, paged a thousand at a time."""
-        where = bank_account_window(account, start, end)
-        return self._paged(XeroBankTransaction, "BankTransactions", {"where": where}, BIG_PAGE)
+        """Spend/receive money on one bank account dated start..end (``xero.bank_lookups``)."""
+        return bank_transactions_in(self, account, start, end, modified_since)
 
     def find_invoices_by_numbers(self, numbers: Sequence[str]) -> list[XeroInvoice]:
         """Bills/invoices by InvoiceNumber (ACCPAY numbers are not unique: filter by contact)."""

@@ -4,7 +4,9 @@ queries as fit a URL (a batch of 50 documents is looked up in one query)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 
 WHERE_MAX_CHARS = 4000  # a ``where`` filter this long still fits a URL everywhere
 
@@ -36,21 +38,24 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
+def xero_moment(moment: datetime) -> str:
+    """A moment as ``If-Modified-Since`` takes it: UTC, to the second."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def xero_date(day: date) -> str:
     """A date in a ``where`` filter: ``DateTime(2026,06,30)``."""
     return f"DateTime({day.year},{day.month:02d},{day.day:02d})"
 
 
-def bank_account_window(account: str, start: date, end: date) -> str:
-    """Live documents on one bank account (``code:<Code>`` or ``id:<AccountID>``, as
-    ``posting.bank_feed.account_key`` writes it) dated start..end."""
+def bank_account_window(account: str, start: date, end: date, live_only: bool = True) -> str:
+    """Documents on one bank account (``code:<Code>`` or ``id:<AccountID>``, as
+    ``posting.bank_feed.account_key`` writes it) dated start..end (only the live ones)."""
     kind, _, value = account.partition(":")
     on_account = (
         f'BankAccount.AccountID==guid("{quote_where(value)}")'
         if kind == "id"
         else f'BankAccount.Code=="{quote_where(value)}"'
     )
-    return (
-        f'{on_account} AND Status=="AUTHORISED" AND Date>={xero_date(start)} '
-        f"AND Date<={xero_date(end)}"
-    )
+    live = ' AND Status=="AUTHORISED"' if live_only else ""
+    return f"{on_account}{live} AND Date>={xero_date(start)} AND Date<={xero_date(end)}"

@@ -170,3 +170,58 @@ def feed(xero_id: str, day: int, total: str = "43.18", kind: str = "SPEND", acco
 def test_match(purchases, candidates, taken, expected):
     found = match(purchases, candidates, taken)
     assert {t: c.xero_id for t, c in found.items()} == expected
+
+
+class DictCache:
+    """A FeedCache in memory (Redis in the app: plugin.work.bank_feed_cache)."""
+
+    def __init__(self) -> None:
+        self.states: dict = {}
+
+    def load(self, account):
+        return self.states.get(account)
+
+    def save(self, account, state):
+        self.states[account] = state
+
+
+def test_later_runs_ask_only_for_what_changed_and_still_see_the_line(
+    db_session,
+    org,
+    rules,  # noqa: F811
+):
+    """A large import posts over many runs (the rate limit): each run after the first asks
+    Xero for the account's documents changed since the last look, not the whole window, and
+    still holds the purchase that matches a line seen by an earlier run; a line deleted since
+    is forgotten."""
+    mapping, chart, context = rules
+    cache = DictCache()
+    record(db_session, org, [charge("TXA", "2026-03-04")])
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+    xero = FakeXero()
+    feed_doc = document_of(db_session, org, rules, "TXA")
+    ledger.post_ready(db_session, org.id, xero, mapping, chart, context, feed_cache=cache)
+    assert xero.since is None  # the first look reads the window in full
+    from_the_bank_feed(xero, feed_doc, days_later=1)  # a statement line arrives afterwards
+    record(db_session, org, [charge("TXB", "2026-03-04")])
+    ledger.evaluate(db_session, org.id, mapping, chart, context)
+
+    class OnlyChanged(FakeXero):
+        """Answers an If-Modified-Since look with what changed: here, the new line only."""
+
+    later = OnlyChanged()
+    later.documents = xero.documents
+    ledger.post_ready(db_session, org.id, later, mapping, chart, context, feed_cache=cache)
+    assert later.since is not None  # only what changed since the first run's look
+    states = {e.amazon_transaction_id: e.state for e in entries(db_session, org)}
+    assert states == {"TXA": EntryState.POSTED, "TXB": EntryState.HELD}
+    (state,) = cache.states.values()
+    assert list(state["docs"]) == ["feed-1"]  # the statement line, not our own document
+    later.documents["feed-1"]["Status"] = "DELETED"  # the user deleted the bank rule's copy
+    held = entries(db_session, org)[1]
+    held.state, held.duplicate_of = EntryState.READY, None
+    db_session.add(held)
+    db_session.commit()
+    ledger.post_ready(db_session, org.id, later, mapping, chart, context, feed_cache=cache)
+    assert {e.state for e in entries(db_session, org)} == {EntryState.POSTED}
+    assert next(iter(cache.states.values()))["docs"] == {}

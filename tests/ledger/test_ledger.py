@@ -95,8 +95,9 @@ class FakeXero:
     def find_credit_notes(self, where):
         return []
 
-    def find_bank_transactions_in(self, account, start, end):
+    def find_bank_transactions_in(self, account, start, end, modified_since=None):
         self.lookups = getattr(self, "lookups", 0) + 1
+        self.since = modified_since
         return [
             XeroBankTransaction.model_validate({**body, "BankTransactionID": xero_id})
             for xero_id, body in self.documents.items()

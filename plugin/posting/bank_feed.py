@@ -137,8 +137,8 @@ def duplicate_reason(candidate: FeedDocument) -> str:
     kind = "spend money" if candidate.type == "SPEND" else "receive money"
     reference = f', reference "{candidate.reference}"' if candidate.reference else ""
     return (
-        f"Possibly already in Xero: a {kind} of {candidate.total:.2f} dated "
-        f"{candidate.day:%d %b %Y} on the same card{reference}, not created by this app (entered "
-        "by hand, or from the bank feed or a bank rule). Open the purchase and say whether it "
-        "is this one: if it is, nothing is posted; if not, it is posted."
+        f"Possibly already in Xero: a {kind} transaction of {candidate.total:.2f} dated "
+        f"{candidate.day:%d %b %Y} on the same card account{reference}, which this app did not "
+        "create (entered by hand, or from the bank feed or a bank rule). On this purchase's "
+        "page, say whether it is this purchase: if it is, nothing is posted; if not, it is."
     )

@@ -69,7 +69,7 @@ def test_a_purchase_already_entered_from_the_bank_feed_is_held_and_linked(
     assert [e.amazon_transaction_id for e in held] == ["TX007"]
     assert held[0].reason_code == "possible_duplicate"
     assert held[0].duplicate_of == "feed-0"
-    assert "Possibly already in Xero: a spend money of" in held[0].reason
+    assert "Possibly already in Xero: a spend money transaction of" in held[0].reason
     assert "AMAZON MKTPLACE PMTS" in held[0].reason
     assert counts.posted == 59  # every other purchase, in two batches of 50 and 9
     assert xero.lookups == 1  # one query for the card account, for the whole run

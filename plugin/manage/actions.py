@@ -89,6 +89,15 @@ def retry_entries(
     return count
 
 
+def _audit_entry(
+    session: Session, org_id: int, actor: str, action: str, entry: LedgerEntry, **extra: Any
+) -> None:
+    """Record what the user did to one entry (committed)."""
+    detail = {"entry": entry.id, "transaction": entry.amazon_transaction_id, **extra}
+    session.add(AuditEvent(organisation_id=org_id, actor=actor, action=action, detail=detail))
+    session.commit()
+
+
 def mark_posted_by_hand(
     session: Session, org: Organisation, entry: LedgerEntry, actor: str, marked_by: str
 ) -> bool:
@@ -98,15 +107,7 @@ def mark_posted_by_hand(
     org_id = int(org.id or 0)
     marked = ledger.mark_posted_by_hand(session, org_id, int(entry.id or 0), marked_by)
     if marked:
-        session.add(
-            AuditEvent(
-                organisation_id=org_id,
-                actor=actor,
-                action="entry_posted_by_hand",
-                detail={"entry": entry.id, "transaction": entry.amazon_transaction_id},
-            )
-        )
-        session.commit()
+        _audit_entry(session, org_id, actor, "entry_posted_by_hand", entry)
     return marked
 
 
@@ -119,19 +120,7 @@ def confirm_duplicate(
     found = entry.duplicate_of
     confirmed = ledger.confirm_duplicate(session, org_id, int(entry.id or 0), confirmed_by)
     if confirmed:
-        session.add(
-            AuditEvent(
-                organisation_id=org_id,
-                actor=actor,
-                action="entry_confirmed_in_xero",
-                detail={
-                    "entry": entry.id,
-                    "transaction": entry.amazon_transaction_id,
-                    "xero_document": found,
-                },
-            )
-        )
-        session.commit()
+        _audit_entry(session, org_id, actor, "entry_confirmed_in_xero", entry, xero_document=found)
     return confirmed
 
 
@@ -143,19 +132,7 @@ def clear_duplicate(
     found = entry.duplicate_of
     cleared = ledger.clear_duplicate(session, org_id, int(entry.id or 0))
     if cleared:
-        session.add(
-            AuditEvent(
-                organisation_id=org_id,
-                actor=actor,
-                action="entry_not_a_duplicate",
-                detail={
-                    "entry": entry.id,
-                    "transaction": entry.amazon_transaction_id,
-                    "xero_document": found,
-                },
-            )
-        )
-        session.commit()
+        _audit_entry(session, org_id, actor, "entry_not_a_duplicate", entry, xero_document=found)
         queue_job(app, "jobs.posting.post_ready", retry_job_id(org_id), org_id, True)
     return cleared
 
@@ -167,15 +144,7 @@ def unmark_posted_by_hand(
     org_id = int(org.id or 0)
     unmarked = ledger.unmark_posted_by_hand(session, org_id, int(entry.id or 0))
     if unmarked:
-        session.add(
-            AuditEvent(
-                organisation_id=org_id,
-                actor=actor,
-                action="entry_by_hand_taken_back",
-                detail={"entry": entry.id, "transaction": entry.amazon_transaction_id},
-            )
-        )
-        session.commit()
+        _audit_entry(session, org_id, actor, "entry_by_hand_taken_back", entry)
         queue_job(app, "jobs.posting.post_ready", retry_job_id(org_id), org_id, True)
     return unmarked
 

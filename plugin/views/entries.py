@@ -15,6 +15,7 @@ CSRF token (``ConfirmForm``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint
@@ -72,69 +73,86 @@ def entry(transaction_id: str) -> Any:
     return render_template("entries/entry.html", org=org, view=view, duplicate_url=duplicate_url)
 
 
+NOT_HELD = "Nothing changed: this purchase is no longer held (reload to see where it is)."
+NOT_A_DUPLICATE = "Nothing changed: this purchase is no longer held as a possible duplicate."
+
+
 @bp.post("/<transaction_id>/posted-by-hand")
 @login_required
 def posted_by_hand(transaction_id: str) -> Response:
     """Mark a held or failed entry as posted in Xero by the user."""
-    org = current_organisation()
-    valid_or_400(ConfirmForm())
-    session = get_session()
-    found = _entry_or_404(session, org, transaction_id)
-    who = current_user.name or current_user.email or f"user {current_user.id}"
-    if mark_posted_by_hand(session, org, found, f"user:{current_user.id}", who):
-        flash("Marked as posted by hand. This app will never post it.", "success")
-    else:
-        flash(
-            "Nothing changed: this purchase is no longer held (reload to see where it is).", "error"
-        )
-    return _back_to(org, transaction_id)
+    return _act(
+        transaction_id,
+        lambda session, org, found: mark_posted_by_hand(
+            session, org, found, _actor(), _user_name()
+        ),
+        "Marked as posted by hand. This app will never post it.",
+        NOT_HELD,
+    )
 
 
 @bp.post("/<transaction_id>/posted-by-hand/undo")
 @login_required
 def posted_by_hand_undo(transaction_id: str) -> Response:
     """Take back "posted by hand": the entry is evaluated and posted again if it can be."""
-    org = current_organisation()
-    valid_or_400(ConfirmForm())
-    session = get_session()
-    found = _entry_or_404(session, org, transaction_id)
-    actor = f"user:{current_user.id}"
-    if unmark_posted_by_hand(session, current_app, org, found, actor):
-        flash("The mark is taken back: this purchase is checked and posted again.", "success")
-    else:
-        flash("Nothing changed: this purchase is not marked as posted by hand.", "error")
-    return _back_to(org, transaction_id)
+    return _act(
+        transaction_id,
+        lambda session, org, found: unmark_posted_by_hand(
+            session, current_app, org, found, _actor()
+        ),
+        "The mark is taken back: this purchase is checked and posted again.",
+        "Nothing changed: this purchase is not marked as posted by hand.",
+    )
 
 
 @bp.post("/<transaction_id>/duplicate/confirm")
 @login_required
 def duplicate_confirm(transaction_id: str) -> Response:
     """ "That is this purchase": the document found in Xero is this one; never posted."""
-    org = current_organisation()
-    valid_or_400(ConfirmForm())
-    session = get_session()
-    found = _entry_or_404(session, org, transaction_id)
-    who = current_user.name or current_user.email or f"user {current_user.id}"
-    if confirm_duplicate(session, org, found, f"user:{current_user.id}", who):
-        flash("Linked to the document already in Xero. This app will never post it.", "success")
-    else:
-        flash("Nothing changed: this purchase is no longer held as a possible duplicate.", "error")
-    return _back_to(org, transaction_id)
+    return _act(
+        transaction_id,
+        lambda session, org, found: confirm_duplicate(session, org, found, _actor(), _user_name()),
+        "Linked to the document already in Xero. This app will never post it.",
+        NOT_A_DUPLICATE,
+    )
 
 
 @bp.post("/<transaction_id>/duplicate/clear")
 @login_required
 def duplicate_clear(transaction_id: str) -> Response:
     """ "It is a different purchase: post it"."""
+    return _act(
+        transaction_id,
+        lambda session, org, found: clear_duplicate(session, current_app, org, found, _actor()),
+        "Understood: a different purchase. It is posted now.",
+        NOT_A_DUPLICATE,
+    )
+
+
+def _act(
+    transaction_id: str,
+    action: Callable[[Session, Organisation, LedgerEntry], bool],
+    done: str,
+    nothing: str,
+) -> Response:
+    """Run one of the entry's actions (CSRF checked) and come back to its page with a message."""
     org = current_organisation()
     valid_or_400(ConfirmForm())
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
-    if clear_duplicate(session, current_app, org, found, f"user:{current_user.id}"):
-        flash("Understood: a different purchase. It is posted now.", "success")
+    if action(session, org, found):
+        flash(done, "success")
     else:
-        flash("Nothing changed: this purchase is no longer held as a possible duplicate.", "error")
+        flash(nothing, "error")
     return _back_to(org, transaction_id)
+
+
+def _actor() -> str:
+    return f"user:{current_user.id}"
+
+
+def _user_name() -> str:
+    return str(current_user.name or current_user.email or f"user {current_user.id}")
 
 
 def _entry_or_404(session: Session, org: Organisation, transaction_id: str) -> LedgerEntry:

@@ -162,7 +162,8 @@ def _too_many(problem_name: str, sandbox_seconds: float) -> Response:
 def _apply_fault() -> Response | None:
     sandbox = current_sandbox()
     is_write = request.method in WRITE_METHODS
-    fault = sandbox.faults.pick("xero", request.path, is_write)
+    # Matched against "METHOD /path", so a queued fault can aim at writes ("PUT /api.xro/...").
+    fault = sandbox.faults.pick("xero", f"{request.method} {request.path}", is_write)
     if fault == "500":
         return error_response(problem(500, "An error occurred", UNHANDLED_DETAIL), 500)
     if fault == "503":

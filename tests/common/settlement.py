@@ -32,6 +32,7 @@ from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.work.settlement_table import SettlementStep
 from plugin.work.settlement_table import StepState
+from plugin.xero.timing import timing_of
 from plugin.xero.wiring import xero_client
 from tests.common.pipeline import finish_setup
 from tests.common.pipeline import import_days
@@ -108,9 +109,12 @@ def steps(app: Any, org: Any) -> list[SettlementStep]:
         return list(db.exec(select(SettlementStep).where(SettlementStep.organisation_id == org.id)))
 
 
-def age_sends(app: Any, org: Any, seconds: float = 120) -> None:
-    """Move every ``sending`` step's send back in time (as if ``seconds`` had passed), so the
-    next run can tell for certain whether Xero has it."""
+def age_sends(app: Any, org: Any, seconds: float | None = None) -> None:
+    """Move every ``sending`` step's send back in time (as if ``seconds`` had passed; by default
+    just past the Xero client's in-flight horizon, ``XERO_IN_FLIGHT_SECONDS``), so the next run
+    can tell for certain whether Xero has it."""
+    if seconds is None:
+        seconds = timing_of(app.config).in_flight_seconds + 30
     with session_scope(app) as db:
         for step in db.exec(
             select(SettlementStep).where(

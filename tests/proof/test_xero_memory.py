@@ -159,7 +159,11 @@ def slow_xero(app_config, make_app, monkeypatch, transactions, batch, slow_write
             "service": "xero",
             "rates": {},
             "slow_seconds": SLOW_WRITE_SECONDS,
-            "queue": {"kind": "slow", "count": slow_writes, "path_contains": "BankTransactions"},
+            "queue": {
+                "kind": "slow",
+                "count": slow_writes,
+                "path_contains": "PUT /api.xro/2.0/BankTransactions",  # the writes, not reads
+            },
         },
     )
     result, stats = run(

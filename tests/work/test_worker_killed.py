@@ -88,7 +88,11 @@ def test_worker_killed_between_sent_and_recorded(pipeline, sandbox, run_jobs):
             "service": "xero",
             "rates": {},
             "slow_seconds": 4,
-            "queue": {"kind": "slow", "count": 1, "path_contains": "BankTransactions"},
+            "queue": {
+                "kind": "slow",
+                "count": 1,
+                "path_contains": "PUT /api.xro/2.0/BankTransactions",
+            },
         },
         timeout=5,
     )

@@ -142,7 +142,7 @@ def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[
 
 
 def _import_context(
-    org: Organisation, error: str = "", form: dict[str, str] | None = None
+    org: Organisation, error: str = "", form: dict[str, str] | None = None, message: str = ""
 ) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
@@ -155,6 +155,7 @@ def _import_context(
         "active": manual_import.run_active(run),
         "confirmed": confirmed,
         "import_error": error,
+        "import_message": message,
         "form": form or {},
         "today": today.isoformat(),
         "earliest": EARLIEST_IMPORT_DATE.isoformat(),
@@ -318,14 +319,16 @@ def start_import() -> BaseResponse:
     org = current_organisation()
     dates = DateRangeForm(wording=MANUAL_IMPORT_WORDING)
     try:
-        manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
+        run = manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
     except manual_import.ImportFormError as exc:
         context = _import_context(org, error=str(exc), form=dates.entered())
         return _answer(org, "partials/manage/_import.html", context, status=400)
+    message = manual_import.queued_message(run)
     if not is_htmx_request():
-        flash("Import started.", "success")
+        flash(message, "success")
         return _back(org, "import")
-    return _answer(org, "partials/manage/_import.html", _import_context(org), trigger=True)
+    context = _import_context(org, message=message)
+    return _answer(org, "partials/manage/_import.html", context, trigger=True)
 
 
 @bp.post("/import/<int:run_id>/post")
@@ -343,11 +346,13 @@ def post_import(run_id: int) -> BaseResponse:
         error = f"Cannot post yet: {why_not}"
     elif not manual_import.post_new(current_app, session, org, run, _actor()):
         error = "Background work is paused, so posting cannot start now. Try again shortly."
+    message = "" if error else f"Posting started: {run.new} new purchases go to Xero."
     if not is_htmx_request():
-        flash(error or "Posting started.", "error" if error else "success")
+        flash(error or message, "error" if error else "success")
         return _back(org, "import")
-    context = _import_context(org, error=error)
-    return _answer(org, "partials/manage/_import.html", context, trigger=not error)
+    context = _import_context(org, error=error, message=message)
+    status = 409 if error else 200
+    return _answer(org, "partials/manage/_import.html", context, status=status, trigger=not error)
 
 
 @bp.get("/history")
@@ -368,10 +373,12 @@ def notify() -> BaseResponse:
     if membership is None:
         abort(404)
     actions.set_notify(session, membership, bool(valid_or_400(NotifyForm()).notify.data))
+    message = "Saved: email digest " + ("on." if membership.notify else "off.")
     if not is_htmx_request():
-        flash("Email digest " + ("on." if membership.notify else "off."), "success")
+        flash(message, "success")
         return _back(org, "notifications")
-    return _answer(org, "partials/manage/_notify.html", _notify_context(org))
+    context = {**_notify_context(org), "notify_message": message}
+    return _answer(org, "partials/manage/_notify.html", context)
 
 
 @bp.get("/disconnect")

@@ -684,3 +684,64 @@ def test_the_page_carries_the_token_for_htmx(csrf_client):
         headers={**HTMX, "X-CSRFToken": token},
     )
     assert response.status_code == 200
+
+
+# --- Every answer is said next to its form (issue 15 point 1) ---------------------------------
+
+
+def test_every_page_loads_the_script_that_shows_refused_answers(client, member):
+    _user, org = member
+    for path in (f"/orgs/{org.id}/manage", f"/orgs/{org.id}/mapping?from=manage", "/"):
+        body = text(client.get(path))
+        assert 'src="/static/js/forms.js"' in body, path
+
+
+def test_import_on_a_disconnected_org_answers_its_section_with_the_message(
+    app, client, member, db_session
+):
+    _user, org = member
+    org.status = "disconnected"
+    db_session.add(org)
+    db_session.commit()
+    today = utcnow().date().isoformat()
+    response = client.post(
+        f"/orgs/{org.id}/manage/import", data={"start": today, "end": today}, headers=HTMX
+    )
+    assert response.status_code == 400
+    body = text(response)
+    # The section itself (root id = the form's hx-target), the message as an alert by the form.
+    assert body.lstrip().startswith('<div id="manage-import"')
+    assert re.search(r'role="alert" id="import-error">Reconnect to Xero before importing.<', body)
+    assert not queued_ids(app)
+
+
+def test_a_queued_import_says_so(app, client, member):
+    _user, org = member
+    today = utcnow().date()
+    start = today - timedelta(days=9)
+    response = client.post(
+        f"/orgs/{org.id}/manage/import",
+        data={"start": start.isoformat(), "end": today.isoformat()},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    expected = f"Import queued: {start.day} {start:%b %Y} \u2013 {today.day} {today:%b %Y}."
+    assert expected in text(response)
+
+
+def test_notify_says_it_saved(client, member):
+    _user, org = member
+    response = client.post(f"/orgs/{org.id}/manage/notify", data={"notify": "0"}, headers=HTMX)
+    assert "Saved: email digest off." in text(response)
+    response = client.post(f"/orgs/{org.id}/manage/notify", data={"notify": "1"}, headers=HTMX)
+    assert "Saved: email digest on." in text(response)
+
+
+def test_an_htmx_404_is_a_short_message_not_a_page(client, member):
+    _user, org = member
+    response = client.post(f"/orgs/{org.id}/manage/import/999999/post", headers=HTMX)
+    assert response.status_code == 404
+    body = text(response)
+    assert "<html" not in body
+    assert 'role="alert"' in body
+    assert len(body) < 600

@@ -1,0 +1,133 @@
+"""In a real browser, on Manage Integrations: every form says what the server answered, next to
+the form (issue 15 point 1). A card saved as spend money without an account (422), Import on an
+organisation disconnected since the page loaded (400), a short 404 answer and no answer at all
+(said right after the form), and successes ("✓ …", "Saved: …", "Import queued: …")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from plugin.db import session_scope
+from plugin.models import ImportRun
+from plugin.models import Organisation
+from plugin.models import utcnow
+from tests.browser.test_manage_flow import sign_up_and_connect_amazon
+from tests.browser.test_manage_flow import wait_until
+from tests.common.pipeline import finish_setup
+from tests.common.pipeline import import_days
+
+pytestmark = pytest.mark.browser
+
+
+def _section_shot(page, selector: str, step: str) -> None:
+    """The full page, and the section alone (readable at full size)."""
+    page.locator(selector).scroll_into_view_if_needed()
+    path = page.shots(step)
+    page.locator(selector).screenshot(path=str(path.with_name(path.stem + "-section.png")))
+
+
+def _days_ago(days: int) -> str:
+    return (utcnow().date() - timedelta(days=days)).isoformat()
+
+
+def _set_status(app, org_id: int, status: str) -> None:
+    with session_scope(app) as db:
+        org = db.get(Organisation, org_id)
+        org.status = status
+        db.add(org)
+        db.commit()
+
+
+def _imported(app, org_id: int) -> None:
+    with session_scope(app) as db:
+        org = db.get(Organisation, org_id)
+    run = import_days(app, org, days=10)
+
+    def done() -> bool:
+        with session_scope(app) as db:
+            state = db.get(ImportRun, run.id).state
+        assert state != "failed", "the import failed"
+        return state == "succeeded"
+
+    wait_until("the import", done)
+    finish_setup(app, org)
+
+
+def test_every_form_on_manage_says_what_happened_next_to_it(live_app, page):
+    app = live_app.app
+    org_id = sign_up_and_connect_amazon(live_app, page)
+    _imported(app, org_id)
+    page.goto(f"{live_app.url}/orgs/{org_id}/manage")
+    page.shots("manage integrations")
+
+    # A card as spend money without an account: 422, the problem by the field.
+    section = page.locator("#payment-methods")
+    card = section.locator("fieldset").first
+    card.get_by_label("Post as").select_option("spend_money")
+    card.get_by_label("Paid from (bank or card account)").select_option("")
+    section.get_by_role("button", name="Save payment methods").click()
+    alert = page.locator("#payment-methods [role=alert]").first
+    alert.wait_for()
+    assert "Not saved" in alert.inner_text()
+    assert page.locator("#payment-methods .field-error").count() >= 1
+    _section_shot(page, "#payment-methods", "spend money without an account refused")
+
+    # The same card with an account: saved, and it says so.
+    card = page.locator("#payment-methods fieldset").first
+    card.get_by_label("Post as").select_option("spend_money")
+    card.get_by_label("Paid from (bank or card account)").select_option(index=1)
+    page.locator("#payment-methods").get_by_role("button", name="Save payment methods").click()
+    saved = page.locator("#payment-methods .saved[role=status]")
+    saved.wait_for()
+    assert "✓" in saved.inner_text()
+    _section_shot(page, "#payment-methods", "payment methods saved")
+
+    # Xero disconnected while the page was open: Import answers 400, shown by the form.
+    _set_status(app, org_id, "disconnected")
+    page.locator("#import-start").fill(_days_ago(7))
+    page.get_by_role("button", name="Import", exact=True).click()
+    refused = page.locator("#manage-import #import-error[role=alert]")
+    refused.wait_for()
+    assert refused.inner_text() == "Reconnect to Xero before importing."
+    assert page.locator("#manage-import form.import-form").is_visible()
+    _section_shot(page, "#import", "import refused on a disconnected org")
+
+    # A short answer (not a section): the server's 404 text, right after the form that sent it.
+    gone = f"{live_app.url}/orgs/{org_id}/manage/import/999999/post"
+    page.route("**/manage/notify", lambda route: route.continue_(url=gone))
+    notify = page.locator("#manage-notify form")
+    notify.get_by_role("button").click()
+    short = page.locator("#manage-notify form + [data-form-message][role=alert]")
+    short.wait_for()
+    assert short.inner_text().startswith("Not Found.")
+    page.unroute("**/manage/notify")
+
+    # No answer at all: said in the same place.
+    page.route("**/manage/notify", lambda route: route.abort())
+    notify.get_by_role("button").click()
+    page.get_by_text("The server did not answer").wait_for()
+    assert "did not answer" in short.inner_text()
+    page.unroute("**/manage/notify")
+    _section_shot(page, "#notifications", "notify form unanswered")
+
+    # The same form answered: saved, and it says so.
+    notify.get_by_role("button").click()
+    page.locator("#manage-notify [role=status]").wait_for()
+    assert page.locator("#manage-notify [role=status]").inner_text().startswith("Saved: email")
+    _section_shot(page, "#notifications", "notify saved")
+
+    # Reconnected (and a fresh page): Import queued, and it says so.
+    _set_status(app, org_id, "active")
+    page.reload()
+    page.locator("#import-start").fill(_days_ago(7))
+    page.get_by_role("button", name="Import", exact=True).click()
+    queued = page.locator("#manage-import #import-message[role=status]")
+    queued.wait_for()
+    assert queued.inner_text().startswith("Import queued: ")
+    _section_shot(page, "#import", "import queued")
+    with session_scope(app) as db:
+        manual = db.exec(select(ImportRun).where(ImportRun.trigger == "manual")).all()
+    assert len(manual) == 1

@@ -185,7 +185,7 @@ def test_xero_needs_reconnect_is_prominent(client, member, db_session):
     db_session.add(stored)
     db_session.commit()
     body = text(client.get(f"/orgs/{org.id}/manage"))
-    assert "Xero needs reconnecting." in body
+    assert "Access to Xero was revoked: reconnect." in body
     assert 'href="/xero/connect">Reconnect to Xero' in body
     assert "Xero no longer accepts our connection." in body
 
@@ -202,23 +202,57 @@ def test_amazon_store_needs_reconnect(client, member, db_session):
     assert 'name="store" value="UK"' in body
 
 
+RATE_LIMITED = {"pause_kind": "rate_limited", "pause_status": 429}
+
+
 def test_rate_limited_shows_the_next_try(app, client, member):
     _user, org = member
     job = get_queue("default", app).enqueue_in(
-        timedelta(minutes=7), "jobs.posting.post_ready", org.id, job_id=f"post-later-{org.id}"
+        timedelta(minutes=7),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}",
+        meta=RATE_LIMITED,
     )
     at = get_queue("default", app).scheduled_job_registry.get_scheduled_time(job)
     body = text(client.get(f"/orgs/{org.id}/manage"))
-    assert f"Xero asked us to slow down; next try at {at:%H:%M} UTC" in body
+    assert f"Xero asked us to slow down; posting resumes at {at:%H:%M} UTC" in body
 
 
 def test_rate_limited_a_second_time_in_a_row(app, client, member):
     _user, org = member
     job = get_queue("default", app).enqueue_in(
-        timedelta(minutes=3), "jobs.posting.post_ready", org.id, job_id=f"post-later-{org.id}-again"
+        timedelta(minutes=3),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}-again",
+        meta=RATE_LIMITED,
     )
     at = get_queue("default", app).scheduled_job_registry.get_scheduled_time(job)
-    assert f"next try at {at:%H:%M} UTC" in text(client.get(f"/orgs/{org.id}/manage"))
+    assert f"posting resumes at {at:%H:%M} UTC" in text(client.get(f"/orgs/{org.id}/manage"))
+
+
+@pytest.mark.parametrize(
+    ("meta", "said"),
+    [
+        ({"pause_kind": "failing", "pause_status": 500}, "Xero is failing (HTTP 500)"),
+        ({"pause_kind": "unavailable", "pause_status": 503}, "Xero is unavailable (maintenance"),
+        ({"pause_kind": "unreachable", "pause_status": None}, "Xero cannot be reached"),
+        ({}, "Posting to Xero is paused; next try at"),
+    ],
+)
+def test_a_paused_run_names_its_outage(app, client, member, meta, said):
+    _user, org = member
+    get_queue("default", app).enqueue_in(
+        timedelta(minutes=1),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}",
+        meta=meta,
+    )
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert said in body
+    assert "slow down" not in body
 
 
 def test_not_rate_limited_says_nothing(client, member):

@@ -267,7 +267,7 @@ def sync_enabled() -> BaseResponse:
 @bp.get("/entries")
 @login_required
 def entries() -> Response:
-    """Entries by state and reason, 50 at a time, newest first."""
+    """Entries by state and cause, 50 at a time, by purchase date (newest first)."""
     org = current_organisation()
     wanted = valid_or_400(EntryFilterForm()).entry_filter()
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))

@@ -131,3 +131,42 @@ def test_every_form_on_manage_says_what_happened_next_to_it(live_app, page):
     with session_scope(app) as db:
         manual = db.exec(select(ImportRun).where(ImportRun.trigger == "manual")).all()
     assert len(manual) == 1
+
+
+def test_held_purchases_are_grouped_by_their_real_cause(live_app, page):
+    """Issue 15 point 4: 4 Mastercard 6006, 1 gift card and 2 Visa 9911 purchases held for an
+    unmapped payment method are three groups, each named from its members; two tax holds at
+    20 % are one group with a member's own figures; the list is by purchase date."""
+    from playwright.sync_api import expect
+
+    from tests.manage.test_held_groups import add_mixed
+
+    app = live_app.app
+    org_id = sign_up_and_connect_amazon(live_app, page)
+    with session_scope(app) as db:
+        org = db.get(Organisation, org_id)
+        org.onboarding_step = "done"
+        db.add(org)
+        db.commit()
+        rows = add_mixed(db, org)
+        by_date = sorted(rows, key=lambda e: (e.transaction_date, e.id), reverse=True)
+        expected_order = [f"entry-{e.id}" for e in by_date]
+    page.goto(f"{live_app.url}/orgs/{org_id}/manage")
+    groups = page.locator(".reason-group")
+    texts = [" ".join(t.split()) for t in groups.all_inner_texts()]
+    assert texts[0].startswith("4 Payment method Mastercard ending 6006 is not mapped")
+    assert texts[1].startswith("2 Amazon's tax amount does not match its own rate")
+    assert "For example: Amazon's tax of £7.00" in texts[1]
+    assert texts[2].startswith("2 Payment method Visa ending 9911 is not mapped")
+    assert texts[3].startswith("1 Payment method Gift Card Balance is not mapped")
+    assert page.get_by_text(
+        "Held and failed purchases, by purchase date, newest first"
+    ).is_visible()
+    shown = page.locator("#manage-entries tbody tr").evaluate_all("rows => rows.map(r => r.id)")
+    assert shown == expected_order
+    _section_shot(page, "#entries", "held purchases by cause")
+
+    groups.nth(2).get_by_role("link", name="Show").click()
+    expect(page.locator("#manage-entries tbody tr")).to_have_count(2)
+    assert page.locator("#manage-entries tbody").inner_text().count("Visa 9911") == 2
+    _section_shot(page, "#entries", "the visa 9911 group")

@@ -1,0 +1,31 @@
+"""``ix_ledger_entry_org_state_date``: the entries list of Manage Integrations is sorted by
+purchase date (newest first, then id), one index range scan per state (issue 15 point 4).
+
+Revision ID: 0011
+Revises: 0010
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("ledger_entry") as batch:
+        batch.create_index(
+            "ix_ledger_entry_org_state_date",
+            ["organisation_id", "state", "transaction_date", "id"],
+            unique=False,
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("ledger_entry") as batch:
+        batch.drop_index("ix_ledger_entry_org_state_date")

@@ -34,7 +34,6 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
@@ -53,6 +52,7 @@ from plugin.infra.background import background_available
 from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
+from plugin.infra.placed_flash import flash_at
 from plugin.manage import actions
 from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
@@ -244,7 +244,7 @@ def sync_now() -> BaseResponse:
             None: ("Background work is paused, so the sync cannot start now.", "error"),
         }[queued]
     if not is_htmx_request():
-        flash(message, category)
+        flash_at(message, category, "status")
         return _back(org)
     context = {**_status_context(org), "status_message": message, "status_category": category}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
@@ -258,7 +258,7 @@ def sync_enabled() -> BaseResponse:
     form = valid_or_400(SyncEnabledForm())
     message = actions.set_sync_enabled(get_session(), org, bool(form.enabled.data), _actor())
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "status")
         return _back(org)
     context = {**_status_context(org), "status_message": message, "status_category": "success"}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
@@ -294,7 +294,7 @@ def retry() -> BaseResponse:
         else "Nothing to retry: those entries have already moved on."
     )
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "entries")
         return _back(org, "entries")
     context = {**_entries_context(org, form.entry_filter()), "entries_message": message}
     return _answer(org, "partials/manage/_entries.html", context, trigger=True)
@@ -325,7 +325,7 @@ def start_import() -> BaseResponse:
         return _answer(org, "partials/manage/_import.html", context, status=400)
     message = manual_import.queued_message(run)
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "import")
         return _back(org, "import")
     context = _import_context(org, message=message)
     return _answer(org, "partials/manage/_import.html", context, trigger=True)
@@ -348,7 +348,7 @@ def post_import(run_id: int) -> BaseResponse:
         error = "Background work is paused, so posting cannot start now. Try again shortly."
     message = "" if error else f"Posting started: {run.new} new purchases go to Xero."
     if not is_htmx_request():
-        flash(error or message, "error" if error else "success")
+        flash_at(error or message, "error" if error else "success", "import")
         return _back(org, "import")
     context = _import_context(org, error=error, message=message)
     status = 409 if error else 200
@@ -375,7 +375,7 @@ def notify() -> BaseResponse:
     actions.set_notify(session, membership, bool(valid_or_400(NotifyForm()).notify.data))
     message = "Saved: email digest " + ("on." if membership.notify else "off.")
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "notify")
         return _back(org, "notifications")
     context = {**_notify_context(org), "notify_message": message}
     return _answer(org, "partials/manage/_notify.html", context)

@@ -170,3 +170,35 @@ def test_held_purchases_are_grouped_by_their_real_cause(live_app, page):
     expect(page.locator("#manage-entries tbody tr")).to_have_count(2)
     assert page.locator("#manage-entries tbody").inner_text().count("Visa 9911") == 2
     _section_shot(page, "#entries", "the visa 9911 group")
+
+
+def test_xero_failing_is_named_on_the_status(live_app, page):
+    """Issue 15 point 5: with the sandbox's Xero answering 500 to every call, the status says
+    Xero is failing, when the next try is, and never that Xero asked us to slow down."""
+    import requests
+
+    from plugin.infra.queues import get_queue
+    from plugin.infra.queues import get_redis
+
+    app, sandbox = live_app.app, live_app.sandbox
+    org_id = sign_up_and_connect_amazon(live_app, page)
+    _imported(app, org_id)
+    answer = requests.post(
+        f"{sandbox.url}/_sandbox/faults",
+        json={"service": "xero", "rates": {"500": 1.0}},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    get_queue("high", app).enqueue("jobs.posting.post_ready", org_id)
+    registry = get_queue("default", app).scheduled_job_registry
+    wait_until(
+        "the posting run to pause",
+        lambda: f"post-later-{org_id}" in registry.get_job_ids(),
+    )
+    assert get_redis(app).exists(f"rq:job:post-later-{org_id}")
+    page.goto(f"{live_app.url}/orgs/{org_id}/manage")
+    notice = page.locator("#xero-pause")
+    assert notice.inner_text().startswith("Xero is failing (HTTP 500) — we retry every minute")
+    assert "slow down" not in page.locator("#manage-status").inner_text()
+    _section_shot(page, "#manage-status", "xero failing")
+    requests.post(f"{sandbox.url}/_sandbox/faults", json={"clear": True}, timeout=10)

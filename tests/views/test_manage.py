@@ -779,3 +779,29 @@ def test_an_htmx_404_is_a_short_message_not_a_page(client, member):
     assert "<html" not in body
     assert 'role="alert"' in body
     assert len(body) < 600
+
+
+def test_a_plain_form_post_says_its_answer_next_to_that_form(app, client, member):
+    """Without HTMX, the redirect back shows the message in the form's own section."""
+    _user, org = member
+    today = utcnow().date()
+    answer = client.post(
+        f"/orgs/{org.id}/manage/import",
+        data={"start": (today - timedelta(days=3)).isoformat(), "end": today.isoformat()},
+        follow_redirects=True,
+    )
+    body = text(answer)
+    assert body.count("Import queued: ") == 1
+    section = body[body.index('id="manage-import"') :]
+    section = section[: section.index("</section>")]
+    assert 'data-place="import"' in section
+    assert "Import queued: " in section
+    assert 'class="flashes"' not in body
+
+    answer = client.post(
+        f"/orgs/{org.id}/manage/notify", data={"notify": "0"}, follow_redirects=True
+    )
+    body = text(answer)
+    notify = body[body.index('id="manage-notify"') :]
+    assert "Saved: email digest off." in notify[: notify.index("</section>")]
+    assert 'class="flashes"' not in body

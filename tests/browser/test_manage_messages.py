@@ -102,7 +102,10 @@ def test_every_form_on_manage_says_what_happened_next_to_it(live_app, page):
     notify.get_by_role("button").click()
     short = page.locator("#manage-notify form + [data-form-message][role=alert]")
     short.wait_for()
-    assert short.inner_text().startswith("Not Found.")
+    assert (
+        short.inner_text()
+        == "Not Found. That is no longer here. Reload the page to see what changed."
+    )
     page.unroute("**/manage/notify")
 
     # No answer at all: said in the same place.

@@ -38,6 +38,7 @@ from plugin.models import OrgStatus
 from plugin.models import PaymentMethod
 from plugin.xero.contact import ContactProblem
 from plugin.xero.contact import contact_problem_of
+from plugin.xero.organisations import REVOKED_IN_XERO
 
 REDIS_ERRORS = (redis.RedisError, OSError)
 """What a Redis that is down or unreachable raises."""
@@ -65,7 +66,8 @@ class Summary:
     @property
     def reconnect_headline(self) -> str:
         """What the status says when the organisation must reconnect to Xero."""
-        if self.org.status == OrgStatus.NEEDS_RECONNECT:
+        revoked_in_xero = self.org.status_reason == REVOKED_IN_XERO
+        if self.org.status == OrgStatus.NEEDS_RECONNECT or revoked_in_xero:
             return REVOKED_HEADLINE
         return "This organisation is disconnected from Xero."
 

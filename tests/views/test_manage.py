@@ -806,3 +806,19 @@ def test_a_plain_form_post_says_its_answer_next_to_that_form(app, client, member
     notify = body[body.index('id="manage-notify"') :]
     assert "Saved: email digest off." in notify[: notify.index("</section>")]
     assert 'class="flashes"' not in body
+
+
+def test_access_revoked_in_xero_says_so(client, member, db_session):
+    from plugin.xero.organisations import REVOKED_IN_XERO
+
+    _user, org = member
+    org.status, org.status_reason = "disconnected", REVOKED_IN_XERO
+    db_session.add(org)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert "Access to Xero was revoked: reconnect." in body
+    org.status_reason = "Disconnected from Xero in Manage Integrations."
+    db_session.add(org)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert "This organisation is disconnected from Xero." in body

@@ -310,7 +310,7 @@ class LedgerEntry(SQLModel, table=True):
     __tablename__ = "ledger_entry"
     __table_args__ = (
         UniqueConstraint("organisation_id", "amazon_transaction_id"),
-        Index("ix_ledger_entry_org_state", "organisation_id", "state"),
+        Index("ix_ledger_entry_state_date", "organisation_id", "state", "transaction_date", "id"),
         Index("ix_ledger_entry_org_date", "organisation_id", "transaction_date"),
         Index("ix_ledger_entry_org_order", "organisation_id", "order_id"),
         Index("ix_ledger_entry_org_invoice", "organisation_id", "invoice_number"),

@@ -36,13 +36,34 @@ def _page(template: str, status: int, **context: Any) -> Any:
     return render_template(template, status=status, **context), status
 
 
+SHORT_MESSAGES = {
+    400: "The form was not filled in right. Reload the page and try again.",
+    403: "You cannot do that here.",
+    404: "That is no longer here. Reload the page to see what changed.",
+    405: "That cannot be done from here. Reload the page and try again.",
+    409: "Something changed meanwhile. Reload the page and try again.",
+    413: "That file is too large.",
+    429: "Too many requests in a short time. Wait a minute and try again.",
+}
+"""Our words for an ``abort(code)`` that gave no reason of its own (instead of Werkzeug's)."""
+
+
+def human_description(error: HTTPException) -> str:
+    """The error's own reason, or our short message for its code (never Werkzeug's default)."""
+    default = type(error).description
+    if error.description and error.description != default:
+        return str(error.description)
+    return SHORT_MESSAGES.get(error.code or 500, "That did not work. Please try again.")
+
+
 def handle_http_error(error: HTTPException) -> Any:
-    """4xx/5xx raised on purpose (abort): a page naming what happened."""
+    """4xx/5xx raised on purpose (abort): a page (or, for HTMX, a short message) naming what
+    happened."""
     return _page(
         "errors/error.html",
         error.code or 500,
         title=error.name,
-        message=error.description,
+        message=human_description(error),
     )
 
 

@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import false as sql_false
 from sqlalchemy import update
 from sqlmodel import Session
 from sqlmodel import col
@@ -22,6 +23,8 @@ from plugin.infra.keys import sync_job_id
 from plugin.infra.queues import enqueue_once
 from plugin.manage.entries import ATTENTION
 from plugin.manage.entries import STATE_FILTERS
+from plugin.manage.entries import cause_conditions
+from plugin.manage.held_groups import Cause
 from plugin.manage.status import REDIS_ERRORS
 from plugin.models import AuditEvent
 from plugin.models import EntryState
@@ -56,17 +59,20 @@ def retry_entries(
     entry_ids: list[int] | None = None,
     reason_code: str | None = None,
 ) -> int:
-    """Send held/failed entries (given ids, or all with one reason code) back for posting.
+    """Send held/failed entries (given ids, or all of one cause) back for posting.
 
-    Returns how many went back; queues a posting run that re-evaluates them.
+    ``reason_code`` is a reason code or a cause (``held_groups.Cause.param``). Returns how many
+    went back; queues a posting run that re-evaluates them.
     """
     org_id = int(org.id or 0)
+    cause = Cause.from_param(reason_code) if reason_code is not None else None
     if reason_code is not None:
+        conditions = cause_conditions(cause) if cause is not None else [sql_false()]
         statement = (
             update(LedgerEntry)
             .where(
                 col(LedgerEntry.organisation_id) == org_id,
-                col(LedgerEntry.reason_code) == reason_code,
+                *conditions,
                 col(LedgerEntry.state).in_(STATE_FILTERS[ATTENTION]),
             )
             .values(state=EntryState.FETCHED, updated_at=utcnow())

@@ -1,8 +1,10 @@
 """The entries list of Manage Integrations: held, failed and posted entries, filtered by state
-and reason code, keyset-paginated (newest first, by id).
+and by cause (a reason code, or a reason code and its own key: ``plugin.manage.held_groups``),
+keyset-paginated by purchase date, newest purchase first (then by id).
 
-A page costs one index range scan per state whatever the size of the ledger; the only counts
-are the per-reason counts of held and failed entries (``reason_groups``).
+A page costs one index range scan per state (index ``organisation, state, transaction_date,
+id``) whatever the size of the ledger; the only counts are the per-cause counts of held and
+failed entries (``reason_groups``).
 """
 
 from __future__ import annotations
@@ -12,14 +14,21 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import ColumnElement
 from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import func
+from sqlalchemy import or_
 from sqlalchemy import select as select_columns
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import get_redis
+from plugin.manage.held_groups import Cause
+from plugin.manage.held_groups import HeldGroup
+from plugin.manage.held_groups import Member
+from plugin.manage.held_groups import group_members
 from plugin.manage.status import REDIS_ERRORS
 from plugin.mapping.chart import cached_parts
 from plugin.models import EntryState
@@ -69,14 +78,20 @@ _LIST_COLUMNS: tuple[Any, ...] = (
 
 @dataclass(frozen=True)
 class EntryFilter:
-    """Which entries to list: a state filter, an optional reason code, and the page cursor.
+    """Which entries to list: a state filter, an optional cause, and the page cursor.
 
-    Read from the page's query string by ``plugin.manage.forms.EntryFilterForm``.
+    ``reason_code`` is a reason code or a cause (``Cause.param``). Read from the page's query
+    string by ``plugin.manage.forms.EntryFilterForm``.
     """
 
     state: str = ATTENTION
     reason_code: str | None = None
-    before: int | None = None  # keyset cursor: entries with a smaller id
+    before: int | None = None  # keyset cursor: the last entry shown (older ones come next)
+
+    @property
+    def cause(self) -> Cause | None:
+        """The cause to list (None: any)."""
+        return Cause.from_param(self.reason_code) if self.reason_code else None
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The query arguments for this filter with ``changes`` applied (for links)."""
@@ -120,26 +135,69 @@ class EntryPage:
     next_before: int | None
 
 
-def entries_statements(
-    org_id: int, wanted: EntryFilter, page_size: int = PAGE_SIZE
-) -> list[Select[*tuple[Any, ...]]]:
-    """The keyset queries of one page: one per state, each page_size + 1 rows at most.
+def cause_conditions(cause: Cause) -> list[ColumnElement[bool]]:
+    """The SQL conditions of the entries one cause holds."""
+    conditions = [col(LedgerEntry.reason_code) == cause.code]
+    if cause.kind == "method":
+        conditions.append(col(LedgerEntry.payment_method_key) == cause.key)
+    elif cause.kind == "text":
+        conditions.append(col(LedgerEntry.reason) == cause.key)
+    elif cause.kind == "rate":
+        conditions.append(col(LedgerEntry.reason).contains(f": {cause.key} of ", autoescape=True))
+    return conditions
 
-    One query per state keeps each an index range scan on (organisation, state) read in id
-    order, so no query ever sorts the organisation's entries, however many there are; the
-    caller merges them (at most six small lists).
+
+Cursor = tuple[datetime | None, int]
+"""Where a page ends: the purchase date and id of its last entry."""
+
+
+def _newest_first(row: Any) -> tuple[bool, float, int]:
+    when = row.transaction_date
+    return when is not None, when.timestamp() if when else 0.0, row.id
+
+
+def entries_statements(
+    org_id: int, wanted: EntryFilter, page_size: int = PAGE_SIZE, cursor: Cursor | None = None
+) -> list[Select[*tuple[Any, ...]]]:
+    """The keyset queries of one page: per state, page_size + 1 rows at most of the dated
+    entries (purchase date, then id, descending) and of the undated ones (id descending), which
+    come last.
+
+    Each is an index range scan on (organisation, state, transaction_date, id) read in the
+    list's order, so no query ever sorts the organisation's entries, however many there are;
+    the caller merges them (a few small lists). Undated entries have their own query because
+    databases disagree on where NULL sorts.
     """
+    cause = wanted.cause
+    when, last_id = cursor if cursor is not None else (None, None)
+    date, key = col(LedgerEntry.transaction_date), col(LedgerEntry.id)
     statements = []
     for state in STATE_FILTERS[wanted.state]:
-        statement = select_columns(*_LIST_COLUMNS).where(
+        base = select_columns(*_LIST_COLUMNS).where(
             col(LedgerEntry.organisation_id) == org_id, col(LedgerEntry.state) == state
         )
-        if wanted.reason_code:
-            statement = statement.where(col(LedgerEntry.reason_code) == wanted.reason_code)
-        if wanted.before is not None:
-            statement = statement.where(col(LedgerEntry.id) < wanted.before)
-        statements.append(statement.order_by(col(LedgerEntry.id).desc()).limit(page_size + 1))
+        if cause is not None:
+            base = base.where(*cause_conditions(cause))
+        if cursor is None or when is not None:  # the dated ones, unless the page ended undated
+            dated = base.where(date.is_not(None))
+            if when is not None:
+                dated = dated.where(or_(date < when, and_(date == when, key < last_id)))
+            statements.append(dated.order_by(date.desc(), key.desc()).limit(page_size + 1))
+        undated = base.where(date.is_(None))
+        if when is None and last_id is not None:
+            undated = undated.where(key < last_id)
+        statements.append(undated.order_by(key.desc()).limit(page_size + 1))
     return statements
+
+
+def cursor_of(session: Session, org_id: int, before: int | None) -> Cursor | None:
+    """The cursor a page's ``before`` (its last entry's id) stands for."""
+    if before is None:
+        return None
+    entry = session.get(LedgerEntry, before)
+    if entry is None or entry.organisation_id != org_id:
+        return None  # no such entry (or another organisation's): from the newest again
+    return (entry.transaction_date, before)
 
 
 def list_entries(
@@ -149,13 +207,14 @@ def list_entries(
     short_code: str | None = None,
     page_size: int = PAGE_SIZE,
 ) -> EntryPage:
-    """One page of the organisation's entries, newest first."""
+    """One page of the organisation's entries, newest purchase first."""
+    cursor = cursor_of(session, org_id, wanted.before)
     rows = [
         row
-        for statement in entries_statements(org_id, wanted, page_size)
+        for statement in entries_statements(org_id, wanted, page_size, cursor)
         for row in session.execute(statement)
     ]
-    rows.sort(key=lambda row: row.id, reverse=True)
+    rows.sort(key=_newest_first, reverse=True)
     more = len(rows) > page_size
     rows = rows[:page_size]
     entries = [
@@ -177,30 +236,22 @@ def has_entries(session: Session, org_id: int) -> bool:
     return found is not None
 
 
-@dataclass(frozen=True)
-class ReasonGroup:
-    """Held or failed entries sharing one reason code."""
-
-    reason_code: str
-    reason: str
-    count: int
-
-
-def reason_groups(session: Session, org_id: int) -> list[ReasonGroup]:
-    """Held and failed entries by reason code, biggest group first (with one example reason)."""
+def reason_groups(session: Session, org_id: int) -> list[HeldGroup]:
+    """Held and failed entries by real cause, biggest group first, each labelled from its own
+    members (``plugin.manage.held_groups``)."""
+    entry = LedgerEntry
+    by = (col(entry.reason_code), col(entry.payment_method_key), col(entry.reason))
     rows = session.execute(
-        select(LedgerEntry.reason_code, func.max(LedgerEntry.reason), func.count())
+        select_columns(*by, func.count(), func.min(LedgerEntry.transaction_date))
         .where(
-            LedgerEntry.organisation_id == org_id,
+            col(LedgerEntry.organisation_id) == org_id,
             col(LedgerEntry.state).in_(STATE_FILTERS[ATTENTION]),
         )
-        .group_by(LedgerEntry.reason_code)
+        .group_by(*by)
     )
-    groups = [
-        ReasonGroup(str(code or "unknown"), str(reason or "No reason recorded."), int(count))
-        for code, reason, count in rows
-    ]
-    return sorted(groups, key=lambda group: (-group.count, group.reason_code))
+    return group_members(
+        Member(code, key, reason, int(count), first) for code, key, reason, count, first in rows
+    )
 
 
 def xero_short_code(app: Flask, org_id: int) -> str | None:

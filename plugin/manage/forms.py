@@ -22,7 +22,7 @@ from plugin.manage.entries import STATE_FILTERS
 from plugin.manage.entries import EntryFilter
 from plugin.onboarding.forms import RangeWording
 
-REASON_LENGTH = 64
+REASON_LENGTH = 2000  # a reason code, or a cause (``held_groups.Cause.param``: code and key)
 BAD_CURSOR = "That page of entries does not exist. Go back to the newest entries."
 BAD_ENTRY = "That is not an entry that can be retried."
 NOTHING_TO_RETRY = "Choose an entry or a reason to retry."
@@ -41,7 +41,7 @@ def _state(value: Any) -> str:
 
 
 def _reason_code(value: Any) -> str | None:
-    """A reason code to filter by (trimmed, 64 characters at most), or None."""
+    """A reason code or cause to filter by (trimmed, ``REASON_LENGTH`` at most), or None."""
     return str(value or "").strip()[:REASON_LENGTH] or None
 
 

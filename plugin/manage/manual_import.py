@@ -65,6 +65,15 @@ def start_manual_import(
         ) from exc
 
 
+def queued_message(run: ImportRun) -> str:
+    """What the page says once a manual import is queued."""
+    start, end = run.range_start, run.range_end
+    return (
+        f"Import queued: {start.day} {start:%b %Y} \u2013 {end.day} {end:%b %Y}. "
+        "You see how many purchases are new before anything is posted."
+    )
+
+
 def post_new(app: Flask, session: Session, org: Organisation, run: ImportRun, actor: str) -> bool:
     """Queue posting after a manual import; False when Redis is down."""
     org_id = int(org.id or 0)

@@ -1,6 +1,6 @@
 """The status part of Manage Integrations: connections' health, ledger counts, what is running.
 
-Anything that needs Redis (the work lock, the rate-limit re-queue, queued jobs) degrades to
+Anything that needs Redis (the work lock, the outage re-queue, queued jobs) degrades to
 "unknown" when Redis is down: the page keeps answering and the banner says background work is
 paused.
 """
@@ -26,6 +26,9 @@ from plugin.infra.keys import post_later_job_ids
 from plugin.infra.locks import running_holder
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
+from plugin.manage.outage_words import REVOKED_HEADLINE
+from plugin.manage.outage_words import PauseNotice
+from plugin.manage.outage_words import pause_notice
 from plugin.models import AmazonConnection
 from plugin.models import ConnectionStatus
 from plugin.models import EntryState
@@ -35,6 +38,7 @@ from plugin.models import OrgStatus
 from plugin.models import PaymentMethod
 from plugin.xero.contact import ContactProblem
 from plugin.xero.contact import contact_problem_of
+from plugin.xero.organisations import REVOKED_IN_XERO
 
 REDIS_ERRORS = (redis.RedisError, OSError)
 """What a Redis that is down or unreachable raises."""
@@ -49,7 +53,7 @@ class Summary:
     counts: dict[str, int]
     new_methods: list[PaymentMethod]
     contact_problem: ContactProblem | None
-    rate_limited_until: datetime | None
+    xero_pause: XeroPause | None
     running: str | None
     set_up: bool
     reconnect_amazon: list[AmazonConnection] = field(default_factory=list)
@@ -58,6 +62,14 @@ class Summary:
     def needs_xero_reconnect(self) -> bool:
         """Xero refused our tokens, or the organisation was disconnected."""
         return self.org.status in (OrgStatus.NEEDS_RECONNECT, OrgStatus.DISCONNECTED)
+
+    @property
+    def reconnect_headline(self) -> str:
+        """What the status says when the organisation must reconnect to Xero."""
+        revoked_in_xero = self.org.status_reason == REVOKED_IN_XERO
+        if self.org.status == OrgStatus.NEEDS_RECONNECT or revoked_in_xero:
+            return REVOKED_HEADLINE
+        return "This organisation is disconnected from Xero."
 
     @property
     def total(self) -> int:
@@ -95,22 +107,44 @@ def new_payment_methods(session: Session, org_id: int) -> list[PaymentMethod]:
     )
 
 
-def rate_limited_until(app: Flask, org_id: int) -> datetime | None:
-    """When a posting run re-queued after a Xero 429 will try again (None: not waiting).
+@dataclass(frozen=True)
+class XeroPause:
+    """A posting run paused by a Xero outage, and when it resumes."""
 
-    The re-queued job is ``post-later-<org>`` (``-again`` when it paused a second time in a row).
+    resumes_at: datetime
+    kind: str | None  # plugin.xero.errors.PauseKind; None for a job queued without it
+    http_status: int | None
+
+    @property
+    def notice(self) -> PauseNotice:
+        """What the status says about it."""
+        return pause_notice(self.kind, self.http_status, self.resumes_at)
+
+
+def xero_pause(app: Flask, org_id: int) -> XeroPause | None:
+    """The posting run waiting after a Xero outage (rate limit, 5xx, no answer), if any.
+
+    The re-queued job is ``post-later-<org>`` (``-again`` when it paused a second time in a
+    row); the kind of outage is in its meta (``plugin.work.posting_run.pause_meta``).
     """
     try:
+        redis_connection = get_redis(app)
         registry = get_queue("default", app).scheduled_job_registry
-        times = []
+        found = []
         for job_id in post_later_job_ids(org_id):
             try:
-                times.append(registry.get_scheduled_time(job_id))
+                at = registry.get_scheduled_time(job_id)
             except NoSuchJobError:
                 continue
+            try:
+                meta = Job.fetch(job_id, connection=redis_connection).get_meta(refresh=False)
+            except NoSuchJobError:
+                meta = {}
+            status = meta.get("pause_status")
+            found.append(XeroPause(at, meta.get("pause_kind"), int(status) if status else None))
     except REDIS_ERRORS:
         return None
-    return min(times) if times else None
+    return min(found, key=lambda pause: pause.resumes_at) if found else None
 
 
 # A posting run that found the organisation busy waits as "scheduled" (RQ's scheduler).
@@ -142,7 +176,7 @@ def summary(session: Session, app: Flask, org: Organisation) -> Summary:
         counts=ledger.counts_by_state(session, org_id),
         new_methods=new_payment_methods(session, org_id),
         contact_problem=contact_problem_of(org),
-        rate_limited_until=rate_limited_until(app, org_id),
+        xero_pause=xero_pause(app, org_id),
         running=work_in_progress(app, org_id),
         set_up=org.onboarding_step == OnboardingStep.DONE,
         reconnect_amazon=[c for c in connections if c.status != ConnectionStatus.ACTIVE],

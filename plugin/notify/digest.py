@@ -157,7 +157,7 @@ def snapshot_of(session: Session, org: Organisation) -> Snapshot:
     """What needs attention in the organisation now."""
     org_id = int(org.id or 0)
     methods = {m.key: m.label or m.key for m in new_payment_methods(session, org_id)}
-    held = {g.reason_code: (g.reason, g.count) for g in reason_groups(session, org_id)}
+    held = {g.param: (g.reason, g.count) for g in reason_groups(session, org_id)}
     reconnect: dict[str, str] = {}
     if org.status == OrgStatus.NEEDS_RECONNECT:
         reconnect["xero"] = "Xero"

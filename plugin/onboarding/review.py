@@ -21,6 +21,9 @@ from sqlmodel import select
 
 from plugin import ledger
 from plugin import posting
+from plugin.manage.held_groups import Cause
+from plugin.manage.held_groups import cause_of
+from plugin.manage.held_groups import label_of
 from plugin.mapping.page import LINE_TYPE_LABELS
 from plugin.mapping.page import RULE_FIELDS
 from plugin.mapping.page import TREATMENT_LABELS
@@ -55,7 +58,7 @@ class KindCount:
 
 @dataclass(frozen=True)
 class HeldGroup:
-    """Held entries sharing a reason code: how many, a gloss and a few example reasons."""
+    """Held entries sharing one cause: how many, its label and a few example reasons."""
 
     code: str
     gloss: str
@@ -125,20 +128,22 @@ def kinds_of(summary: posting.Summary) -> tuple[KindCount, ...]:
 
 
 def held_groups(held: Sequence[posting.Held]) -> tuple[HeldGroup, ...]:
-    """Group held entries by reason code, largest group first, with a few examples each."""
-    by_code: dict[str, list[posting.Held]] = {}
+    """Group held entries by their real cause (``plugin.manage.held_groups``: the payment method,
+    the tax rate, …), largest group first, each labelled from its own members and with a few of
+    them as examples, each with its own reason."""
+    by_cause: dict[Cause, list[posting.Held]] = {}
     for entry in held:
-        by_code.setdefault(entry.code, []).append(entry)
+        by_cause.setdefault(cause_of(entry.code, None, entry.reason), []).append(entry)
     groups = [
         HeldGroup(
-            code,
-            posting.HELD_CODES.get(code, code.replace("_", " ")),
+            cause.code,
+            label_of(cause, [i.reason for i in items])[0],
             len(items),
             tuple((i.amazon_transaction_id or "(no id)", i.reason) for i in items[:EXAMPLES]),
         )
-        for code, items in by_code.items()
+        for cause, items in by_cause.items()
     ]
-    return tuple(sorted(groups, key=lambda g: (-g.count, g.code)))
+    return tuple(sorted(groups, key=lambda g: (-g.count, g.code, g.gloss)))
 
 
 def preview(

@@ -34,7 +34,6 @@ from flask import Blueprint
 from flask import Response
 from flask import abort
 from flask import current_app
-from flask import flash
 from flask import g
 from flask import redirect
 from flask import render_template
@@ -53,6 +52,7 @@ from plugin.infra.background import background_available
 from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
+from plugin.infra.placed_flash import flash_at
 from plugin.manage import actions
 from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
@@ -142,7 +142,7 @@ def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[
 
 
 def _import_context(
-    org: Organisation, error: str = "", form: dict[str, str] | None = None
+    org: Organisation, error: str = "", form: dict[str, str] | None = None, message: str = ""
 ) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
@@ -155,6 +155,7 @@ def _import_context(
         "active": manual_import.run_active(run),
         "confirmed": confirmed,
         "import_error": error,
+        "import_message": message,
         "form": form or {},
         "today": today.isoformat(),
         "earliest": EARLIEST_IMPORT_DATE.isoformat(),
@@ -243,7 +244,7 @@ def sync_now() -> BaseResponse:
             None: ("Background work is paused, so the sync cannot start now.", "error"),
         }[queued]
     if not is_htmx_request():
-        flash(message, category)
+        flash_at(message, category, "status")
         return _back(org)
     context = {**_status_context(org), "status_message": message, "status_category": category}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
@@ -257,7 +258,7 @@ def sync_enabled() -> BaseResponse:
     form = valid_or_400(SyncEnabledForm())
     message = actions.set_sync_enabled(get_session(), org, bool(form.enabled.data), _actor())
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "status")
         return _back(org)
     context = {**_status_context(org), "status_message": message, "status_category": "success"}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
@@ -266,7 +267,7 @@ def sync_enabled() -> BaseResponse:
 @bp.get("/entries")
 @login_required
 def entries() -> Response:
-    """Entries by state and reason, 50 at a time, newest first."""
+    """Entries by state and cause, 50 at a time, by purchase date (newest first)."""
     org = current_organisation()
     wanted = valid_or_400(EntryFilterForm()).entry_filter()
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
@@ -293,7 +294,7 @@ def retry() -> BaseResponse:
         else "Nothing to retry: those entries have already moved on."
     )
     if not is_htmx_request():
-        flash(message, "success")
+        flash_at(message, "success", "entries")
         return _back(org, "entries")
     context = {**_entries_context(org, form.entry_filter()), "entries_message": message}
     return _answer(org, "partials/manage/_entries.html", context, trigger=True)
@@ -318,14 +319,16 @@ def start_import() -> BaseResponse:
     org = current_organisation()
     dates = DateRangeForm(wording=MANUAL_IMPORT_WORDING)
     try:
-        manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
+        run = manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
     except manual_import.ImportFormError as exc:
         context = _import_context(org, error=str(exc), form=dates.entered())
         return _answer(org, "partials/manage/_import.html", context, status=400)
+    message = manual_import.queued_message(run)
     if not is_htmx_request():
-        flash("Import started.", "success")
+        flash_at(message, "success", "import")
         return _back(org, "import")
-    return _answer(org, "partials/manage/_import.html", _import_context(org), trigger=True)
+    context = _import_context(org, message=message)
+    return _answer(org, "partials/manage/_import.html", context, trigger=True)
 
 
 @bp.post("/import/<int:run_id>/post")
@@ -343,11 +346,13 @@ def post_import(run_id: int) -> BaseResponse:
         error = f"Cannot post yet: {why_not}"
     elif not manual_import.post_new(current_app, session, org, run, _actor()):
         error = "Background work is paused, so posting cannot start now. Try again shortly."
+    message = "" if error else f"Posting started: {run.new} new purchases go to Xero."
     if not is_htmx_request():
-        flash(error or "Posting started.", "error" if error else "success")
+        flash_at(error or message, "error" if error else "success", "import")
         return _back(org, "import")
-    context = _import_context(org, error=error)
-    return _answer(org, "partials/manage/_import.html", context, trigger=not error)
+    context = _import_context(org, error=error, message=message)
+    status = 409 if error else 200
+    return _answer(org, "partials/manage/_import.html", context, status=status, trigger=not error)
 
 
 @bp.get("/history")
@@ -368,10 +373,12 @@ def notify() -> BaseResponse:
     if membership is None:
         abort(404)
     actions.set_notify(session, membership, bool(valid_or_400(NotifyForm()).notify.data))
+    message = "Saved: email digest " + ("on." if membership.notify else "off.")
     if not is_htmx_request():
-        flash("Email digest " + ("on." if membership.notify else "off."), "success")
+        flash_at(message, "success", "notify")
         return _back(org, "notifications")
-    return _answer(org, "partials/manage/_notify.html", _notify_context(org))
+    context = {**_notify_context(org), "notify_message": message}
+    return _answer(org, "partials/manage/_notify.html", context)
 
 
 @bp.get("/disconnect")

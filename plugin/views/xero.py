@@ -37,6 +37,7 @@ from plugin.db import get_session
 from plugin.infra.forms import ConfirmForm
 from plugin.infra.forms import valid_or_400
 from plugin.infra.keys import post_job_id
+from plugin.infra.placed_flash import flash_at
 from plugin.infra.queues import enqueue_once
 from plugin.models import Organisation
 from plugin.models import User
@@ -209,9 +210,9 @@ def repair_contact() -> Any:
     try:
         contact.repair_and_record(get_session(), org, xero_client(org))
     except XeroError as exc:
-        flash(f"Xero did not let us repair the contact: {exc.message}", "error")
+        flash_at(f"Xero did not let us repair the contact: {exc.message}", "error", "contact")
     else:
-        flash("The Amazon Business contact is repaired; posting resumes.", "success")
+        flash_at("The Amazon Business contact is repaired; posting resumes.", "success", "contact")
     return redirect(next_step_url(org))
 
 

@@ -40,10 +40,12 @@ from plugin.xero.client import XeroClient
 from plugin.xero.contact import refresh_contact_status
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
+from plugin.xero.errors import XeroError
 from plugin.xero.errors import XeroNeedsReconnect
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
 from plugin.xero.errors import XeroUnavailable
+from plugin.xero.errors import pause_kind
 from plugin.xero.wiring import xero_client
 from plugin.xero.wiring import xero_identity
 from plugin.xero.wiring import xero_tokens
@@ -129,6 +131,11 @@ def run_posting(
 # --- The posting job -------------------------------------------------------------------------
 
 
+def pause_meta(error: XeroError) -> dict[str, Any]:
+    """What the job that resumes a paused run records about the outage (read by the status)."""
+    return {"pause_kind": pause_kind(error), "pause_status": error.status}
+
+
 def post_ready(
     session: Session, app: Flask, org_id: int, holder: str, include_failed: bool = False
 ) -> dict[str, Any]:
@@ -175,6 +182,7 @@ def post_ready(
             org_id,
             job_ids=post_later_job_ids(org_id),
             app=app,
+            meta=pause_meta(pause),  # the status names the outage from it
         )
         return {"org": org_id, "requeued_in": delay, "why": pause.message}
     if counts.lookup_at is not None:

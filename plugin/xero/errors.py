@@ -101,3 +101,26 @@ class XeroTokenError(XeroError):
 
 class IdTokenError(XeroError):
     """The id_token failed verification; the sign-in must not be trusted."""
+
+
+class PauseKind:
+    """Why posting to Xero paused, as recorded on the job that resumes it (``pause_kind``)."""
+
+    RATE_LIMITED = "rate_limited"  # 429
+    FAILING = "failing"  # 500 and other 5xx, or an answer we cannot read
+    UNAVAILABLE = "unavailable"  # 503: maintenance, or the organisation is offline
+    UNREACHABLE = "unreachable"  # no answer: time-out, refused or dropped connection
+    REVOKED = "revoked"  # 401/403: our access was revoked
+
+
+def pause_kind(error: XeroError) -> str:
+    """The kind of outage an error from Xero is (``PauseKind``)."""
+    if isinstance(error, XeroRateLimited):
+        return PauseKind.RATE_LIMITED
+    if isinstance(error, XeroUnavailable):
+        return PauseKind.UNAVAILABLE
+    if isinstance(error, XeroConnectionLost):
+        return PauseKind.UNREACHABLE
+    if isinstance(error, XeroNeedsReconnect | XeroConnectionRevoked) or error.status in (401, 403):
+        return PauseKind.REVOKED
+    return PauseKind.FAILING

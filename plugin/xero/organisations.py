@@ -204,6 +204,12 @@ def disconnect(
     session.commit()
 
 
+REVOKED_IN_XERO = (
+    "This organisation was disconnected from the app in Xero. Reconnect to Xero to resume."
+)
+"""The status reason of an organisation whose connection was revoked on Xero's side (403)."""
+
+
 def confirm_revoked(
     session: Session, org: Organisation, identity: XeroIdentity, access_token: str
 ) -> bool:
@@ -217,9 +223,7 @@ def confirm_revoked(
     # Sync stays as the user left it: the status alone pauses every job, and reconnecting
     # resumes where it stopped (a disconnection made here, in the app, turns sync off).
     org.status = OrgStatus.DISCONNECTED
-    org.status_reason = (
-        "This organisation was disconnected from the app in Xero. Reconnect to Xero to resume."
-    )
+    org.status_reason = REVOKED_IN_XERO
     org.updated_at = utcnow()
     session.add(org)
     session.add(AuditEvent(organisation_id=org.id, actor="job", action="xero_revoked_in_xero"))

@@ -1,23 +1,12 @@
 /* Set-up wizard and mapping page: small progressive enhancements (no inline scripts: CSP).
  *
- * 1. Show our validation answers: htmx does not swap 4xx/5xx responses by default, but our
- *    fragments answer 422 (refused, problems next to the fields), 409 (busy) and 503 (Xero not
- *    answering) with the section to show.
- * 2. Long account lists get a filter box: typing narrows the options of the select below it.
+ * Long account lists get a filter box: typing narrows the options of the select below it.
+ * (Refused and failed answers are shown on every page by forms.js.)
  */
 (function () {
   "use strict";
 
-  var SHOWN_STATUSES = [409, 422, 503];
   var FILTER_FROM = 9; // options; shorter lists need no filter
-
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var xhr = event.detail.xhr;
-    if (xhr && SHOWN_STATUSES.indexOf(xhr.status) !== -1 && xhr.responseText) {
-      event.detail.shouldSwap = true;
-      event.detail.isError = false;
-    }
-  });
 
   function labelOf(select) {
     var label = select.id ? document.querySelector('label[for="' + select.id + '"]') : null;

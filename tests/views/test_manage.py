@@ -185,7 +185,7 @@ def test_xero_needs_reconnect_is_prominent(client, member, db_session):
     db_session.add(stored)
     db_session.commit()
     body = text(client.get(f"/orgs/{org.id}/manage"))
-    assert "Xero needs reconnecting." in body
+    assert "Access to Xero was revoked: reconnect." in body
     assert 'href="/xero/connect">Reconnect to Xero' in body
     assert "Xero no longer accepts our connection." in body
 
@@ -202,23 +202,57 @@ def test_amazon_store_needs_reconnect(client, member, db_session):
     assert 'name="store" value="UK"' in body
 
 
+RATE_LIMITED = {"pause_kind": "rate_limited", "pause_status": 429}
+
+
 def test_rate_limited_shows_the_next_try(app, client, member):
     _user, org = member
     job = get_queue("default", app).enqueue_in(
-        timedelta(minutes=7), "jobs.posting.post_ready", org.id, job_id=f"post-later-{org.id}"
+        timedelta(minutes=7),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}",
+        meta=RATE_LIMITED,
     )
     at = get_queue("default", app).scheduled_job_registry.get_scheduled_time(job)
     body = text(client.get(f"/orgs/{org.id}/manage"))
-    assert f"Xero asked us to slow down; next try at {at:%H:%M} UTC" in body
+    assert f"Xero asked us to slow down; posting resumes at {at:%H:%M} UTC" in body
 
 
 def test_rate_limited_a_second_time_in_a_row(app, client, member):
     _user, org = member
     job = get_queue("default", app).enqueue_in(
-        timedelta(minutes=3), "jobs.posting.post_ready", org.id, job_id=f"post-later-{org.id}-again"
+        timedelta(minutes=3),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}-again",
+        meta=RATE_LIMITED,
     )
     at = get_queue("default", app).scheduled_job_registry.get_scheduled_time(job)
-    assert f"next try at {at:%H:%M} UTC" in text(client.get(f"/orgs/{org.id}/manage"))
+    assert f"posting resumes at {at:%H:%M} UTC" in text(client.get(f"/orgs/{org.id}/manage"))
+
+
+@pytest.mark.parametrize(
+    ("meta", "said"),
+    [
+        ({"pause_kind": "failing", "pause_status": 500}, "Xero is failing (HTTP 500)"),
+        ({"pause_kind": "unavailable", "pause_status": 503}, "Xero is unavailable (maintenance"),
+        ({"pause_kind": "unreachable", "pause_status": None}, "Xero cannot be reached"),
+        ({}, "Posting to Xero is paused; next try at"),
+    ],
+)
+def test_a_paused_run_names_its_outage(app, client, member, meta, said):
+    _user, org = member
+    get_queue("default", app).enqueue_in(
+        timedelta(minutes=1),
+        "jobs.posting.post_ready",
+        org.id,
+        job_id=f"post-later-{org.id}",
+        meta=meta,
+    )
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert said in body
+    assert "slow down" not in body
 
 
 def test_not_rate_limited_says_nothing(client, member):
@@ -684,3 +718,107 @@ def test_the_page_carries_the_token_for_htmx(csrf_client):
         headers={**HTMX, "X-CSRFToken": token},
     )
     assert response.status_code == 200
+
+
+# --- Every answer is said next to its form (issue 15 point 1) ---------------------------------
+
+
+def test_every_page_loads_the_script_that_shows_refused_answers(client, member):
+    _user, org = member
+    for path in (f"/orgs/{org.id}/manage", f"/orgs/{org.id}/mapping?from=manage", "/"):
+        body = text(client.get(path))
+        assert 'src="/static/js/forms.js"' in body, path
+
+
+def test_import_on_a_disconnected_org_answers_its_section_with_the_message(
+    app, client, member, db_session
+):
+    _user, org = member
+    org.status = "disconnected"
+    db_session.add(org)
+    db_session.commit()
+    today = utcnow().date().isoformat()
+    response = client.post(
+        f"/orgs/{org.id}/manage/import", data={"start": today, "end": today}, headers=HTMX
+    )
+    assert response.status_code == 400
+    body = text(response)
+    # The section itself (root id = the form's hx-target), the message as an alert by the form.
+    assert body.lstrip().startswith('<div id="manage-import"')
+    assert re.search(r'role="alert" id="import-error">Reconnect to Xero before importing.<', body)
+    assert not queued_ids(app)
+
+
+def test_a_queued_import_says_so(app, client, member):
+    _user, org = member
+    today = utcnow().date()
+    start = today - timedelta(days=9)
+    response = client.post(
+        f"/orgs/{org.id}/manage/import",
+        data={"start": start.isoformat(), "end": today.isoformat()},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    expected = f"Import queued: {start.day} {start:%b %Y} \u2013 {today.day} {today:%b %Y}."
+    assert expected in text(response)
+
+
+def test_notify_says_it_saved(client, member):
+    _user, org = member
+    response = client.post(f"/orgs/{org.id}/manage/notify", data={"notify": "0"}, headers=HTMX)
+    assert "Saved: email digest off." in text(response)
+    response = client.post(f"/orgs/{org.id}/manage/notify", data={"notify": "1"}, headers=HTMX)
+    assert "Saved: email digest on." in text(response)
+
+
+def test_an_htmx_404_is_a_short_message_not_a_page(client, member):
+    _user, org = member
+    response = client.post(f"/orgs/{org.id}/manage/import/999999/post", headers=HTMX)
+    assert response.status_code == 404
+    body = text(response)
+    assert "<html" not in body
+    assert 'role="alert"' in body
+    assert "That is no longer here. Reload the page to see what changed." in body
+    assert "If you entered the URL manually" not in body  # not Werkzeug's words
+
+
+def test_a_plain_form_post_says_its_answer_next_to_that_form(app, client, member):
+    """Without HTMX, the redirect back shows the message in the form's own section."""
+    _user, org = member
+    today = utcnow().date()
+    answer = client.post(
+        f"/orgs/{org.id}/manage/import",
+        data={"start": (today - timedelta(days=3)).isoformat(), "end": today.isoformat()},
+        follow_redirects=True,
+    )
+    body = text(answer)
+    assert body.count("Import queued: ") == 1
+    section = body[body.index('id="manage-import"') :]
+    section = section[: section.index("</section>")]
+    assert 'data-place="import"' in section
+    assert "Import queued: " in section
+    assert 'class="flashes"' not in body
+
+    answer = client.post(
+        f"/orgs/{org.id}/manage/notify", data={"notify": "0"}, follow_redirects=True
+    )
+    body = text(answer)
+    notify = body[body.index('id="manage-notify"') :]
+    assert "Saved: email digest off." in notify[: notify.index("</section>")]
+    assert 'class="flashes"' not in body
+
+
+def test_access_revoked_in_xero_says_so(client, member, db_session):
+    from plugin.xero.organisations import REVOKED_IN_XERO
+
+    _user, org = member
+    org.status, org.status_reason = "disconnected", REVOKED_IN_XERO
+    db_session.add(org)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert "Access to Xero was revoked: reconnect." in body
+    org.status_reason = "Disconnected from Xero in Manage Integrations."
+    db_session.add(org)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage/status", headers=HTMX))
+    assert "This organisation is disconnected from Xero." in body

@@ -2,7 +2,8 @@
 
 The access log goes to stdout with the ``code`` and ``state`` of OAuth callbacks (Xero's and
 Amazon's, in the request line, the query string and the referer) replaced by ``[redacted]``:
-an authorisation code in a log is a credential someone could still redeem.
+an authorisation code in a log is a credential someone could still redeem. ``child_exit`` tells
+prometheus-client's multiprocess mode that a worker is gone (``GET /metrics``).
 """
 
 from __future__ import annotations
@@ -27,3 +28,14 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 accesslog = "-"
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A web worker ended: its live gauges leave the metrics (prometheus-client multiprocess
+    mode; its counters stay counted). See plugin/infra/metrics.py."""
+    import os
+
+    from prometheus_client import multiprocess
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

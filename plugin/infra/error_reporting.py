@@ -1,11 +1,13 @@
 """Error reports to Sentry when ``SENTRY_DSN`` is set (sentry-sdk, with its Flask and RQ
 integrations: a page's or a job's unhandled exception is reported with its request or job).
 
-Nothing personal or secret leaves: ``send_default_pii=False`` (no user, cookies or IP address),
+Nothing personal or secret leaves: sentry-sdk's default of not sending personal data (no user,
+cookies or IP address; ``send_default_pii`` is deprecated in 2.75 and left unset),
 sentry-sdk's ``EventScrubber`` (recursive) blanks the values of keys such as ``authorization``,
 ``cookie``, ``token`` and ours (``access_token``, ``refresh_token``, ``client_secret``,
 ``x-amz-access-token``, ``code``, ``state``, ``email``), and ``scrub_event`` redacts tokens and
-e-mail addresses from every string left (messages, exception values, breadcrumbs, URLs).
+e-mail addresses from every string left (messages, exception values, breadcrumbs, URLs). Stack
+frames go without their local variables, request bodies are never sent.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ EXTRA_DENYLIST = [
     "idempotency-key",
     "token_encryption_key",
     "secret_key",
+    "http_cookie",
+    "http_authorization",
 ]
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -79,12 +83,16 @@ def sentry_options(config: Any) -> dict[str, Any] | None:
         "dsn": dsn,
         "environment": str(config.get("APP_ENV") or "development"),
         "integrations": [FlaskIntegration(), RqIntegration()],
-        "send_default_pii": False,
+        # No send_default_pii: sentry-sdk 2.75 deprecates it, and leaving it (and its successor
+        # data_collection) unset is "send_default_pii=False": no user, cookies or IP address.
         "event_scrubber": EventScrubber(
             denylist=DEFAULT_DENYLIST + EXTRA_DENYLIST, recursive=True, send_default_pii=False
         ),
         "before_send": scrub_event,
         "before_breadcrumb": lambda crumb, hint: _scrub(crumb),
+        # Frame locals hold tokens, WSGI environs (HTTP_COOKIE) and people's data under any
+        # name: the stack trace is sent without them.
+        "include_local_variables": False,
         "max_request_body_size": "never",  # form bodies (mapping files, sign-in) stay here
         "traces_sample_rate": 0.0,
     }

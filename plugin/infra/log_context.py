@@ -33,12 +33,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(job_id)s %(org_id)s"
 
 _SECRETS = (
-    (re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
+    (re.compile(r"\b((?:Bearer|Basic)\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE), r"\1[redacted]"),
     (re.compile(r"Atz[ar]\|[A-Za-z0-9._~+/=|-]+"), "[redacted]"),
     (
         re.compile(
             r"""(["']?(?:access_token|refresh_token|id_token|client_secret|password|"""
-            r"""x-amz-access-token|authorization)["']?\s*[:=]\s*["']?)[^"'&\s,;}]+""",
+            r"""x-amz-access-token)["']?\s*[:=]\s*["']?)[^"'&\s,;}]+""",
             re.IGNORECASE,
         ),
         r"\1[redacted]",

@@ -68,7 +68,8 @@ class LogContext(logging.Filter):
     """Adds ``request_id``, ``job_id`` and ``org_id`` (None where not known) to each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = g.get("request_id") if has_request_context() else None
+        if getattr(record, "request_id", None) is None:  # gunicorn's access lines bring theirs
+            record.request_id = g.get("request_id") if has_request_context() else None
         job = _current_job()
         record.job_id = job.id if job is not None else None
         org_id = g.get("org_id") if has_app_context() else None

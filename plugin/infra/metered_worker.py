@@ -24,7 +24,7 @@ class MeteredWorker(Worker):
         self, job: Job, queue: Queue, started_job_registry: Any, execution: Any
     ) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
-        metrics.job_finished(queue.name, job.func_name, "succeeded")
+        metrics.job_finished(queue.name, job.func_name or "?", "succeeded")
 
     def handle_job_failure(
         self,
@@ -42,4 +42,4 @@ class MeteredWorker(Worker):
         else:
             outcome = "failed"
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
-        metrics.job_finished(queue.name, job.func_name, outcome)
+        metrics.job_finished(queue.name, job.func_name or "?", outcome)

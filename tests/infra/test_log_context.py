@@ -117,3 +117,35 @@ def test_redact_takes_out_every_kind_of_secret(text, kept):
 def test_text_stays_the_default_format():
     assert isinstance(log_context.formatter_for("text"), log_context.TextFormatter)
     assert isinstance(log_context.formatter_for("JSON"), log_context.JsonLineFormatter)
+
+
+def test_gunicorn_lines_are_json_with_the_request_id(monkeypatch, capsys):
+    import runpy
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+
+    from tests.common.processes import ROOT
+
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = Config()
+    config.set("logger_class", settings["logger_class"])
+    config.set("accesslog", settings["accesslog"])
+    logger = config.logger_class(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/xero/callback?code=SECRET-CODE",
+        "PATH_INFO": "/xero/callback",
+        "QUERY_STRING": "code=SECRET-CODE",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="302 FOUND", sent=0, headers=[("X-Request-ID", "req-7")])
+    logger.access(response, SimpleNamespace(headers=[]), environ, timedelta(milliseconds=3))
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert line["logger"] == "gunicorn.access"
+    assert line["request_id"] == "req-7"
+    assert "GET /xero/callback?code=[redacted]" in line["message"]
+    assert "SECRET" not in json.dumps(line)

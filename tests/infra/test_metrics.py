@@ -166,3 +166,16 @@ def test_entries_by_state_and_queue_depths_are_read_at_scrape_time(app, client, 
     assert 'abx_ledger_entries{state="ready"} 0.0' in text
     assert value(text, "abx_queue_jobs", queue="low", state="queued") == 1
     assert value(text, "abx_redis_up") == 1
+
+
+def test_gunicorn_tells_the_library_a_web_worker_ended():
+    import runpy
+    from types import SimpleNamespace
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    directory = metrics.multiprocess_dir()
+    assert directory is not None
+    live = directory / "gauge_livesum_999999.db"
+    live.write_bytes(b"")
+    settings["child_exit"](None, SimpleNamespace(pid=999999))
+    assert not live.exists()

@@ -110,3 +110,29 @@ def test_a_failing_page_is_reported_scrubbed(app_config, make_app, no_sentry_aft
     for secret in (TOKEN.upper(), EMAIL, COOKIE, CODE, AMZ):
         assert secret not in text
     assert event["environment"] == "development"
+
+
+def job_that_fails(org_id: int) -> None:
+    """A job whose error message carries a token."""
+    raise RuntimeError("Amazon refused x-amz-access-token=" + "Atza|" + "-".join(("JOB", "SECRET")))
+
+
+def test_a_failing_job_is_reported_scrubbed(app, no_sentry_afterwards):
+    from rq import SimpleWorker
+
+    from plugin.infra.queues import get_queue
+    from plugin.infra.queues import get_redis
+
+    app.config["SENTRY_DSN"] = "https://public@sentry.example.invalid/1"
+    transport = CapturingTransport()
+    assert error_reporting.init_app(app, transport=transport) is True
+    with app.app_context():
+        job = get_queue("high").enqueue_call(
+            "tests.infra.test_error_reporting.job_that_fails", args=(5,)
+        )
+        SimpleWorker([get_queue("high")], connection=get_redis()).work(burst=True)
+    sentry_sdk.flush()
+    [event] = [e for e in transport.events if "RuntimeError" in json.dumps(e)]
+    text = json.dumps(event)
+    assert job.id in text  # the RQ integration names the job
+    assert "JOB-SECRET" not in text

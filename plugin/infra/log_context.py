@@ -79,13 +79,23 @@ class LogContext(logging.Filter):
         return True
 
 
+_worker_job: Any = None  # the job this process's RQ worker (and so its work-horse) works on
+
+
+def working_on(job: Any) -> None:
+    """Set by the worker around each job (``MeteredWorker``), so RQ's own lines about it (taken,
+    failed, completed) carry its ids too, before and after the job function runs."""
+    global _worker_job
+    _worker_job = job
+
+
 def _current_job() -> Any:
     from rq import get_current_job
 
     try:
-        return get_current_job()
-    except Exception:
-        return None
+        return get_current_job() or _worker_job
+    except Exception:  # a log line never fails for want of its context
+        return _worker_job
 
 
 _job_orgs: dict[str, int | None] = {}

@@ -1,6 +1,7 @@
 """The RQ worker class the app runs (``run_worker``): RQ's forking ``Worker`` that counts each
-job's outcome (``abx_jobs_total``) and gives its work-horses one metrics file per worker
-(``plugin/infra/metrics.py``)."""
+job's outcome (``abx_jobs_total``), gives its work-horses one metrics file per worker
+(``plugin/infra/metrics.py``) and puts the job's ids on every log line about it
+(``plugin/infra/log_context.py``)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,19 @@ from rq import Queue
 from rq import Worker
 from rq.job import Job
 
+from plugin.infra import log_context
 from plugin.infra import metrics
 
 
 class MeteredWorker(Worker):
     """``rq.Worker`` with the outcome of every job counted where RQ records it."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        log_context.working_on(job)  # the work-horse forked from here inherits it
+        try:
+            super().execute_job(job, queue)
+        finally:
+            log_context.working_on(None)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         metrics.enter_work_horse()

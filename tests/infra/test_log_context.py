@@ -149,3 +149,29 @@ def test_gunicorn_lines_are_json_with_the_request_id(monkeypatch, capsys):
     assert line["request_id"] == "req-7"
     assert "GET /xero/callback?code=[redacted]" in line["message"]
     assert "SECRET" not in json.dumps(line)
+
+
+def test_a_real_worker_logs_json_with_the_job_and_organisation_of_a_failed_job(app, app_config):
+    from tests.common.processes import ROOT
+    from tests.common.processes import VENV_BIN
+    from tests.common.processes import clean_env
+    from tests.common.processes import run
+
+    with app.app_context():
+        job = get_queue("high").enqueue_call("jobs.posting.post_ready", args=(4242,))
+    env = clean_env(
+        PYTHONPATH=str(ROOT),
+        LOG_FORMAT="json",
+        DATABASE_URL=app_config["DATABASE_URL"],
+        REDIS_URL=app_config["REDIS_URL"],
+        INSTANCE_PATH=app_config["INSTANCE_PATH"],
+        SECRET_KEY=app_config["SECRET_KEY"],
+        TOKEN_ENCRYPTION_KEY=app_config["TOKEN_ENCRYPTION_KEY"],
+    )
+    done = run([str(VENV_BIN / "flask"), "--app", "wsgi", "worker", "--burst"], env)
+    lines = [json.loads(text) for text in (done.stdout + done.stderr).splitlines()]
+    assert lines  # every line parsed as JSON
+    [failure] = [line for line in lines if line["level"] == "ERROR"]
+    assert "organisation 4242 does not exist" in failure["message"]
+    assert failure["job_id"] == job.id
+    assert failure["org_id"] == 4242

@@ -29,7 +29,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.config import UnsafeSettings
     from plugin.config import load_settings
     from plugin.config import settings_problems
+    from plugin.infra import error_reporting
     from plugin.infra import errors
+    from plugin.infra import log_context
+    from plugin.infra import metrics
     from plugin.infra import queues
     from plugin.infra.htmx import htmx
     from plugin.infra.redis_server import resolve_redis_url
@@ -53,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("REQUIRE_CURRENT_SCHEMA", True)
     app.config["MAX_CONTENT_LENGTH"] = app.config.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024
     _configure_logging(app)
+    metrics.configure(instance_path / "prometheus")
+    error_reporting.init_app(app)
 
     app.config["SECRET_KEY"] = security.resolve_secret_key(app.config, instance_path)
     security.init_app(app)
@@ -64,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     users.init_app(app)
     htmx.init_app(app)
     errors.init_app(app)
+    log_context.init_app(app)
 
     from plugin.views import amazon
     from plugin.views import entries
@@ -71,6 +77,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import main
     from plugin.views import manage
     from plugin.views import mapping
+    from plugin.views import metrics as metrics_views
     from plugin.views import onboarding
     from plugin.views import outbox
     from plugin.views import webhooks
@@ -78,6 +85,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     blueprints = (
         health.bp,
+        metrics_views.bp,
         main.bp,
         xero.bp,
         amazon.bp,
@@ -117,12 +125,14 @@ def _check_schema(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
-    """Log to stderr at LOG_LEVEL (once per process).
+    """Log to stderr at LOG_LEVEL (once per process), as text or JSON (LOG_FORMAT).
 
     Under the ``flask`` command the default is WARNING, so a command's own output (the preview's
     one-line errors, say) is not buried; long-running commands (worker, cron) raise it to INFO.
     """
     import click
+
+    from plugin.infra import log_context
 
     context = click.get_current_context(silent=True)
     quiet_command = context is not None and context.info_name != "run"  # `flask run` serves
@@ -132,8 +142,10 @@ def _configure_logging(app: Flask) -> None:
     name = name.upper()
     level = getattr(logging, name, logging.INFO)
     root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not root.handlers or any(getattr(h, "_abx_handler", False) for h in root.handlers):
+        # One stderr handler of ours: each line with its request/job/organisation ids and never
+        # a token (plugin/infra/log_context.py), as JSON when LOG_FORMAT=json.
+        log_context.root_handler(str(app.config.get("LOG_FORMAT") or "text"), level)
     logging.getLogger("plugin").setLevel(level)
     logging.getLogger("alembic").setLevel(max(level, logging.WARNING))
     # The OAuth libraries log whole token responses and request bodies (refresh tokens, client

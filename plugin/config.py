@@ -31,6 +31,10 @@ SETTINGS: dict[str, tuple[Any, type]] = {
     "REDIS_URL": (None, str),
     "TOKEN_ENCRYPTION_KEY": (None, str),
     "LOG_LEVEL": ("INFO", str),
+    # Operating it: JSON logs ("json") or text, the /metrics bearer token, Sentry's DSN
+    "LOG_FORMAT": ("text", str),
+    "METRICS_TOKEN": ("", str),
+    "SENTRY_DSN": ("", str),
     # Xero
     "XERO_CLIENT_ID": ("", str),
     "XERO_CLIENT_SECRET": ("", str),

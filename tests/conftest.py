@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,6 +41,9 @@ from tests.common.xero import TENANT
 from tests.common.xero import XERO_URL
 
 TEST_TOKEN_KEY = Fernet.generate_key().decode()
+# Every process of the test run (workers and subprocesses included) writes its metrics files
+# to one directory of its own, as a deployment's processes do (plugin/infra/metrics.py).
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="abx-metrics-")
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("TEST_DATABASE_URL") else [])
 SHARED_DIR = Path(__file__).resolve().parents[2] / "shared"
 
@@ -211,8 +215,8 @@ def run_jobs(app) -> Callable[..., int]:
     the default SimpleWorker runs jobs in this process.
     """
     from rq import SimpleWorker
-    from rq import Worker
 
+    from plugin.infra.metered_worker import MeteredWorker as Worker  # the app's worker class
     from plugin.infra.queues import QUEUE_NAMES
     from plugin.infra.queues import get_queue
     from plugin.infra.queues import get_redis

@@ -47,6 +47,7 @@ from plugin.amazon.retry import RetryableFailure
 from plugin.amazon.retry import RetryPolicy
 from plugin.amazon.retry import retry_after_of
 from plugin.amazon.retry import retrying
+from plugin.infra import metrics
 from plugin.infra.keys import amazon_limit_key
 from plugin.infra.ratelimit import RateLimitWait
 from plugin.infra.ratelimit import TokenBucket
@@ -163,6 +164,7 @@ class AmazonTransport:
     def _attempt(self, call: _Call) -> requests.Response:
         while True:  # a second pass only after refreshing an expired access token
             response = self._send(call)
+            metrics.amazon_call(call.operation, response.status_code)
             self._observe_limit(call.operation, response)
             if response.status_code < 400:
                 return response
@@ -219,6 +221,7 @@ class AmazonTransport:
                 timeout=self.timeout,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            metrics.amazon_call(call.operation, None)
             call.failures += 1
             failures, kind = call.failures, type(exc).__name__
             log.warning("Amazon %s: %s (attempt %s)", call.operation, kind, failures)

@@ -1,8 +1,8 @@
 """``flask`` commands, one module per command group; ``init_app`` registers them all.
 
-Run them as ``flask --app wsgi <command>``: ``database`` (db-upgrade, db-current), ``workers``
-(worker, cron), ``organisations`` (import, sync, status), ``mapping`` (preview, mapping-export,
-mapping-import).
+Run them as ``flask --app wsgi <command>``: ``database`` (db-upgrade, db-current), ``doctor``
+(the configuration checked end to end), ``workers`` (worker, cron), ``organisations`` (import,
+sync, status), ``mapping`` (preview, mapping-export, mapping-import).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from flask import Flask
 
 from plugin.cli.database import db_current
 from plugin.cli.database import db_upgrade
+from plugin.cli.doctor import doctor
 from plugin.cli.mapping import mapping_export
 from plugin.cli.mapping import mapping_import
 from plugin.cli.mapping import preview
@@ -28,6 +29,7 @@ def init_app(app: Flask) -> None:
     for command in (
         db_upgrade,
         db_current,
+        doctor,
         worker,
         cron,
         import_command,

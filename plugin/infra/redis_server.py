@@ -127,7 +127,7 @@ def resolve_redis_url(configured: str | None, instance_path: Path) -> str:
     """The Redis URL this process should use, starting a private server when nothing answers."""
     global _private
     if configured:
-        log.info("Redis: using REDIS_URL (%s)", _redact(configured))
+        log.info("Redis: using REDIS_URL (%s)", redact_url(configured))
         return configured
     if answers(LOCAL_DEFAULT_URL):
         log.info("Redis: using the server on 127.0.0.1:6379")
@@ -152,7 +152,7 @@ def resolve_redis_url(configured: str | None, instance_path: Path) -> str:
         return _private.url
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without a password."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)

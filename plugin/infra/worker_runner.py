@@ -25,8 +25,8 @@ from typing import Any
 
 import redis
 from rq import Queue
-from rq import Worker
 
+from plugin.infra.metered_worker import MeteredWorker as Worker  # counts jobs by outcome
 from plugin.infra.queues import JOB_MONITORING_SECONDS
 from plugin.infra.queues import redis_ok
 

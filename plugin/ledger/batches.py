@@ -25,6 +25,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.infra import metrics
 from plugin.ledger.transitions import rows_changed
 from plugin.models import BatchState
 from plugin.models import EntryState
@@ -248,6 +249,7 @@ def _record_results(
     bodies = list((batch.request_summary or {}).get("bodies") or [])
     posted = failed = 0
     now = utcnow()
+    waited = []  # seconds from the ledger to Xero, per posted entry (posting latency)
     for entry, result, body in zip(members, results, bodies, strict=False):
         if result.ok and result.xero_id:
             entry.state = EntryState.POSTED
@@ -255,6 +257,7 @@ def _record_results(
             entry.xero_document_id = result.xero_id
             entry.xero_reference = reference_of(batch.endpoint, body)[:255]
             entry.posted_at = now
+            waited.append((now - entry.created_at).total_seconds())
             entry.reason_code = entry.reason = None
             entry.settlement_state = settlement_after_posting(batch, entry)
             posted += 1
@@ -270,4 +273,5 @@ def _record_results(
     batch.response_summary = {"posted": posted, "failed": failed}
     session.add(batch)
     session.commit()
+    metrics.entries_posted(waited)
     return posted, failed

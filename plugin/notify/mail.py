@@ -65,6 +65,22 @@ def send_message(app: Flask, message: EmailMessage) -> None:
 
 
 def _send_smtp(url: str, message: EmailMessage) -> None:
+    with _open_smtp(url) as server:
+        server.send_message(message)
+
+
+def smtp_answers(url: str) -> str:
+    """Connect to ``SMTP_URL`` as sending does (TLS, log-in) and say EHLO: the server's name.
+    Raises ``ValueError``, ``OSError`` or ``smtplib.SMTPException``."""
+    with _open_smtp(url) as server:
+        code, greeting = server.ehlo()
+        if code != 250:
+            raise smtplib.SMTPException(f"EHLO answered {code}")
+        return greeting.decode(errors="replace").split("\n")[0]
+
+
+def _open_smtp(url: str) -> smtplib.SMTP:
+    """A connection to ``SMTP_URL``, upgraded to TLS on the submission port and logged in."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps"):
         raise ValueError("SMTP_URL must start with smtp:// or smtps://")
@@ -76,9 +92,12 @@ def _send_smtp(url: str, message: EmailMessage) -> None:
         server = smtplib.SMTP_SSL(host, port, timeout=SMTP_TIMEOUT, context=context)
     else:
         server = smtplib.SMTP(host, port, timeout=SMTP_TIMEOUT)
-    with server:
+    try:
         if parts.scheme == "smtp" and port == STARTTLS_PORT:
             server.starttls(context=context)
         if parts.username:
             server.login(unquote(parts.username), unquote(parts.password or ""))
-        server.send_message(message)
+    except BaseException:
+        server.close()
+        raise
+    return server

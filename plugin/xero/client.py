@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import requests
 
+from plugin.infra import metrics
 from plugin.infra.ratelimit import RateLimitWait
 from plugin.infra.ratelimit import XeroRateLimiter
 from plugin.xero.bank_lookups import bank_transactions_in
@@ -146,11 +147,13 @@ class XeroClient:
             except RateLimitWait as wait:
                 raise XeroRateLimited(wait.retry_after, wait.limit) from wait
             except (requests.ConnectionError, requests.Timeout) as exc:
+                metrics.xero_call(path, None)
                 raise XeroConnectionLost(
                     f"No answer from Xero for {method} {path}: the request may or may not have "
                     "been processed.",
                     timed_out=isinstance(exc, requests.ReadTimeout),
                 ) from exc
+            metrics.xero_call(path, response.status_code)
             self.limiter.observe(self.tenant_id, response.headers)
             if response.status_code == 401 and attempt == 0:
                 continue  # one refresh, one retry

@@ -1,0 +1,54 @@
+"""The RQ worker class the app runs (``run_worker``): RQ's forking ``Worker`` that counts each
+job's outcome (``abx_jobs_total``), gives its work-horses one metrics file per worker
+(``plugin/infra/metrics.py``) and puts the job's ids on every log line about it
+(``plugin/infra/log_context.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rq import Queue
+from rq import Worker
+from rq.job import Job
+
+from plugin.infra import log_context
+from plugin.infra import metrics
+
+
+class MeteredWorker(Worker):
+    """``rq.Worker`` with the outcome of every job counted where RQ records it."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        log_context.working_on(job)  # the work-horse forked from here inherits it
+        try:
+            super().execute_job(job, queue)
+        finally:
+            log_context.working_on(None)
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        metrics.enter_work_horse()
+        super().main_work_horse(job, queue)
+
+    def handle_job_success(
+        self, job: Job, queue: Queue, started_job_registry: Any, execution: Any
+    ) -> None:
+        super().handle_job_success(job, queue, started_job_registry, execution)
+        metrics.job_finished(queue.name, job.func_name or "?", "succeeded")
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Any = None,
+    ) -> None:
+        # Read before RQ clears them: a stop asked for, or a retry still to come.
+        if self._stopped_job_id == job.id:
+            outcome = "stopped"
+        elif job.should_retry:
+            outcome = "retried"
+        else:
+            outcome = "failed"
+        super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
+        metrics.job_finished(queue.name, job.func_name or "?", outcome)

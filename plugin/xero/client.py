@@ -2,12 +2,10 @@
 
 Every call passes the shared Redis rate limiter (5 concurrent, 60/min, the daily budget, the
 app-wide minute limit), which also learns from Xero's ``X-*-Remaining`` headers. Answers come
-back as typed models (``plugin.xero.models``, money ``Decimal``), errors as our own exception types
-(``plugin.xero.errors``). Batch writes use
-``summarizeErrors=false`` and return per-element results as data, not exceptions. A 401 gets one
-token refresh and one retry; anything that may have reached Xero without an answer raises
-``XeroConnectionLost`` so the caller can recover by looking the documents up.
-"""
+back as typed models (``plugin.xero.models``, money ``Decimal``), errors as our own types
+(``plugin.xero.errors``). Batch writes use ``summarizeErrors=false`` and return per-element
+results as data. A 401 gets one token refresh and one retry; anything that may have reached
+Xero without an answer raises ``XeroConnectionLost`` (the caller looks the documents up)."""
 
 from __future__ import annotations
 

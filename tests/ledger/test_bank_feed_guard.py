@@ -218,7 +218,7 @@ def test_later_runs_ask_only_for_what_changed_and_still_see_the_line(
     (state,) = cache.states.values()
     assert list(state["docs"]) == ["feed-1"]  # the statement line, not our own document
     later.documents["feed-1"]["Status"] = "DELETED"  # the user deleted the bank rule's copy
-    held = entries(db_session, org)[1]
+    held = next(e for e in entries(db_session, org) if e.amazon_transaction_id == "TXB")
     held.state, held.duplicate_of = EntryState.READY, None
     db_session.add(held)
     db_session.commit()

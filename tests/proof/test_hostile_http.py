@@ -37,6 +37,7 @@ from tests.proof.scenario import say
 PUBLIC_RULES = {
     "/": "landing page or the user's organisations",
     "/healthz": "health, no data",
+    "/metrics": "operator metrics: bearer METRICS_TOKEN, or localhost only; 404 in production",
     "/logout": "POST, the user's own session",
     "/xero/connect": "starts OAuth",
     "/xero/callback": "OAuth callback, state-checked",

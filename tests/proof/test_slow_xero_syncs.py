@@ -116,6 +116,7 @@ def run_syncs(app_config, make_app, monkeypatch, transactions, syncs, every, lat
     return result
 
 
+@pytest.mark.slow  # 40 s: the mechanisms are in the default run (tests/work/test_imports.py)
 @pytest.mark.usefixtures("e2e_scenario")
 def test_syncs_behind_a_slow_xero_never_pile_up(app_config, make_app, monkeypatch):
     run_syncs(app_config, make_app, monkeypatch, 150, syncs=8, every=1.5, latency=0.4)

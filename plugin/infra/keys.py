@@ -23,12 +23,11 @@ def import_resume_job_id(run_id: int, attempt: int) -> str:
     return f"{IMPORT_JOB_PREFIX}{run_id}-resume-{attempt}"
 
 
-def import_later_job_id(run_id: int, current_job_id: str | None) -> str:
-    """The job that tries an import again after it found its organisation busy (alternating
-    with ``-again`` so that it never re-uses the id of the job running now, which RQ deletes
-    when it ends)."""
+def import_later_job_ids(run_id: int) -> tuple[str, str]:
+    """The two ids an import that found its organisation busy may wait under, to try again
+    (``plugin.infra.queues.enqueue_later`` takes the one no running job holds)."""
     later = f"{IMPORT_JOB_PREFIX}{run_id}-later"
-    return f"{later}-again" if current_job_id == later else later
+    return later, f"{later}-again"
 
 
 def run_id_of_job(job_id: str) -> int | None:
@@ -51,20 +50,15 @@ def retry_job_id(org_id: int) -> str:
     return f"retry-{org_id}"
 
 
-def post_later_job_id(org_id: int, current_job_id: str | None, kind: str = "later") -> str:
-    """The id of the posting job queued for later: ``post-<kind>-<org>``, unless that is the
-    job running now. RQ deletes a finished job's key (``result_ttl=0``), so re-using the running
-    job's id would delete the job just scheduled: a second pause in a row never resumed
-    (found by scripts/bench_import.py: 10,000 transactions left 4,017 entries ``ready``).
-    ``kind`` is ``later`` after a rate limit or outage, ``after-busy`` when the organisation
-    was busy, ``lookup`` when a batch whose answer was lost can be looked up in Xero."""
+def post_later_job_ids(org_id: int, kind: str = "later") -> tuple[str, str]:
+    """The two ids a posting run queued for later may wait under: ``post-<kind>-<org>`` and its
+    ``-again`` twin. Two, because RQ deletes a finished job's key (``result_ttl=0``): a retry
+    scheduled under the id of the job running now would be deleted with it (found by
+    scripts/bench_import.py: 10,000 transactions left 4,017 entries ``ready``), so
+    ``plugin.infra.queues.enqueue_later`` takes the one no running job holds. ``kind`` is
+    ``later`` after a rate limit or outage, ``after-busy`` when the organisation was busy,
+    ``lookup`` when a batch whose answer was lost can be looked up in Xero."""
     later = f"post-{kind}-{org_id}"
-    return f"{later}-again" if current_job_id == later else later
-
-
-def post_later_job_ids(org_id: int) -> tuple[str, str]:
-    """Both ids a posting run paused by a rate limit or outage may be waiting under."""
-    later = f"post-later-{org_id}"
     return later, f"{later}-again"
 
 
@@ -76,14 +70,12 @@ def follow_up_job_id(job_id: str) -> str:
 
 def post_lookup_job_ids(org_id: int) -> tuple[str, str]:
     """Both ids a posting run waiting to look up a batch still in doubt may be waiting under."""
-    later = f"post-lookup-{org_id}"
-    return later, f"{later}-again"
+    return post_later_job_ids(org_id, "lookup")
 
 
 def post_after_busy_job_ids(org_id: int) -> tuple[str, str]:
     """Both ids a posting run that found the organisation busy may be waiting under."""
-    later = f"post-after-busy-{org_id}"
-    return later, f"{later}-again"
+    return post_later_job_ids(org_id, "after-busy")
 
 
 def org_work_job_ids(org_id: int) -> tuple[str, ...]:
@@ -108,12 +100,11 @@ def settle_job_id(org_id: int) -> str:
     return f"settle-{org_id}"
 
 
-def settle_later_job_id(org_id: int, current_job_id: str | None) -> str:
-    """The settlement run queued for later (rate limit, outage, busy organisation, a send
-    still in flight): ``settle-later-<org>``, or its ``-again`` twin when that is the job
-    running now (as ``post_later_job_id``)."""
+def settle_later_job_ids(org_id: int) -> tuple[str, str]:
+    """The two ids the settlement run queued for later (rate limit, outage, busy organisation,
+    a send still in flight) may wait under (as ``post_later_job_ids``)."""
     later = f"settle-later-{org_id}"
-    return f"{later}-again" if current_job_id == later else later
+    return later, f"{later}-again"
 
 
 def attach_job_id(org_id: int) -> str:

@@ -32,7 +32,7 @@ from plugin.amazon.accounts import claim_account
 from plugin.amazon.accounts import identify_account
 from plugin.amazon.errors import AmazonError
 from plugin.infra.keys import import_job_id
-from plugin.infra.keys import import_later_job_id
+from plugin.infra.keys import import_later_job_ids
 from plugin.infra.keys import post_job_id
 from plugin.infra.keys import run_id_of_job
 from plugin.infra.locks import AlreadyRunning
@@ -316,19 +316,18 @@ def _import_connection(
 BUSY_RETRY_SECONDS = 30
 
 
-def _try_again_later(session: Session, app: Flask, run_id: int, holder: str) -> str | None:
+def _try_again_later(session: Session, app: Flask, run_id: int) -> str | None:
     """Queue the run's job again in ``BUSY_RETRY_SECONDS``, recorded on the run (so recovery
     knows the job to look for); None when the run has ended meanwhile."""
     run = session.get(ImportRun, run_id)
     if run is None or run.state in FINISHED_RUN_STATES:
         return None
-    later = import_later_job_id(run_id, None)
     job_id = enqueue_later(
         import_queue(run.trigger),
         BUSY_RETRY_SECONDS,
         "jobs.imports.import_range",
         run_id,
-        job_ids=(later, f"{later}-again"),
+        job_ids=import_later_job_ids(run_id),
         app=app,
         **IMPORT_JOB_OPTIONS,
     )
@@ -385,7 +384,7 @@ def import_range(
             return {"run": run_id, "skipped": f"busy ({busy.job_id})"}  # this run, elsewhere
         # A posting or settlement run holds the organisation: come back shortly by itself,
         # not at the next recovery cycle (issue 19 point 4).
-        later = _try_again_later(session, app, run_id, holder)
+        later = _try_again_later(session, app, run_id)
         return {"run": run_id, "skipped": f"busy ({busy.job_id})", "retry": later}
     except RunFinished as ended:  # a late copy: another job imported this run
         return {"run": run_id, "skipped": f"already {ended.run.state}"}

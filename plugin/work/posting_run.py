@@ -186,7 +186,7 @@ def post_ready(
         )
         return {"org": org_id, "requeued_in": delay, "why": pause.message}
     if counts.lookup_at is not None:
-        _look_up_later(app, org_id, holder, counts.lookup_at)
+        _look_up_later(app, org_id, counts.lookup_at)
     return {
         "org": org_id,
         "posted": counts.posted,
@@ -198,7 +198,7 @@ def post_ready(
     }
 
 
-def _look_up_later(app: Flask, org_id: int, holder: str, when: datetime) -> None:
+def _look_up_later(app: Flask, org_id: int, when: datetime) -> None:
     """Come back when the batches whose answer was lost can be looked up in Xero (their
     entries stay claimed until then; nothing of them is sent again)."""
     seconds = max((when - utcnow()).total_seconds(), 0.0) + 1

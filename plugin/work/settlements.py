@@ -26,7 +26,7 @@ from sqlmodel import select
 
 from plugin.amazon.errors import AmazonNeedsReconnect
 from plugin.amazon.errors import AmazonRetryableError
-from plugin.infra.keys import settle_later_job_id
+from plugin.infra.keys import settle_later_job_ids
 from plugin.infra.locks import AlreadyRunning
 from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
@@ -303,14 +303,13 @@ def _save(session: Session, entry: LedgerEntry) -> None:
 # --- The settlement job ---------------------------------------------------------------------
 
 
-def _later(app: Flask, org_id: int, holder: str, seconds: float) -> None:
-    later = settle_later_job_id(org_id, None)
+def _later(app: Flask, org_id: int, seconds: float) -> None:
     enqueue_later(
         "low",
         seconds,
         "jobs.settlements.check_invoice_payments",
         org_id,
-        job_ids=(later, f"{later}-again"),
+        job_ids=settle_later_job_ids(org_id),
         app=app,
     )
 
@@ -323,7 +322,7 @@ def check_invoice_payments(
     try:
         counts = run_settlements(session, app, org_id, holder)
     except AlreadyRunning as busy:
-        _later(app, org_id, holder, BUSY_RETRY_SECONDS)
+        _later(app, org_id, BUSY_RETRY_SECONDS)
         return {"org": org_id, "skipped": f"busy ({busy.job_id})", "retry_in": BUSY_RETRY_SECONDS}
     except (XeroNeedsReconnect, XeroConnectionRevoked, AmazonNeedsReconnect) as stop:
         return {"org": org_id, "skipped": str(stop)}
@@ -338,7 +337,7 @@ def check_invoice_payments(
         delay = getattr(pause, "retry_after", None) or (
             300 if isinstance(pause, XeroUnavailable) else 60
         )
-        _later(app, org_id, holder, float(delay) + 1)
+        _later(app, org_id, float(delay) + 1)
         log.info("Settlement of org %s paused %s s: %s", org_id, delay, pause)
         return {"org": org_id, "requeued_in": float(delay), "why": str(pause)}
     result: dict[str, Any] = {
@@ -349,6 +348,6 @@ def check_invoice_payments(
         "recovered": counts.recovered,
     }
     if counts.come_back_in:
-        _later(app, org_id, holder, counts.come_back_in + 1)
+        _later(app, org_id, counts.come_back_in + 1)
         result["come_back_in"] = counts.come_back_in
     return result

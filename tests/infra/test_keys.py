@@ -11,10 +11,7 @@ def test_job_ids_are_the_ones_in_use():
     assert keys.import_resume_job_id(5, 2) == "import-5-resume-2"
     assert keys.post_job_id(7) == "post-7"
     assert keys.retry_job_id(7) == "retry-7"
-    assert keys.post_later_job_id(7, None) == "post-later-7"
-    assert keys.post_later_job_id(7, "post-7", "after-busy") == "post-after-busy-7"
     assert keys.post_later_job_ids(7) == ("post-later-7", "post-later-7-again")
-    assert keys.post_later_job_id(7, "post-7", "lookup") == "post-lookup-7"
     assert keys.post_lookup_job_ids(7) == ("post-lookup-7", "post-lookup-7-again")
     assert keys.sync_job_id(7) == "sync-7"
     assert keys.settle_job_id(7) == "settle-7"
@@ -49,8 +46,6 @@ def test_redis_keys_are_the_ones_in_use():
 
 def test_work_in_progress_looks_for_every_id_a_posting_run_waits_under_after_busy() -> None:
     """Manage's "working now" reads the same ids the posting job queues itself under."""
-    first = keys.post_later_job_id(7, None, "after-busy")
-    second = keys.post_later_job_id(7, first, "after-busy")
-    assert {first, second} <= set(keys.org_work_job_ids(7))
+    assert set(keys.post_after_busy_job_ids(7)) <= set(keys.org_work_job_ids(7))
     assert keys.post_job_id(7) in keys.org_work_job_ids(7)
     assert not set(keys.post_later_job_ids(7)) & set(keys.org_work_job_ids(7))

@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): each gets its own Redis database (TEST_REDIS_DB + n) and
+# PostgreSQL database (<name>_w<n>). 0 runs everything in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test proof install lint format clean
 
@@ -31,7 +34,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 proof: install
 	E2E_ON_POSTGRES=1 $(BIN)/python -m pytest -m slow tests/proof $(PYTEST_ARGS)

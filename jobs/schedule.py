@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rq import cron
 
+from jobs.housekeeping import fold_ledger_counts
 from jobs.notifications import send_digests
 from jobs.recovery import resume_interrupted
 from jobs.sync import sync_all
@@ -22,3 +23,4 @@ cron.register(check_all_contacts, "default", cron="15 3 * * *", job_timeout=300,
 cron.register(check_memberships, "default", cron="45 3 * * *", job_timeout=600, result_ttl=3600)
 cron.register(send_digests, "low", cron="0 7 * * *", job_timeout=600, result_ttl=3600)
 cron.register(resume_interrupted, "high", interval=300, job_timeout=300, result_ttl=0)
+cron.register(fold_ledger_counts, "default", interval=120, job_timeout=120, result_ttl=0)

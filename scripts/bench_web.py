@@ -211,6 +211,10 @@ def seed(stack: Stack, count: int) -> tuple[int, Any]:
     if rows:
         with engine.begin() as connection_:
             connection_.execute(insert(table), rows)
+    with session_scope(stack.app) as db:  # as the cron's housekeeping does every 2 minutes
+        from plugin.ledger import fold_counts
+
+        fold_counts(db)
     if engine.dialect.name == "postgresql":
         # A ledger that has been around is vacuumed (autovacuum): index-only scans work.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection_:

@@ -21,6 +21,7 @@ from cryptography.fernet import Fernet
 from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+from sqlalchemy import make_url
 from sqlalchemy import text
 
 from plugin.config import SETTINGS
@@ -76,15 +77,33 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- Redis -----------------------------------------------------------------------------------
 
 
+def xdist_worker_index() -> int:
+    """0 for a plain run; n for pytest-xdist's worker ``gw<n>`` (``make test`` runs several)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker.removeprefix("gw") or 0)
+
+
+def local_redis_db() -> int:
+    """The local Redis database index of this process: TEST_REDIS_DB (13 by default), plus the
+    xdist worker's index, so parallel workers never flush each other's data."""
+    index = int(os.environ.get("TEST_REDIS_DB", "13")) + xdist_worker_index()
+    if index > 15:
+        raise pytest.UsageError(
+            f"Redis database {index} does not exist (0-15): lower TEST_REDIS_DB or the workers"
+        )
+    return index
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Redis for the session: TEST_REDIS_URL, the local server (db 13), or a private one."""
+    """A real Redis for the session: TEST_REDIS_URL, the local server (db 13 + the xdist
+    worker's index), or a private one."""
     configured = os.environ.get("TEST_REDIS_URL")
     if configured:
         yield configured
         return
     if answers(LOCAL_DEFAULT_URL):
-        yield LOCAL_DEFAULT_URL.rsplit("/", 1)[0] + "/" + os.environ.get("TEST_REDIS_DB", "13")
+        yield LOCAL_DEFAULT_URL.rsplit("/", 1)[0] + f"/{local_redis_db()}"
         return
     server = start_private_redis(tmp_path_factory.mktemp("redis"))
     yield server.url
@@ -112,10 +131,31 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def worker_database_url(url: str) -> str:
+    """TEST_DATABASE_URL for a plain run or xdist's first worker; for worker n, a database of
+    its own beside it (``<name>_w<n>``), created on first use."""
+    index = xdist_worker_index()
+    if index == 0:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_w{index}"
+    admin = make_engine(
+        parsed.set(database="postgres").render_as_string(hide_password=False), pooled=False
+    )
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """TEST_DATABASE_URL, emptied and migrated to head once per session."""
-    url = os.environ["TEST_DATABASE_URL"]
+    """TEST_DATABASE_URL (one per xdist worker), emptied and migrated to head once per session."""
+    url = worker_database_url(os.environ["TEST_DATABASE_URL"])
     engine = make_engine(url, pooled=False)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -25,6 +25,8 @@ from plugin.ledger.by_hand import clear_duplicate as clear_duplicate
 from plugin.ledger.by_hand import confirm_duplicate as confirm_duplicate
 from plugin.ledger.by_hand import mark_posted_by_hand as mark_posted_by_hand
 from plugin.ledger.by_hand import unmark_posted_by_hand as unmark_posted_by_hand
+from plugin.ledger.counts import counts_by_state as counts_by_state
+from plugin.ledger.counts import fold_counts as fold_counts
 from plugin.ledger.evaluation import EVALUATE_CHUNK as EVALUATE_CHUNK
 from plugin.ledger.evaluation import EvaluateCounts as EvaluateCounts
 from plugin.ledger.evaluation import context_for as context_for
@@ -34,7 +36,6 @@ from plugin.ledger.post import BATCH_SIZE as BATCH_SIZE
 from plugin.ledger.post import PostCounts as PostCounts
 from plugin.ledger.post import log as log
 from plugin.ledger.post import post_ready as post_ready
-from plugin.ledger.queries import counts_by_state as counts_by_state
 from plugin.ledger.record import FINAL_IN_XERO as FINAL_IN_XERO
 from plugin.ledger.record import PARSE_ERROR as PARSE_ERROR
 from plugin.ledger.record import RecordCounts as RecordCounts

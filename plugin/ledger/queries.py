@@ -1,4 +1,5 @@
-"""Reading the ledger: what the status pages count, and the posted entries later steps take."""
+"""Reading the ledger: counts over the entries themselves, and the posted entries later steps
+take (the status pages read ``plugin.ledger.counts``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from plugin.models import EntryState
 from plugin.models import LedgerEntry
 
 
-def counts_by_state(session: Session, org_id: int) -> dict[str, int]:
-    """How many entries the org has in each state."""
+def counted_by_state(session: Session, org_id: int) -> dict[str, int]:
+    """How many entries the org has in each state, counted over the ledger itself (what
+    ``plugin.ledger.counts.counts_by_state`` must always equal; the tests compare them)."""
     rows = session.exec(
         select(LedgerEntry.state, func.count())
         .where(LedgerEntry.organisation_id == org_id)

@@ -36,7 +36,7 @@ from plugin.models import LedgerEntry
 from plugin.xero.links import document_name
 from plugin.xero.links import document_url
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25
 ATTENTION = "attention"  # held and failed together: the default filter
 STATE_FILTERS: dict[str, tuple[str, ...]] = {
     ATTENTION: (EntryState.HELD, EntryState.FAILED),

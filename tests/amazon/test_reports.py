@@ -162,6 +162,15 @@ def test_zip_and_gzip_wrapped_documents_give_the_pdf(http, make_client, compress
         ("GZIP", PDF, "could not be unzipped"),
         ("ZIP", PDF, "unknown compression"),
     ],
+    ids=[
+        "html-page",
+        "zip-of-html",
+        "gzip-zip-of-truncated-pdf",
+        "truncated-zip",
+        "gzip-truncated-zip",
+        "gzip-label-on-a-pdf",
+        "zip-label-on-a-pdf",
+    ],  # stable ids: the bodies hold timestamps, and every xdist worker must collect the same
 )
 def test_downloads_that_are_not_pdfs_are_refused(http, make_client, compression, body, message):
     http.get(REPORTS + "/R1", json=report("DONE", "D1"))

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
+from plugin.manage.entries import PAGE_SIZE
 from plugin.manage.entries import EntryFilter
 from plugin.manage.entries import cursor_of
 from plugin.manage.entries import entries_statements
@@ -92,7 +93,7 @@ def test_a_page_of_entries_uses_an_index_with_100k_entries(
         assert response.status_code == 200
         body = response.get_data(as_text=True)
         ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', body)]
-        assert len(ids) == 50, wanted
+        assert len(ids) == PAGE_SIZE, wanted
         assert ids == sorted(ids, reverse=True)
         assert "Older" in body
         if wanted.before:

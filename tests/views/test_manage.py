@@ -9,6 +9,7 @@ import pytest
 from sqlmodel import select
 
 from plugin.infra.queues import get_queue
+from plugin.manage.entries import PAGE_SIZE
 from plugin.models import AmazonConnection
 from plugin.models import ImportRun
 from plugin.models import LedgerEntry
@@ -322,20 +323,20 @@ def test_unexpected_error_shows_a_reference_not_a_traceback(client, member, monk
 
 def test_entries_are_paginated_by_keyset(client, member, db_session):
     _user, org = member
-    add_entries(db_session, org, 120)
+    add_entries(db_session, org, 60)
     first = text(client.get(f"/orgs/{org.id}/manage/entries", headers=HTMX))
     ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', first)]
-    assert len(ids) == 50
+    assert len(ids) == PAGE_SIZE == 25
     assert ids == sorted(ids, reverse=True)
     older = re.search(r'href="([^"]*before=(\d+)[^"]*)"', first)
     assert int(older.group(2)) == ids[-1]
     second = text(client.get(older.group(1).replace("&amp;", "&"), headers=HTMX))
     second_ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', second)]
-    assert len(second_ids) == 50
+    assert len(second_ids) == 25
     assert max(second_ids) < min(ids)
     assert "Newest" in second
     third = text(client.get(f"/orgs/{org.id}/manage/entries?before={second_ids[-1]}", headers=HTMX))
-    assert len(re.findall(r'<tr id="entry-', third)) == 20
+    assert len(re.findall(r'<tr id="entry-', third)) == 10
     assert "Older" not in third
 
 

@@ -109,19 +109,44 @@ def live_app(app_config, make_app, sandbox, monkeypatch) -> Iterator[LiveApp]:
     live.stop()
 
 
+BLOCKING_IMPACTS = ("serious", "critical")
+"""axe-core impacts a page of ours must not have (issue 15 point 9)."""
+
+
+def accessibility_problems(page: Any) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line each (rule, impact,
+    what it says, and the first elements it names)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response.get("violations", [])
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in violation["nodes"][:3])
+        for violation in violations
+        if violation.get("impact") in BLOCKING_IMPACTS
+    ]
+
+
 class Shots:
-    """Numbered screenshots of one test's steps under test-artifacts/<test>/."""
+    """Numbered screenshots of one test's steps under test-artifacts/<test>/; every page of ours
+    (served on ``localhost``; the sandbox is on 127.0.0.1) is checked with axe-core at each
+    screenshot, and a serious or critical violation fails the test there."""
 
     def __init__(self, page: Any, name: str) -> None:
         self.page = page
         self.folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
+        self.checked: list[str] = []  # the URLs axe-core checked
 
     def __call__(self, step: str) -> Path:
         self.count += 1
         path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        if self.page.url.startswith("http://localhost:"):
+            problems = accessibility_problems(self.page)
+            self.checked.append(self.page.url)
+            assert problems == [], f"axe-core at {step!r} ({self.page.url}): {problems}"
         return path
 
 

@@ -76,6 +76,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import health
     from plugin.views import main
     from plugin.views import manage
+    from plugin.views import manage_signal
     from plugin.views import mapping
     from plugin.views import metrics as metrics_views
     from plugin.views import onboarding
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         mapping.bp,
         entries.bp,
         manage.bp,
+        manage_signal.bp,
         outbox.bp,
         webhooks.bp,
     )

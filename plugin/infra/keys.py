@@ -177,3 +177,8 @@ def bucket_key(name: str) -> str:
 def bank_feed_cache_key(org_id: int, account: str) -> str:
     """What the bank-feed guard last saw of one card account (``plugin.work.bank_feed_cache``)."""
     return f"bank-feed:{org_id}:{account}"
+
+
+def jobs_ended_key(org_id: int) -> str:
+    """How many jobs of the organisation have ended (``plugin.manage.change_signal``)."""
+    return f"jobs-ended:{org_id}"

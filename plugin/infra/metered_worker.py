@@ -1,7 +1,8 @@
 """The RQ worker class the app runs (``run_worker``): RQ's forking ``Worker`` that counts each
 job's outcome (``abx_jobs_total``), gives its work-horses one metrics file per worker
-(``plugin/infra/metrics.py``) and puts the job's ids on every log line about it
-(``plugin/infra/log_context.py``)."""
+(``plugin/infra/metrics.py``), puts the job's ids on every log line about it
+(``plugin/infra/log_context.py``) and bumps its organisation's change signal when it ends
+(``plugin/infra/job_ends.py``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from rq import Queue
 from rq import Worker
 from rq.job import Job
 
+from plugin.infra import job_ends
 from plugin.infra import log_context
 from plugin.infra import metrics
 
@@ -34,6 +36,7 @@ class MeteredWorker(Worker):
     ) -> None:
         super().handle_job_success(job, queue, started_job_registry, execution)
         metrics.job_finished(queue.name, job.func_name or "?", "succeeded")
+        self._tell_the_page(job)
 
     def handle_job_failure(
         self,
@@ -52,3 +55,10 @@ class MeteredWorker(Worker):
             outcome = "failed"
         super().handle_job_failure(job, queue, started_job_registry, exc_string, execution)
         metrics.job_finished(queue.name, job.func_name or "?", outcome)
+        self._tell_the_page(job)
+
+    def _tell_the_page(self, job: Job) -> None:
+        """Bump the organisation's change signal (Manage Integrations refreshes within 2 s)."""
+        org_id = log_context.org_of_job(job)
+        if org_id is not None:
+            job_ends.job_ended(self.connection, org_id)

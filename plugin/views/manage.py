@@ -53,7 +53,9 @@ from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.infra.placed_flash import flash_at
+from plugin.infra.queues import get_redis
 from plugin.manage import actions
+from plugin.manage import change_signal
 from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
 from plugin.manage import status as org_status
@@ -181,11 +183,19 @@ def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) ->
     context.update(_history_context(org))
     context.update(_notify_context(org))
     context["connections"] = context["summary"].connections
+    context["signal"] = change_signal.fingerprints(get_session(), _redis_or_none(), org)
     context["outbox_enabled"] = outbox_served(current_app)
     context["mapping_url"] = f"/orgs/{org.id}/mapping?from=manage"
     context["payment_methods_url"] = f"/orgs/{org.id}/mapping/payment-methods?from=manage"
     context.update(overrides)
     return context
+
+
+def _redis_or_none() -> Any:
+    try:
+        return get_redis(current_app)
+    except org_status.REDIS_ERRORS:
+        return None
 
 
 def _answer(
@@ -267,7 +277,7 @@ def sync_enabled() -> BaseResponse:
 @bp.get("/entries")
 @login_required
 def entries() -> Response:
-    """Entries by state and cause, 50 at a time, by purchase date (newest first)."""
+    """Entries by state and cause, a page at a time, by purchase date (newest first)."""
     org = current_organisation()
     wanted = valid_or_400(EntryFilterForm()).entry_filter()
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))

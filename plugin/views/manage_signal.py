@@ -1,0 +1,38 @@
+"""``GET /orgs/<id>/manage/signal``: the change signal of Manage Integrations
+(``plugin.manage.change_signal``), asked for every 2 seconds by ``static/js/manage_signal.js``.
+
+Its own small blueprint under the same URL prefix (``plugin/views/manage.py`` is at its size
+limit); members only, like every organisation route.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+from flask import Response
+from flask import current_app
+from flask import jsonify
+from flask_login import login_required
+
+from plugin.auth.access import current_organisation
+from plugin.auth.access import load_organisation_from_url
+from plugin.db import get_session
+from plugin.infra.queues import get_redis
+from plugin.manage import change_signal
+from plugin.manage.status import REDIS_ERRORS
+
+bp = Blueprint("manage_signal", __name__, url_prefix="/orgs/<int:org_id>/manage")
+load_organisation_from_url(bp)
+
+
+@bp.get("/signal")
+@login_required
+def signal() -> Response:
+    """The fingerprint of each part of the page; never cached."""
+    org = current_organisation()
+    try:
+        connection = get_redis(current_app)
+    except REDIS_ERRORS:
+        connection = None
+    response = jsonify(change_signal.fingerprints(get_session(), connection, org))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -24,6 +24,7 @@ import hashlib
 import redis
 from sqlalchemy import case
 from sqlalchemy import func
+from sqlalchemy import select as select_columns
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
@@ -42,7 +43,9 @@ def _digest(*values: object) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=6).hexdigest()
 
 
-def fingerprints(session: Session, connection: redis.Redis | None, org: Organisation) -> dict:
+def fingerprints(
+    session: Session, connection: redis.Redis | None, org: Organisation
+) -> dict[str, str]:
     """The fingerprint of each part of the page (``PARTS``)."""
     org_id = int(org.id or 0)
     ledger_version = session.exec(
@@ -61,17 +64,22 @@ def fingerprints(session: Session, connection: redis.Redis | None, org: Organisa
             func.sum(case((col(PaymentMethod.acknowledged), 1), else_=0)),
         ).where(PaymentMethod.organisation_id == org_id)
     ).one()
-    run = session.exec(
-        select(
-            ImportRun.id,
-            ImportRun.state,
-            ImportRun.fetched,
-            ImportRun.new,
-            ImportRun.posted,
-            ImportRun.held,
-            ImportRun.failed,
+    run = session.execute(
+        select_columns(
+            *(
+                col(column)
+                for column in (
+                    ImportRun.id,
+                    ImportRun.state,
+                    ImportRun.fetched,
+                    ImportRun.new,
+                    ImportRun.posted,
+                    ImportRun.held,
+                    ImportRun.failed,
+                )
+            )
         )
-        .where(ImportRun.organisation_id == org_id)
+        .where(col(ImportRun.organisation_id) == org_id)
         .order_by(col(ImportRun.id).desc())
         .limit(1)
     ).first()

@@ -67,7 +67,9 @@ def test_each_part_changes_with_what_it_shows(app, client, make_member, db_sessi
     assert changed(fifth, signal(client, org)) == {"status", "entries"}
 
 
-def test_the_page_carries_the_fingerprints_it_was_rendered_with(client, make_member, db_session, sign_in):
+def test_the_page_carries_the_fingerprints_it_was_rendered_with(
+    client, make_member, db_session, sign_in
+):
     user, org = ready_org(make_member, db_session)
     sign_in(client, user)
     page = client.get(f"/orgs/{org.id}/manage").get_data(as_text=True)

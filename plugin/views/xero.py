@@ -39,6 +39,7 @@ from plugin.infra.forms import valid_or_400
 from plugin.infra.keys import post_job_id
 from plugin.infra.placed_flash import flash_at
 from plugin.infra.queues import enqueue_once
+from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import User
 from plugin.onboarding.steps import next_step_url
@@ -212,7 +213,12 @@ def repair_contact() -> Any:
     except XeroError as exc:
         flash_at(f"Xero did not let us repair the contact: {exc.message}", "error", "contact")
     else:
-        flash_at("The Amazon Business contact is repaired; posting resumes.", "success", "contact")
+        if org.onboarding_step == OnboardingStep.DONE:  # what the contact held, posts now
+            _resume_posting(org)
+            message = "The Amazon Business contact is repaired; posting resumes now."
+        else:
+            message = "The Amazon Business contact is repaired."
+        flash_at(message, "success", "contact")
     return redirect(next_step_url(org))
 
 

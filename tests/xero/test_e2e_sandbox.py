@@ -10,6 +10,9 @@ import pytest
 import requests
 
 from plugin.db import session_scope
+from plugin.infra.keys import post_job_id
+from plugin.infra.queues import get_queue
+from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import utcnow
@@ -126,7 +129,6 @@ def test_disconnect_done_in_xero_is_detected(e2e_app, sandbox, run_jobs):
     )
     with pytest.raises(XeroConnectionRevoked):
         xero_client(org, e2e_app).organisation()
-    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
@@ -136,7 +138,6 @@ def test_disconnect_done_in_xero_is_detected(e2e_app, sandbox, run_jobs):
 def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app, sandbox, run_jobs):
     install(e2e_app, sandbox)
     org = the_org(e2e_app)
-    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
@@ -164,7 +165,6 @@ def test_contact_is_adopted_then_a_rename_in_xero_is_found_and_repaired(e2e_app,
 def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
     client, _ = install(e2e_app, sandbox)
     org = the_org(e2e_app)
-    from plugin.infra.queues import get_queue
 
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
@@ -177,7 +177,14 @@ def test_repair_button_restores_an_archived_contact(e2e_app, sandbox, run_jobs):
     get_queue("default", e2e_app).enqueue("jobs.xero.check_contact", org.id)
     run_jobs()
     assert the_org(e2e_app).settings["contact_problem"]["kind"] == "archived"
+    with session_scope(e2e_app) as db:  # set-up finished: purchases the contact held wait
+        row = db.get(Organisation, org.id)
+        row.onboarding_step = OnboardingStep.DONE
+        db.add(row)
+        db.commit()
+    assert post_job_id(org.id) not in get_queue("high", e2e_app).job_ids
     assert client.post(f"/xero/orgs/{org.id}/contact/repair").status_code == 302
+    assert post_job_id(org.id) in get_queue("high", e2e_app).job_ids  # "posting resumes"
     repaired = the_org(e2e_app)
     assert "contact_problem" not in repaired.settings
     assert repaired.amazon_contact_id != contact_id

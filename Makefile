@@ -28,7 +28,7 @@ demo: install
 	@echo "  Sandbox (Xero + Amazon Business stand-ins, documents viewer): http://localhost:5001/viewer"
 	@echo "  Sign in to the sandbox as alice@example.com / sandbox"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env demo.env start web worker cron sandbox
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --env demo.env start web worker background cron sandbox
 
 test: install
 	$(BIN)/ruff check .

@@ -15,7 +15,8 @@ from tests.common.processes import stop
 from tests.common.processes import wait_for_http
 
 HONCHO = ["honcho", "-f", "Procfile", "start"]
-WORKER_READY = "Listening on high, default, low"
+WORKER_READY = "Listening on high, default"
+BACKGROUND_READY = "Listening on low"
 CRON_READY = "Loading cron configuration from jobs.schedule"
 
 
@@ -31,7 +32,7 @@ def test_honcho_starts_web_worker_cron_and_sandbox(tmp_path, redis_url):
     log_path = tmp_path / "honcho.log"
     with log_path.open("w") as log_file:
         process = subprocess.Popen(
-            [*HONCHO, "-p", str(web_port), "web", "worker", "cron", "sandbox"],
+            [*HONCHO, "-p", str(web_port), "web", "worker", "background", "cron", "sandbox"],
             cwd=ROOT,
             env=env,
             stdout=log_file,
@@ -49,11 +50,12 @@ def test_honcho_starts_web_worker_cron_and_sandbox(tmp_path, redis_url):
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 output = log_path.read_text()
-                if WORKER_READY in output and CRON_READY in output:
+                if all(ready in output for ready in (WORKER_READY, BACKGROUND_READY, CRON_READY)):
                     break
                 time.sleep(0.2)
         finally:
             stop(process)
     output = log_path.read_text()
-    assert WORKER_READY in output  # the RQ worker came up
+    assert WORKER_READY in output  # the RQ worker of user-started work came up
+    assert BACKGROUND_READY in output  # and the one of attachments and settlements
     assert CRON_READY in output  # the cron scheduler loaded our schedule

@@ -1,7 +1,7 @@
 """``POST /BankTransactions/{id}`` and ``POST /Invoices/{id}`` with new fields: updating a
 document in place, as Xero allows it, checked exactly as a new one is.
 
-What Xero refuses (spec §3.7–3.10, December 2026 pt 7), the sandbox refuses:
+What Xero refuses (spec §3.7 to 3.10, December 2026 pt 7), the sandbox refuses:
 
 - a reconciled bank transaction (``IsReconciled``) cannot be edited, deleted or voided: the
   user must un-reconcile it in Xero first;

@@ -1,8 +1,7 @@
 """The tables (design §3). Every schema change goes through an Alembic migration.
 
 Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
-ciphertext only (``plugin.security``). ``card_payment``: ``plugin.work.card_payment_model``.
-A membership's ``verified_at`` is when Xero's /connections last granted it."""
+ciphertext only (``plugin.security``). Three tables live in modules imported at the end."""
 
 from __future__ import annotations
 
@@ -396,5 +395,6 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] | None = _json(dict)
 
 
+from plugin.ledger import correction_model as _registers_correction  # noqa: E402, F401
 from plugin.work import card_payment_model as _registers_card_payment  # noqa: E402, F401
 from plugin.work.settlement_table import SettlementStep  # noqa: E402,F401 (registers it)

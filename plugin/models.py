@@ -1,7 +1,6 @@
-"""The tables (design §3). Every schema change goes through an Alembic migration.
-
-Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
-ciphertext only (``plugin.security``). Three tables live in modules imported at the end."""
+"""The tables (design §3), changed only through Alembic migrations. Money is ``Decimal``, never
+float; times UTC, timezone-aware; OAuth tokens ciphertext only (``plugin.security``). Three
+tables live in modules imported at the end."""
 
 from __future__ import annotations
 
@@ -140,6 +139,7 @@ class EntryState(enum.StrEnum):
     POSTED = "posted"
     FAILED = "failed"
     BY_HAND = "by_hand"  # posted in Xero by the user: final unless they take the mark back
+    CANCELLED = "cancelled"  # Amazon cancelled it after posting: its document voided/deleted
 
 
 class BatchState(enum.StrEnum):

@@ -22,6 +22,7 @@ from plugin.ledger.correction_advice import advice
 from plugin.ledger.correction_model import Correction
 from plugin.ledger.correction_model import CorrectionState
 from plugin.models import AuditEvent
+from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import utcnow
 from plugin.posting import corrections as rules
@@ -123,6 +124,7 @@ def record_applied(
     entry.needs_review = False
     if correction.action in ("void", "delete"):
         done = "voided" if correction.action == "void" else "deleted"
+        entry.state = EntryState.CANCELLED
         entry.reason_code = AMAZON_CANCELLED
         entry.reason = f"Amazon cancelled this charge; this app {done} its Xero document."
         entry.settlement_state = None  # nothing left to pay

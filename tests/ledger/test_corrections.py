@@ -164,7 +164,7 @@ def test_a_cancellation_deletes_the_bank_transaction(db_session, org, posted, xe
     assert json.loads(http.calls[1].request.body) == {"BankTransactions": [{"Status": "DELETED"}]}
     db_session.refresh(posted)
     assert posted.reason_code == "amazon_cancelled"
-    assert posted.state == EntryState.POSTED  # its record: posted, then deleted
+    assert posted.state == EntryState.CANCELLED  # posted, then deleted in Xero
     assert str(posted.amount) == "0.00"
 
 

@@ -55,6 +55,15 @@ def open_corrections(session: Session, org_id: int, state: CorrectionState) -> l
     )
 
 
+def open_correction_orgs(session: Session) -> set[int]:
+    """Organisations with a correction pending or sent (a posting run must come for it)."""
+    states = [CorrectionState.PENDING, CorrectionState.SENT]
+    found = session.exec(
+        select(Correction.organisation_id).where(col(Correction.state).in_(states))
+    )
+    return set(found)
+
+
 def lookup_from(correction: Correction, in_flight: timedelta) -> datetime:
     """From when reading the document tells for certain whether a sent change was applied."""
     sent_at = correction.sent_at or correction.created_at

@@ -1,4 +1,5 @@
-"""Test and demo control: a Xero user reconciling a document (``/_sandbox/xero/...``).
+"""Test and demo controls: a Xero user reconciling a document, and a document's history
+(``/_sandbox/xero/...``).
 
 No public API can reconcile (spec, December 2026 pt 7): a user matches a bank statement line in
 Xero. ``POST /_sandbox/xero/documents/<id>/reconcile`` does what that leaves behind:
@@ -86,3 +87,15 @@ def _pay_in_full(tenant: Tenant, bill: dict[str, Any], body: dict[str, Any]) -> 
             "Payment": books.render(tenant, "Payments", payment),
         }
     )
+
+
+@bp.get("/history/<record_id>")
+def history(record_id: str) -> Any:
+    """A document's history records (``Created``, ``Edited``, ``Deleted``, ``Reconciled``…), as
+    ``GET /{Endpoint}/{id}/History`` gives them: how many times a document was changed."""
+    with current_sandbox().lock:
+        for tenant in xero_world().tenants.values():
+            records = tenant.history.get(record_id.lower())
+            if records is not None:
+                return jsonify({"HistoryRecords": records})
+    return _bad_request("unknown document", 404)

@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import metrics as metrics_views
     from plugin.views import onboarding
     from plugin.views import outbox
+    from plugin.views import rollbacks
     from plugin.views import webhooks
     from plugin.views import xero
 
@@ -94,6 +95,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         mapping.bp,
         entries.bp,
         manage.bp,
+        rollbacks.bp,
         outbox.bp,
         webhooks.bp,
     )

@@ -30,6 +30,11 @@ def advice(correction: CorrectionLike, why: str, locked: bool = True) -> str:
     paid; else the app could not make the change for the reason ``why``)."""
     before, after = amount_text(correction.before_payload), amount_text(correction.after_payload)
     bill = correction.endpoint in ("Invoices", "CreditNotes")
+    if str(correction.cause) == "rollback":
+        return (
+            f"Not rolled back: {why} The document stays in Xero and this purchase stays posted;"
+            " correct it in Xero by hand if it was posted wrongly."
+        )
     cancelled = str(correction.cause) == "amazon_cancelled"
     if not locked:
         what = (

@@ -20,7 +20,10 @@ from sqlmodel import select
 from plugin.amazon.models import parse_transaction
 from plugin.ledger.correction_advice import advice
 from plugin.ledger.correction_model import Correction
+from plugin.ledger.correction_model import CorrectionCause
 from plugin.ledger.correction_model import CorrectionState
+from plugin.ledger.rollbacks import ROLLBACK_HELD
+from plugin.ledger.rollbacks import ROLLED_BACK
 from plugin.models import AuditEvent
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -106,9 +109,12 @@ def hold(
     correction.state = CorrectionState.HELD
     correction.reason = advice(correction, why, locked)
     correction.recorded_at = utcnow()
-    entry.needs_review = True
-    entry.reason_code = CHANGED_AFTER_RECONCILED if locked else CORRECTION_HELD
-    entry.reason = correction.reason
+    if correction.cause == CorrectionCause.ROLLBACK:  # the entry stays posted, as it was
+        entry.reason_code, entry.reason = ROLLBACK_HELD, correction.reason
+    else:
+        entry.needs_review = True
+        entry.reason_code = CHANGED_AFTER_RECONCILED if locked else CORRECTION_HELD
+        entry.reason = correction.reason
     entry.updated_at = utcnow()
     session.add_all([correction, entry])
     _audit(session, correction, entry, "correction_held")
@@ -125,6 +131,12 @@ def record_applied(
     correction.state = CorrectionState.APPLIED
     correction.after_document = rules.summary(document)
     correction.recorded_at = now
+    if correction.cause == CorrectionCause.ROLLBACK:
+        _back_to_waiting(entry, correction, now)
+        session.add_all([correction, entry])
+        _audit(session, correction, entry, "rollback_applied")
+        session.commit()
+        return
     payload = correction.after_payload or {}
     entry.raw_payload = payload
     entry.payload_hash = correction.after_hash
@@ -143,6 +155,24 @@ def record_applied(
     session.add_all([correction, entry])
     _audit(session, correction, entry, "correction_applied")
     session.commit()
+
+
+def _back_to_waiting(entry: LedgerEntry, correction: Correction, now: datetime) -> None:
+    """Its document is out of Xero: the entry waits to be evaluated and posted again (a new
+    document: the look-ups of recovery never take a deleted or voided one for it)."""
+    removed = "voided" if correction.action == "void" else "deleted"
+    entry.state = EntryState.FETCHED
+    entry.reason_code = ROLLED_BACK
+    entry.reason = (
+        f"Rolled back on {now:%d %b %Y}: its Xero document was {removed}. It is posted again, "
+        "as a new document, with the next posting run."
+    )
+    entry.xero_document_id = entry.xero_document_type = entry.xero_reference = None
+    entry.batch_id = entry.posted_at = None
+    entry.settlement_state = entry.xero_payment_id = None
+    entry.attachment_state = entry.attachment_note = None
+    entry.needs_review = False
+    entry.updated_at = now
 
 
 def resolve_sent(

@@ -131,7 +131,7 @@ def _plan(
 ) -> tuple[str, dict[str, Any]] | str:
     """(action, body) to send, or why the change cannot be made by the app."""
     endpoint = str(correction.endpoint)
-    if correction.cause == CorrectionCause.AMAZON_CANCELLED:
+    if correction.cause in (CorrectionCause.AMAZON_CANCELLED, CorrectionCause.ROLLBACK):
         return ("void" if endpoint != "BankTransactions" else "delete"), rules.cancel_body(endpoint)
     if endpoint == "CreditNotes":
         return "This app corrects bank transactions and bills only, not credit notes."

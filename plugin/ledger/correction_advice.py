@@ -32,7 +32,7 @@ def advice(correction: CorrectionLike, why: str, locked: bool = True) -> str:
     bill = correction.endpoint in ("Invoices", "CreditNotes")
     if str(correction.cause) == "rollback":
         return (
-            f"Not rolled back: {why} The document stays in Xero and this purchase stays posted;"
+            f"Not rolled back. {why} The document stays in Xero and this purchase stays posted;"
             " correct it in Xero by hand if it was posted wrongly."
         )
     cancelled = str(correction.cause) == "amazon_cancelled"

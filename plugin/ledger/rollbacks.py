@@ -36,6 +36,7 @@ class RollbackLine:
     """One transaction of the run, and what a rollback does (or did) with it."""
 
     transaction_id: str
+    date: str
     amount: str
     currency: str
     state: str
@@ -120,14 +121,17 @@ def rollback_lines(session: Session, run: ImportRun) -> list[RollbackLine]:
     done = rollbacks_of_run(session, run)
     lines = []
     for entry in entries_of_run(session, run):
-        outcome, reason = _outcome(entry, done.get(int(entry.id or 0)))
+        correction = done.get(int(entry.id or 0))
+        outcome, reason = _outcome(entry, correction)
+        kind = entry.xero_document_type or (correction.endpoint if correction else None)
         lines.append(
             RollbackLine(
                 transaction_id=entry.amazon_transaction_id,
+                date=entry.transaction_date.date().isoformat() if entry.transaction_date else "",
                 amount=f"{entry.amount:.2f}",
                 currency=entry.currency,
                 state=str(entry.state),
-                document_type=entry.xero_document_type,
+                document_type=kind,
                 outcome=outcome,
                 reason=reason,
             )

@@ -64,6 +64,7 @@ class CorrectionView:
     after_lines: tuple[VersionLine, ...]
     advice: str | None
     recorded: str | None
+    from_amazon: bool = True
 
 
 def _lines(payload: dict[str, Any] | None) -> tuple[VersionLine, ...]:
@@ -97,6 +98,7 @@ def describe_correction(correction: Correction) -> CorrectionView:
         before_lines=_lines(correction.before_payload),
         after_lines=_lines(correction.after_payload),
         advice=correction.reason,
+        from_amazon=str(correction.cause).startswith("amazon"),
         recorded=(
             correction.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
             if correction.recorded_at

@@ -17,11 +17,24 @@ from plugin.manage.actions import queue_job
 from plugin.models import ImportRun
 
 OUTCOMES = {
-    "to remove": "Will be deleted or voided in Xero",
+    "to remove": "To be removed from Xero, unless reconciled or paid",
     "waiting": "Being rolled back",
     "removed": "Removed from Xero; waits to be posted again",
     "left": "Left in Xero",
     "not in Xero": "Not posted: nothing to undo",
+}
+
+COUNT_LABELS = {
+    "to remove": "to remove from Xero (each is checked first: reconciled or paid ones stay)",
+    "waiting": "being rolled back",
+    "removed": "removed from Xero, waiting to be posted again",
+    "left": "left in Xero",
+    "not in Xero": "not posted, so nothing to undo",
+}
+DOCUMENT_KINDS = {
+    "BankTransactions": "Bank transaction",
+    "Invoices": "Bill",
+    "CreditNotes": "Credit note",
 }
 
 
@@ -35,6 +48,8 @@ def rollback_context(session: Session, run: ImportRun) -> dict[str, Any]:
         "lines": lines,
         "counts": counts,
         "outcomes": OUTCOMES,
+        "count_labels": COUNT_LABELS,
+        "kinds": DOCUMENT_KINDS,
         "started": started,
         "working": counts.get("waiting", 0) > 0 or (started and counts.get("to remove", 0) > 0),
         "can_roll_back": can_roll_back(run) and counts.get("to remove", 0) > 0,

@@ -80,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import metrics as metrics_views
     from plugin.views import onboarding
     from plugin.views import outbox
+    from plugin.views import remaps
     from plugin.views import rollbacks
     from plugin.views import webhooks
     from plugin.views import xero
@@ -96,6 +97,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         entries.bp,
         manage.bp,
         rollbacks.bp,
+        remaps.bp,
         outbox.bp,
         webhooks.bp,
     )

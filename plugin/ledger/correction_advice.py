@@ -35,6 +35,11 @@ def advice(correction: CorrectionLike, why: str, locked: bool = True) -> str:
             f"Not rolled back. {why} The document stays in Xero and this purchase stays posted;"
             " correct it in Xero by hand if it was posted wrongly."
         )
+    if str(correction.cause) == "remap":
+        return (
+            f"Not corrected to the new mapping. {why} The document stays as it was posted; "
+            "change its accounts or tax in Xero by hand if they must change."
+        )
     cancelled = str(correction.cause) == "amazon_cancelled"
     if not locked:
         what = (

@@ -39,6 +39,7 @@ class CorrectionCause(enum.StrEnum):
     AMAZON_CHANGED = "amazon_changed"  # a later feed changed the amount or the lines
     AMAZON_CANCELLED = "amazon_cancelled"  # a later feed cancelled the charge
     ROLLBACK = "rollback"  # a person rolled back the run that posted it
+    REMAP = "remap"  # a person corrected it after a mapping change
 
 
 class Correction(SQLModel, table=True):

@@ -35,6 +35,7 @@ from plugin.xero.errors import XeroNotFound
 CHANGED_AFTER_RECONCILED = "changed_after_reconciled"
 CORRECTION_HELD = "correction_held"
 AMAZON_CANCELLED = "amazon_cancelled"
+REMAP_HELD = "remap_held"
 
 
 @dataclass
@@ -111,6 +112,8 @@ def hold(
     correction.recorded_at = utcnow()
     if correction.cause == CorrectionCause.ROLLBACK:  # the entry stays posted, as it was
         entry.reason_code, entry.reason = ROLLBACK_HELD, correction.reason
+    elif correction.cause == CorrectionCause.REMAP:
+        entry.reason_code, entry.reason = REMAP_HELD, correction.reason
     else:
         entry.needs_review = True
         entry.reason_code = CHANGED_AFTER_RECONCILED if locked else CORRECTION_HELD
@@ -155,6 +158,33 @@ def record_applied(
     session.add_all([correction, entry])
     _audit(session, correction, entry, "correction_applied")
     session.commit()
+
+
+def take_new_version(session: Session, correction: Correction, entry: LedgerEntry) -> bool:
+    """The entry is not in Xero (its batch was found never to have arrived): it takes Amazon's
+    new version and is evaluated again, like any changed payload of an entry not posted."""
+    from plugin.ledger.record import descriptors_of
+    from plugin.ledger.transitions import move
+
+    payload = correction.after_payload or {}
+    values = {
+        "raw_payload": payload,
+        "payload_hash": correction.after_hash,
+        **descriptors_of(parse_transaction(payload)),
+        "state": EntryState.FETCHED,
+        "reason_code": None,
+        "reason": None,
+        "needs_review": False,
+    }
+    if not move(session, entry, values):
+        session.rollback()
+        return False  # it changed meanwhile: the next run looks again
+    correction.state = CorrectionState.APPLIED
+    correction.recorded_at = utcnow()
+    session.add(correction)
+    _audit(session, correction, entry, "correction_recorded")
+    session.commit()
+    return True
 
 
 def _back_to_waiting(entry: LedgerEntry, correction: Correction, now: datetime) -> None:

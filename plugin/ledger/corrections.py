@@ -47,6 +47,7 @@ from plugin.ledger.correction_outcomes import hold
 from plugin.ledger.correction_outcomes import open_corrections
 from plugin.ledger.correction_outcomes import record_applied
 from plugin.ledger.correction_outcomes import resolve_sent
+from plugin.ledger.correction_outcomes import take_new_version
 from plugin.ledger.evaluation import context_for
 from plugin.ledger.transitions import rows_changed
 from plugin.models import EntryState
@@ -68,6 +69,7 @@ from plugin.xero.errors import XeroValidationError
 log = logging.getLogger(__name__)
 
 FEED = "Amazon Business feed"
+NOT_IN_XERO = (EntryState.FETCHED, EntryState.HELD, EntryState.READY, EntryState.FAILED)
 
 
 # --- Recording a change (from the import) -----------------------------------------------------
@@ -231,6 +233,12 @@ def apply_corrections(
         if entry.state == EntryState.POSTING:
             counts.waiting += 1  # its document may be on its way to Xero: the next run
             continue
+        if entry.state in NOT_IN_XERO and correction.cause != CorrectionCause.ROLLBACK:
+            # Its document never reached Xero after all (recovery found none): the entry
+            # simply takes the new version, and posts it.
+            if take_new_version(session, correction, entry):
+                counts.applied += 1
+            continue
         if (
             entry.state != EntryState.POSTED
             or not entry.xero_document_id
@@ -264,6 +272,8 @@ def apply_corrections(
         if not _claim(session, correction, action, body):
             continue  # another run took it
         sent = _send(session, correction, entry, xero)
+        if sent.unknown:  # a later correction of this entry waits until this one is known
+            in_doubt.add(correction.ledger_entry_id)
         counts.applied += sent.applied
         counts.held += sent.held
         counts.unknown += sent.unknown

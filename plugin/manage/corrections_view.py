@@ -16,6 +16,7 @@ from plugin.ledger.correction_advice import amount_text
 from plugin.ledger.correction_model import Correction
 from plugin.ledger.correction_model import CorrectionState
 from plugin.ledger.corrections import corrections_of
+from plugin.ledger.remaps import differences
 from plugin.posting import money_text
 
 STATES: Final = {
@@ -29,6 +30,7 @@ CAUSES: Final = {
     "amazon_changed": "Amazon changed the amount or the lines",
     "amazon_cancelled": "Amazon cancelled the charge",
     "rollback": "The run that posted it was rolled back",
+    "remap": "Corrected to the new mapping",
 }
 ACTIONS: Final = {
     "update": "Xero document updated in place",
@@ -65,6 +67,7 @@ class CorrectionView:
     advice: str | None
     recorded: str | None
     from_amazon: bool = True
+    changes: tuple[str, ...] = ()  # a remap's changes of accounts and tax, in words
 
 
 def _lines(payload: dict[str, Any] | None) -> tuple[VersionLine, ...]:
@@ -99,6 +102,9 @@ def describe_correction(correction: Correction) -> CorrectionView:
         after_lines=_lines(correction.after_payload),
         advice=correction.reason,
         from_amazon=str(correction.cause).startswith("amazon"),
+        changes=tuple(differences(correction.before_document or {}, correction.body or {}))
+        if str(correction.cause) == "remap"
+        else (),
         recorded=(
             correction.recorded_at.strftime("%Y-%m-%d %H:%M UTC")
             if correction.recorded_at

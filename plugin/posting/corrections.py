@@ -98,7 +98,14 @@ def summary(document: JsonBody) -> JsonBody:
     shown["LineItems"] = [
         {
             k: line[k]
-            for k in ("LineItemID", "Description", "LineAmount", "TaxAmount", "AccountCode")
+            for k in (
+                "LineItemID",
+                "Description",
+                "LineAmount",
+                "TaxAmount",
+                "AccountCode",
+                "TaxType",
+            )
             if k in line
         }
         for line in document.get("LineItems") or []

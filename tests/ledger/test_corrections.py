@@ -258,3 +258,21 @@ def test_a_change_of_an_entry_still_posting_waits(db_session, org, posted, xero,
     record(db_session, org, settled())
     assert run(db_session, org, xero, rules).waiting == 1
     assert len(http.calls) == 0
+
+
+def test_a_change_of_an_entry_found_never_posted_is_simply_taken(
+    db_session, org, posted, xero, http, rules
+):
+    posted.state = EntryState.POSTING
+    db_session.add(posted)
+    db_session.commit()
+    record(db_session, org, settled())
+    posted.state = EntryState.READY  # recovery found its batch never reached Xero
+    db_session.add(posted)
+    db_session.commit()
+    assert run(db_session, org, xero, rules).applied == 1
+    assert len(http.calls) == 0
+    db_session.refresh(posted)
+    assert (posted.state, str(posted.amount)) == (EntryState.FETCHED, "36.00")
+    [correction] = corrections(db_session)
+    assert correction.state == CorrectionState.APPLIED

@@ -81,6 +81,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import metrics as metrics_views
     from plugin.views import onboarding
     from plugin.views import outbox
+    from plugin.views import remaps
+    from plugin.views import rollbacks
     from plugin.views import webhooks
     from plugin.views import xero
 
@@ -96,6 +98,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         entries.bp,
         manage.bp,
         manage_signal.bp,
+        rollbacks.bp,
+        remaps.bp,
         outbox.bp,
         webhooks.bp,
     )

@@ -139,6 +139,7 @@ class EntryState(enum.StrEnum):
     POSTED = "posted"
     FAILED = "failed"
     BY_HAND = "by_hand"  # posted in Xero by the user: final unless they take the mark back
+    CANCELLED = "cancelled"  # Amazon cancelled it after posting: its document voided/deleted
 
 
 class BatchState(enum.StrEnum):
@@ -394,7 +395,4 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] | None = _json(dict)
 
 
-# Tables kept beside their areas (this module is at its size limit); importing them registers them.
-from plugin.ledger import count_table as _ledger_count  # noqa: E402, F401
-from plugin.work import card_payment_model as _card_payment  # noqa: E402, F401
-from plugin.work import settlement_table as _settlement_step  # noqa: E402, F401
+from plugin.work import tables as _registers_other_tables  # noqa: E402, F401

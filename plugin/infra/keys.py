@@ -30,6 +30,18 @@ def import_later_job_ids(run_id: int) -> tuple[str, str]:
     return later, f"{later}-again"
 
 
+def rollback_job_ids(run_id: int) -> tuple[str, str]:
+    """The rollback of an import run (``plugin.work.rollbacks``), and the id it waits under
+    when its organisation is busy."""
+    return f"rollback-{run_id}", f"rollback-{run_id}-later"
+
+
+def remap_job_ids(org_id: int) -> tuple[str, str]:
+    """Correcting posted documents to a changed mapping (``plugin.work.remaps``), and the id it
+    waits under when its organisation is busy."""
+    return f"remap-{org_id}", f"remap-{org_id}-later"
+
+
 def run_id_of_job(job_id: str) -> int | None:
     """The ``ImportRun`` id of a first import job (``import-<run>``), else None."""
     if not job_id.startswith(IMPORT_JOB_PREFIX):

@@ -10,7 +10,7 @@ entries between the same states in opposite order). A state's count is the sum o
 now and then, so a sum reads a handful of rows however large the ledger grows.
 
 Kept out of ``plugin.models`` only because that module is at its size limit
-(which imports this module at its end, so importing it registers every table).
+(``plugin.work.tables`` registers it with the others).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Recording what Amazon sent: each transaction once per organisation, idempotently.
 
 Re-importing adds nothing already known; a changed payload of a not-yet-posted entry is updated
-(and evaluated again), of one that is or may be in Xero (``FINAL_IN_XERO``) only flagged for
-review. A transaction we cannot read is kept, ``held`` with ``PARSE_ERROR``.
+(and evaluated again); of one this app posted (``CORRECTABLE``) it becomes a pending correction
+(``ledger.corrections``: applied in Xero by the posting run, or held if the document is
+reconciled or paid); of one posted by hand it is only flagged for review. A transaction we
+cannot read is kept, ``held`` with ``PARSE_ERROR``.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ def _entry_id(item: Transaction | ParseFailure, payload: dict[str, Any]) -> str:
     return "unreadable-" + payload_hash(payload)[:24]
 
 
+def descriptors_of(item: Transaction | ParseFailure) -> Descriptors:
+    """The entry's columns copied from a transaction."""
+    return _descriptors(item)
+
+
 def _descriptors(item: Transaction | ParseFailure) -> Descriptors:
     if isinstance(item, ParseFailure):
         return {}
@@ -124,7 +131,11 @@ def record_page(
 
 
 FINAL_IN_XERO = (EntryState.POSTED, EntryState.POSTING, EntryState.BY_HAND)
-"""States whose document is (or may be) in Xero: a changed payload only flags them for review."""
+"""States whose document is (or may be) in Xero: a changed payload is never simply stored."""
+CORRECTABLE = (EntryState.POSTED, EntryState.POSTING)
+"""Of those, the ones whose document this app posted: a change becomes a correction
+(``ledger.corrections``), applied in Xero or held for the bookkeeper; one posted by hand is
+only flagged for review."""
 
 
 def _record(
@@ -133,6 +144,8 @@ def _record(
     connection_id: int | None,
     items: list[Transaction | ParseFailure],
 ) -> RecordCounts:
+    from plugin.ledger.corrections import note_change  # corrections reads records
+
     counts = RecordCounts()
     prepared: list[tuple[Transaction | ParseFailure, dict[str, Any], str]] = []
     for item in items:
@@ -190,6 +203,11 @@ def _record(
             },
         ):
             counts.updated += 1
+        elif entry.state in CORRECTABLE:  # our document: corrected in Xero, or held
+            if note_change(session, entry, payload, digest):
+                counts.flagged += 1
+            else:
+                counts.already_known += 1
         else:
             entry.needs_review = True  # never re-posted: a person decides
             entry.updated_at = now

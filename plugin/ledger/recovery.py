@@ -34,6 +34,8 @@ from plugin.models import PostingBatch
 from plugin.models import utcnow
 from plugin.xero.models import XeroLineItem
 
+REMOVED = ("DELETED", "VOIDED")  # a document taken out of the books is never "the one posted"
+
 
 def open_batches(session: Session, org_id: int) -> list[PostingBatch]:
     """The organisation's batches committed or sent whose outcome is not yet recorded."""
@@ -129,6 +131,8 @@ def _find_in_xero(
             str(b.get("Reference")): t for b, t in zip(bodies, transaction_ids, strict=False)
         }
         for document in xero.find_bank_transactions_by_reference(list(by_reference)):
+            if document.status in REMOVED:  # deleted by a correction or a rollback: not ours now
+                continue
             transaction_id = by_reference.get(str(document.reference))
             if transaction_id:
                 found[transaction_id] = document.bank_transaction_id
@@ -137,14 +141,14 @@ def _find_in_xero(
     if endpoint == "Invoices":
         numbers = sorted({str(b.get("InvoiceNumber")) for b in bodies if b.get("InvoiceNumber")})
         invoices = xero.find_invoices_by_numbers(numbers)
-        candidates = [(d.invoice_id, d.line_items) for d in invoices]
+        candidates = [(d.invoice_id, d.line_items) for d in invoices if d.status not in REMOVED]
     else:
         numbers = sorted(
             {str(b.get("CreditNoteNumber")) for b in bodies if b.get("CreditNoteNumber")}
         )
         where = " OR ".join(f'CreditNoteNumber=="{n}"' for n in numbers) or 'CreditNoteNumber==""'
         notes = xero.find_credit_notes(where)
-        candidates = [(d.credit_note_id, d.line_items) for d in notes]
+        candidates = [(d.credit_note_id, d.line_items) for d in notes if d.status not in REMOVED]
     for transaction_id in transaction_ids:
         for xero_id, lines in candidates:
             text = " ".join(line.description or "" for line in lines[:1])

@@ -31,6 +31,10 @@ STATES: Final = {
         "Posted by hand",
         "Posted in Xero by you, not by this app; it will never post it.",
     ),
+    EntryState.CANCELLED: (
+        "Cancelled",
+        "Amazon cancelled this charge after it was posted; its Xero document was removed.",
+    ),
 }
 ATTACHMENT_STATES: Final = {
     "attached": "Amazon's PDF is attached to the Xero document",

@@ -40,6 +40,7 @@ from plugin.manage.actions import clear_duplicate
 from plugin.manage.actions import confirm_duplicate
 from plugin.manage.actions import mark_posted_by_hand
 from plugin.manage.actions import unmark_posted_by_hand
+from plugin.manage.corrections_view import entry_corrections
 from plugin.manage.entries import xero_short_code
 from plugin.manage.entry import describe
 from plugin.models import LedgerEntry
@@ -70,7 +71,14 @@ def entry(transaction_id: str) -> Any:
     duplicate_url = document_url(
         "BankTransactions", found.duplicate_of, xero_short_code(current_app, int(org.id or 0))
     )
-    return render_template("entries/entry.html", org=org, view=view, duplicate_url=duplicate_url)
+    corrections = entry_corrections(session, int(found.id or 0))
+    return render_template(
+        "entries/entry.html",
+        org=org,
+        view=view,
+        duplicate_url=duplicate_url,
+        corrections=corrections,
+    )
 
 
 NOT_HELD = "Nothing changed: this purchase is no longer held (reload to see where it is)."

@@ -24,6 +24,8 @@ from plugin.infra.locks import lock_seconds
 from plugin.infra.locks import org_lock
 from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import get_redis
+from plugin.ledger.correction_outcomes import next_correction_lookup_at
+from plugin.ledger.corrections import apply_corrections
 from plugin.mapping.chart import cached_chart
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
@@ -125,7 +127,19 @@ def run_posting(
         # Card bills (foreign-currency purchases on a base-currency card) are paid right after.
         paid = pay_card_bills(session, org_id, client)
         log.info("Card bill payments for org %s: %s", org_id, paid)
+        # Amazon's later changes to posted documents: applied in place, or held (issue 14).
+        fixed = apply_corrections(session, org_id, client, mapping, chart, context)
+        log.info("Corrections for org %s: %s", org_id, fixed)
+        counts.lookup_at = earliest(
+            counts.lookup_at, next_correction_lookup_at(session, org_id, client.in_flight)
+        )
         return counts
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    """The earliest of the moments given (None when there is none)."""
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
 
 
 # --- The posting job -------------------------------------------------------------------------

@@ -62,6 +62,7 @@ from plugin.infra.queues import get_redis
 from plugin.infra.queues import job_alive
 from plugin.infra.queues import job_exists
 from plugin.infra.queues import last_job_error
+from plugin.ledger.correction_outcomes import open_correction_orgs
 from plugin.models import AuditEvent
 from plugin.models import BatchState
 from plugin.models import EntryState
@@ -203,7 +204,8 @@ def _resume_posting(
 
 
 def _orgs_with_unfinished_posting(session: Session) -> set[int]:
-    """Organisations with entries ``ready``/``posting`` or a batch whose outcome is unknown."""
+    """Organisations with entries ``ready``/``posting``, a batch whose outcome is unknown, or a
+    correction not yet made (``ledger.corrections``)."""
     entries = session.exec(
         select(LedgerEntry.organisation_id).where(
             col(LedgerEntry.state).in_([EntryState.READY, EntryState.POSTING])
@@ -214,7 +216,7 @@ def _orgs_with_unfinished_posting(session: Session) -> set[int]:
             col(PostingBatch.state).in_([BatchState.PENDING, BatchState.SENT])
         )
     )
-    return set(entries) | set(batches)
+    return set(entries) | set(batches) | open_correction_orgs(session)
 
 
 def interrupted(session: Session, client: redis.Redis, run: ImportRun) -> Verdict:

@@ -5,7 +5,7 @@ URL map (``{r}`` is ``na``, ``eu`` or ``jp``):
 - ``POST /auth/o2/token``: LWA token endpoint.
 - ``/amazon-api/{r}/reconciliation/2021-01-08/...`` and ``/amazon-api/{r}/reports/2021-09-30/...``.
 - ``GET /amazon-files/<token>``: presigned-style document downloads.
-- ``/_sandbox/amazon/...``: control endpoints (``control.py``).
+- ``/_sandbox/amazon/...``: control endpoints (``control.py``; re-fed transactions: ``changes``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Flask
 
 from sandbox.amazon import api
+from sandbox.amazon import changes  # noqa: F401  (adds its route to control.bp)
 from sandbox.amazon import consent
 from sandbox.amazon import control
 from sandbox.amazon import documents

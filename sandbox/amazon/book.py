@@ -90,6 +90,29 @@ class Book:
         for entry in entries:
             self._index(entry.payload, fallback_feed)
 
+    def refeed(self, payload: dict[str, Any], feed: datetime) -> dict[str, Any] | None:
+        """Amazon changing its mind: the transaction with ``payload``'s ``transactionId`` is fed
+        again at ``feed`` as ``payload`` (it replaces the stored version, which a feed no longer
+        returns: one transaction, its latest version). Returns the old payload (None: unknown)."""
+        transaction_id = str(payload.get("transactionId", ""))
+        index = next(
+            (i for i, e in enumerate(self._entries) if e.transaction_id == transaction_id), None
+        )
+        if index is None:
+            return None
+        old = self._entries.pop(index).payload
+        self._keys.pop(index)
+        number = old.get("invoiceNumber")
+        record = self.invoices.get(number) if isinstance(number, str) else None
+        if record is not None:
+            value = _decimal((old.get("amount") or {}).get("amount", "0"))
+            kind = old.get("transactionType", "CHARGE")
+            record.total -= value if kind == "CHARGE" else -abs(value)
+            if transaction_id in record.transaction_ids:
+                record.transaction_ids.remove(transaction_id)
+        self.add_many([payload], feed)
+        return old
+
     def window(
         self,
         start_ts: float,

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     from sandbox.xero import control
     from sandbox.xero import documents
     from sandbox.xero import identity
+    from sandbox.xero import reconcile_control  # noqa: F401  (adds its route to control.bp)
     from sandbox.xero import reference
     from sandbox.xero import status_changes
     from sandbox.xero import viewer

@@ -1,6 +1,7 @@
-"""``POST /{Endpoint}/{id}`` with a new ``Status``: deleting and voiding documents, deleting
-payments (which puts the amount back on the bill or credit note). Other field updates are not
-simulated and are refused with a validation error."""
+"""``POST /{Endpoint}/{id}``: deleting and voiding documents, deleting payments (which puts the
+amount back on the bill or credit note), and (``sandbox.xero.updates``) updating a bank
+transaction or a bill in place. A reconciled bank transaction, or a deleted or voided document,
+cannot be changed at all; other field updates (credit notes, payments) are refused."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ from sandbox.xero.api import invalid_body
 from sandbox.xero.api import not_found
 from sandbox.xero.api import request_elements
 from sandbox.xero.api import respond
+from sandbox.xero.updates import RECONCILED
+from sandbox.xero.updates import apply_update
+from sandbox.xero.validation import BatchContext
 from sandbox.xero.world import Tenant
+from sandbox.xero.world import xero_world
 from sandbox.xero.xerojson import validation_exception
 
 bp = api_blueprint("xero_status_changes", __name__)
@@ -83,14 +88,19 @@ def change_status(endpoint: str, document_id: str) -> Any:
         document = tenant.document(endpoint, document_id)
         if document is None:
             return not_found()
-        if wanted is None or set(element) - {"Status", books.ID_KEYS[endpoint]}:
-            return _refusal(element, "The sandbox only supports changing Status with this call.")
+        if endpoint == "BankTransactions" and document.get("IsReconciled"):
+            return _refusal(element, RECONCILED)
+        fields = set(element) - {"Status", books.ID_KEYS[endpoint]}
+        if fields and wanted not in ("DELETED", "VOIDED"):
+            return _update(tenant, endpoint, document, element)
+        if wanted is None:
+            return _refusal(element, "The Status field is mandatory for this call.")
+        if wanted == "VOIDED" and not _untouched(document):
+            return _refusal(element, "Documents with payments or allocations cannot be voided.")
         if wanted not in ALLOWED[endpoint].get(document["Status"], set()):
             return _refusal(
                 element, f"Cannot change the Status from {document['Status']} to {wanted}."
             )
-        if wanted == "VOIDED" and not _untouched(document):
-            return _refusal(element, "Documents with payments or allocations cannot be voided.")
         if wanted == "AUTHORISED" and endpoint == "Invoices" and "DueDate" not in document:
             return _refusal(element, "The document DueDate field must be specified")
         now = sandbox.clock.now()
@@ -102,3 +112,29 @@ def change_status(endpoint: str, document_id: str) -> Any:
             tenant, document_id.lower(), wanted.title(), f"Status set to {wanted}", now
         )
         return respond(endpoint, [books.render(tenant, endpoint, document)])
+
+
+def _update(
+    tenant: Tenant, endpoint: str, document: dict[str, Any], element: dict[str, Any]
+) -> Any:
+    """Update a document in place (``sandbox.xero.updates``), as one element of a request."""
+    sandbox = current_sandbox()
+    context = BatchContext(today=sandbox.clock.now().date(), new_id=xero_world().new_id)
+    draft = apply_update(tenant, endpoint, document, element, context)
+    if draft.errors or draft.document is None:
+        return _refusal(element, draft.errors[0] if draft.errors else "Not updated.")
+    now = sandbox.clock.now()
+    if draft.new_contact and draft.new_contact["ContactID"] not in tenant.contacts:
+        books.store_contact(tenant, draft.new_contact, now)
+    updated = draft.document
+    document_id = updated[books.ID_KEYS[endpoint]]
+    books.touch(endpoint, updated, now)
+    tenant.documents[endpoint][document_id] = updated
+    books.add_history(
+        tenant,
+        document_id,
+        "Edited",
+        f"Updated through the Xero API: total {updated['Total']}",
+        now,
+    )
+    return respond(endpoint, [books.render(tenant, endpoint, updated)])

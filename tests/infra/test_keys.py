@@ -17,6 +17,8 @@ def test_job_ids_are_the_ones_in_use():
     assert keys.settle_job_id(7) == "settle-7"
     assert keys.attach_job_id(7) == "attach-7"
     assert keys.contact_check_job_id(7) == "contact-check-7"
+    assert keys.rollback_job_ids(5) == ("rollback-5", "rollback-5-later")
+    assert keys.remap_job_ids(7) == ("remap-7", "remap-7-later")
     assert keys.resume_job_id() == "resume-interrupted"
     assert keys.resume_job_id("later") == "resume-interrupted-later"
     assert keys.resume_job_id("again") == "resume-interrupted-again"

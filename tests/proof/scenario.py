@@ -61,7 +61,7 @@ LOCK_SECONDS = 3  # ORG_LOCK_SECONDS in the scenarios: a killed job's org frees 
 # was lost (or whose worker was killed) is looked up 11 s after it was sent, not 5 minutes.
 READ_TIMEOUT_SECONDS = 3
 IN_FLIGHT_SECONDS = 11
-FINAL = {EntryState.POSTED, EntryState.HELD, EntryState.FAILED}
+FINAL = {EntryState.POSTED, EntryState.HELD, EntryState.FAILED, EntryState.CANCELLED}
 BILL_MARK = re.compile(r"\[Amazon transaction ([^\]]+)\]")
 WORKER_ENV_KEYS = (
     "INSTANCE_PATH",
@@ -409,8 +409,8 @@ def verdict(scenario: Scenario) -> Verdict:
         ("CreditNotes", "CreditNoteID"),
     ):
         for document in documents.get(endpoint, []):
-            if document.get("Status") == "DELETED":
-                continue
+            if document.get("Status") in ("DELETED", "VOIDED"):
+                continue  # out of the books (a cancellation or a rollback removed it)
             count += 1
             xero_ids.add(str(document[id_field]))
             if endpoint == "BankTransactions":

@@ -16,7 +16,9 @@ the duplicates found in the sandbox (must be 0: the script exits 1 otherwise, or
 organisation was not synced).
 
 Usage: ``python scripts/bench_many_orgs.py [--orgs 200] [--transactions 200] [--workers 4]
-[--app-limit 10000] [--database-url URL] [--redis-url redis://127.0.0.1:6379/3]``
+[--app-limit 10000] [--during-recovery] [--database-url URL]
+[--redis-url redis://127.0.0.1:6379/3]``. ``--during-recovery`` queues the imports the moment
+the workers are up, while their start-up ``resume-interrupted`` job runs (the smoke test does).
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database-name", default="abx_bench_orgs")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument(
+        "--during-recovery",
+        action="store_true",
+        help="queue the imports while the workers' start-up recovery job runs (its races)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the instance directory")
     return parser.parse_args(argv)
 
@@ -118,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         stack.config["XERO_APP_MINUTE_LIMIT"] = args.app_limit
         stack.sandbox.post("/_sandbox/limits", {"SANDBOX_XERO_APP_MINUTE_LIMIT": args.app_limit})
         stack.start_workers(args.workers)
-        wait_for_workers(stack)
+        wait_for_workers(stack, startup=not args.during_recovery)
         stack.sandbox.post("/_sandbox/call-log", {"enabled": True})
         started = utcnow()
         t0 = time.monotonic()

@@ -27,6 +27,17 @@ class MeteredWorker(Worker):
         finally:
             log_context.working_on(None)
 
+    def unsubscribe(self) -> None:
+        """Stop listening for commands without waiting out a 60-second read: RQ sends
+        UNSUBSCRIBE and then stops the pub/sub thread, and redis-py 8.2's ``stop`` joins it with
+        no time-out; when the thread had already read the reply and gone back to its 60-second
+        ``get_message``, a burst or stopping worker hung for a minute. Clearing the thread's
+        flag first makes the UNSUBSCRIBE reply end its loop."""
+        thread = self.pubsub_thread
+        if thread is not None:
+            thread._running.clear()
+        super().unsubscribe()
+
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         metrics.enter_work_horse()
         super().main_work_horse(job, queue)

@@ -34,6 +34,7 @@ from plugin.models import LedgerEntry
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 50
+SCAN = BATCH_SIZE * 4  # ready entries read (and translated) at a time
 
 
 @dataclass
@@ -79,11 +80,12 @@ def post_ready(
                 select(LedgerEntry)
                 .where(LedgerEntry.organisation_id == org_id, LedgerEntry.state == EntryState.READY)
                 .order_by(col(LedgerEntry.transaction_date), col(LedgerEntry.id))
-                .limit(BATCH_SIZE * 4)
+                .limit(SCAN)
             )
         )
         if not entries:
             break
+        last_scan = len(entries) < SCAN
         batch_context = context_for(session, org_id, entries, context)
         by_endpoint: dict[str, list[tuple[LedgerEntry, posting.Document]]] = {}
         for entry in entries:
@@ -96,14 +98,21 @@ def post_ready(
                 continue
             by_endpoint.setdefault(outcome.endpoint, []).append((entry, outcome))
         session.commit()
+        if "BankTransactions" in by_endpoint:  # never a double entry with the bank feed
+            kept, duplicates = guard.hold_duplicates(by_endpoint["BankTransactions"])
+            by_endpoint["BankTransactions"] = kept
+            counts.held += duplicates
+        # A part-filled batch waits for the next scan, which reads its entries again with more
+        # of their endpoint's (the scan mixes endpoints): fewer, fuller calls. The last scan,
+        # or one with no full batch at all, sends what it has.
+        full_only = not last_scan and any(len(m) >= BATCH_SIZE for m in by_endpoint.values())
         for endpoint, members in by_endpoint.items():
-            if endpoint == "BankTransactions":  # never a double entry with the bank feed
-                members, duplicates = guard.hold_duplicates(members)
-                counts.held += duplicates
             for start in range(0, len(members), BATCH_SIZE):
                 if max_batches is not None and counts.batches >= max_batches:
                     return counts
                 chunk = members[start : start + BATCH_SIZE]
+                if full_only and len(chunk) < BATCH_SIZE:
+                    break
                 try:
                     batch = open_batch(session, org_id, endpoint, chunk)
                 except ClaimLost as lost:  # someone else is posting this organisation

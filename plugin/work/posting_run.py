@@ -55,6 +55,11 @@ from plugin.xero.wiring import xero_tokens
 log = logging.getLogger(__name__)
 
 BUSY_RETRY_SECONDS = 30
+# A posting run waits on its worker for the organisation's minute window to free a slot (at
+# most a minute) rather than re-queue itself: the window admits each call as the one a minute
+# before it ages out, so calls go out spread at Xero's rate (issue 17 point 1). Longer waits
+# (a 429's Retry-After, the daily budget) still re-queue the job.
+POSTING_MAX_WAIT_SECONDS = 65.0
 
 
 def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
@@ -67,10 +72,11 @@ def posting_context(app: Flask, org: Organisation) -> posting.PostingContext:
 
 
 def load_rules(
-    app: Flask, session: Session, org: Organisation
+    app: Flask, session: Session, org: Organisation, max_wait: float = 10.0
 ) -> tuple[XeroClient, posting.Mapping, posting.Chart]:
-    """(Xero client, mapping, chart) for an organisation."""
-    client = xero_client(org, app)
+    """(Xero client, mapping, chart) for an organisation; the client waits up to ``max_wait``
+    seconds for a rate-limit slot."""
+    client = xero_client(org, app, max_wait=max_wait)
     chart = cached_chart(get_redis(app), client, org)
     return client, load_mapping(session, int(org.id or 0)), chart
 
@@ -107,7 +113,7 @@ def run_posting(
             fill_due_dates(session, app, org_id)
         except AmazonError as exc:  # bills fall back to the mapping's payment terms
             log.warning("Could not read Pay by Invoice due dates for org %s: %s", org_id, exc)
-        client, mapping, chart = load_rules(app, session, org)
+        client, mapping, chart = load_rules(app, session, org, POSTING_MAX_WAIT_SECONDS)
         context = posting_context(app, org)
         states = [EntryState.FETCHED, EntryState.HELD]
         if include_failed:

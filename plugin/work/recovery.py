@@ -40,6 +40,7 @@ from typing import Literal
 
 import redis
 from flask import Flask
+from sqlalchemy import update
 from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
@@ -63,6 +64,7 @@ from plugin.infra.queues import job_alive
 from plugin.infra.queues import job_exists
 from plugin.infra.queues import last_job_error
 from plugin.ledger.correction_outcomes import open_correction_orgs
+from plugin.ledger.transitions import rows_changed
 from plugin.models import AuditEvent
 from plugin.models import BatchState
 from plugin.models import EntryState
@@ -166,10 +168,12 @@ def _resume_run(
         age = (utcnow() - run.created_at).total_seconds()
         young[int(run.id or 0)] = max(YOUNG_SECONDS - age, 0.0)
     elif verdict == "interrupted":
-        if _queue_again(session, app, client, run):
+        outcome = _queue_again(session, app, client, run)
+        if outcome == "queued":
             done["imports"].append(int(run.id or 0))
-        else:
+        elif outcome == "given_up":
             done.setdefault("given_up", []).append(int(run.id or 0))
+        # "taken": another recovery job queued the copy first.
 
 
 def _resume_posting(
@@ -222,40 +226,69 @@ def _orgs_with_unfinished_posting(session: Session) -> set[int]:
 def interrupted(session: Session, client: redis.Redis, run: ImportRun) -> Verdict:
     """``alive``, ``busy`` (its organisation's lock is held), ``young``, ``ended`` or
     ``interrupted``. The order matters: a live job goes queued → started → holds the lock →
-    ends the run → lets the lock go, so each check covers the step the previous one missed."""
-    if job_alive(client, run.rq_job_id):
+    ends the run → lets the lock go, so each check covers the step the previous one missed.
+
+    The verdict is on the job the row names when re-read: a job that queued itself again
+    under a new id meanwhile (``import-<run>-later``, its organisation was busy) is judged by
+    that id, not by the old one, which has ended."""
+    judged = run.rq_job_id
+    if job_alive(client, judged):
         return "alive"
     if running_holder(client, run.organisation_id):
         return "busy"
-    session.refresh(run)  # it may have ended since the list was read
+    session.refresh(run)  # it may have ended, or moved to a new job, since the list was read
     if run.state not in (RunState.QUEUED, RunState.RUNNING):
         return "ended"
+    if run.rq_job_id != judged:
+        return interrupted(session, client, run)
     age = (utcnow() - run.created_at).total_seconds()
     if age < YOUNG_SECONDS and not job_exists(client, run.rq_job_id):
         return "young"
     return "interrupted"
 
 
-def _queue_again(session: Session, app: Flask, client: redis.Redis, run: ImportRun) -> bool:
-    """Queue the run's job again; past the resume limit, fail the run instead (False)."""
+def _queue_again(
+    session: Session, app: Flask, client: redis.Redis, run: ImportRun
+) -> Literal["queued", "given_up", "taken"]:
+    """Queue the run's job again (``queued``); past the resume limit, fail the run instead
+    (``given_up``). ``taken``: another recovery job replaced the run's job first.
+
+    Two recovery jobs can judge the same run at once (the one each starting worker queues, the
+    cron's): the copy's id is claimed on the row first, only where the row still names the job
+    judged dead, and only the recovery whose claim lands queues the copy. (A copy claimed but
+    not queued, Redis failing right then, is found by the next look: its job is not in Redis.)
+    """
     run_id = int(run.id or 0)
+    dead_job = run.rq_job_id
     attempt = int(client.incr(resume_import_key(run_id)))
     client.expire(resume_import_key(run_id), RESUME_COUNT_SECONDS)
     limit = int(app.config.get("IMPORT_RESUME_LIMIT", 25))
     if attempt > limit:
         _give_up(session, client, run, limit)
-        return False
-    job = get_queue(import_queue(run.trigger), app).enqueue(
-        "jobs.imports.import_range",
-        run.id,
-        job_id=import_resume_job_id(run_id, attempt),
-        **IMPORT_JOB_OPTIONS,
+        return "given_up"
+    copy = import_resume_job_id(run_id, attempt)
+    claimed = rows_changed(
+        session,
+        update(ImportRun)
+        .where(
+            col(ImportRun.id) == run_id,
+            col(ImportRun.rq_job_id) == dead_job,
+            col(ImportRun.state).in_([RunState.QUEUED, RunState.RUNNING]),
+        )
+        .values(rq_job_id=copy)
+        .execution_options(synchronize_session=False),
     )
-    mark_resumed(client, run.rq_job_id, job.id)
-    run.rq_job_id = job.id
-    session.add(run)
     session.commit()
-    return True
+    if not claimed:
+        client.decr(resume_import_key(run_id))  # not an attempt of ours
+        session.refresh(run)
+        return "taken"
+    session.refresh(run)
+    get_queue(import_queue(run.trigger), app).enqueue(
+        "jobs.imports.import_range", run.id, job_id=copy, **IMPORT_JOB_OPTIONS
+    )
+    mark_resumed(client, dead_job, copy)
+    return "queued"
 
 
 def _other_posting_job_ids(org_id: int) -> tuple[str, ...]:

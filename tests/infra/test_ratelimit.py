@@ -117,3 +117,44 @@ def test_token_bucket_allows_the_burst_then_the_rate(redis_client, clock):
     with pytest.raises(RateLimitWait) as refused:
         bucket.take("conn-1:createReport", rate=1 / 60, burst=1, max_wait=0)
     assert refused.value.retry_after == pytest.approx(60, abs=0.01)
+
+
+# --- The minute window against Xero's (issue 17 point 1) --------------------------------------
+
+
+def test_a_call_counts_in_the_minute_from_its_answer(limiter, clock):
+    """Xero counts a call when it arrives, after we let it go: counted from the answer, our
+    slot never frees before Xero's."""
+    lease = limiter.acquire("tenant-h", max_wait=0)
+    clock.now += 2  # the call takes 2 s
+    limiter.release(lease)
+    for _ in range(59):
+        limiter.release(limiter.acquire("tenant-h", max_wait=0))
+    with pytest.raises(RateLimitWait) as refused:
+        limiter.acquire("tenant-h", max_wait=0)
+    assert refused.value.retry_after == pytest.approx(60, abs=0.01)  # not 58
+
+
+def test_xero_saying_the_minute_is_spent_waits_only_until_a_slot_frees(limiter, clock):
+    """The 60th answer says 0 remaining: the next call waits for the oldest call's slot (30 s
+    here), not a whole minute from now."""
+    for _ in range(60):
+        limiter.release(limiter.acquire("tenant-i", max_wait=0))
+    clock.now += 30
+    limiter.observe("tenant-i", {"X-MinLimit-Remaining": "0", "X-AppMinLimit-Remaining": "9940"})
+    limiter.release(limiter.acquire("tenant-i", max_wait=90))
+    assert sum(clock.sleeps) == pytest.approx(30, abs=0.01)
+
+
+def test_calls_another_instance_made_count_when_xero_says_fewer_remain(limiter, clock):
+    for _ in range(10):
+        limiter.release(limiter.acquire("tenant-j", max_wait=0))
+    # Xero has counted 60: 50 of them came from elsewhere.
+    limiter.observe("tenant-j", {"X-MinLimit-Remaining": "0"})
+    with pytest.raises(RateLimitWait) as refused:
+        limiter.acquire("tenant-j", max_wait=0)
+    assert refused.value.limit == "minute"
+    assert refused.value.retry_after == pytest.approx(60, abs=0.01)
+    limiter.observe("tenant-j", {"X-MinLimit-Remaining": "5"})  # fewer than we count: no change
+    clock.now += 61
+    limiter.release(limiter.acquire("tenant-j", max_wait=0))

@@ -54,6 +54,9 @@ IMPORT_FIGURES = (
     "sandbox time",
     "rate-limit floor",
     "ratio to floor",
+    "postable documents",
+    "rate-limit floor, postable",
+    "ratio to postable floor",
     "duplicates in the sandbox",
     "entries not posted",
 )
@@ -95,6 +98,7 @@ def test_bench_many_orgs_tiny(redis_url):
         "20",
         "--workers",
         "2",
+        "--during-recovery",  # the imports meet the workers' start-up recovery job
         *isolated(redis_url, "orgs"),
     )
     for name in ORGS_FIGURES:

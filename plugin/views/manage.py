@@ -130,7 +130,7 @@ def _status_context(org: Organisation) -> dict[str, Any]:
 def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
-    short_code = entry_list.xero_short_code(current_app, org_id)
+    short_code = entry_list.xero_short_code(current_app, org)
     return {
         "org": org,
         "wanted": wanted,

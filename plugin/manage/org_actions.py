@@ -11,7 +11,7 @@ from plugin.models import OrgStatus
 
 REFUSALS: Final = {
     OrgStatus.DISCONNECTED: "Xero is disconnected: reconnect to Xero before {action}.",
-    OrgStatus.NEEDS_RECONNECT: "Xero needs you to reconnect before {action}.",
+    OrgStatus.NEEDS_RECONNECT: "Xero asks you to reconnect before {action}.",
 }
 
 

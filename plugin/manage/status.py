@@ -179,7 +179,8 @@ def summary(session: Session, app: Flask, org: Organisation) -> Summary:
         xero_pause=xero_pause(app, org_id),
         running=work_in_progress(app, org_id),
         set_up=org.onboarding_step == OnboardingStep.DONE,
-        reconnect_amazon=[c for c in connections if c.status != ConnectionStatus.ACTIVE],
+        # A store the user disconnected is shown as such under Connections, not as a problem.
+        reconnect_amazon=[c for c in connections if c.status == ConnectionStatus.NEEDS_RECONNECT],
     )
 
 

@@ -65,6 +65,13 @@ bp = Blueprint("entries", __name__, url_prefix="/orgs/<int:org_id>/entries")
 load_organisation_from_url(bp)
 
 
+@bp.app_template_global("org_refusal")
+def _org_refusal(org: Organisation, action: str) -> str | None:
+    """Why ``action`` is off for this org (Xero disconnected or to reconnect), else None: the
+    pages switch the action off and say this; the server refuses it with the same words."""
+    return refusal_for(org, action)
+
+
 @bp.get("/<transaction_id>")
 @login_required
 def entry(transaction_id: str) -> Any:

@@ -62,6 +62,7 @@ from plugin.manage.forms import EntryFilterForm
 from plugin.manage.forms import NotifyForm
 from plugin.manage.forms import RetryForm
 from plugin.manage.forms import SyncEnabledForm
+from plugin.manage.org_actions import refusal_for
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.notify.outbox import outbox_served
@@ -279,6 +280,12 @@ def retry() -> BaseResponse:
     """Retry one held or failed entry, or every one with a given reason."""
     org = current_organisation()
     form = valid_or_400(RetryForm())
+    refusal = refusal_for(org, "retrying")
+    if refusal is not None:
+        if not is_htmx_request():
+            flash_at(refusal, "error", "entries")
+            return _back(org, "entries")
+        return Response(refusal, status=409, mimetype="text/plain")
     count = actions.retry_entries(
         get_session(),
         current_app,

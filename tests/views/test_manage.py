@@ -745,7 +745,11 @@ def test_import_on_a_disconnected_org_answers_its_section_with_the_message(
     body = text(response)
     # The section itself (root id = the form's hx-target), the message as an alert by the form.
     assert body.lstrip().startswith('<div id="manage-import"')
-    assert re.search(r'role="alert" id="import-error">Reconnect to Xero before importing.<', body)
+    assert re.search(
+        r'role="alert" id="import-error">'
+        r"Xero is disconnected: reconnect to Xero before importing.<",
+        body,
+    )
     assert not queued_ids(app)
 
 

@@ -82,6 +82,12 @@ def _settings() -> AmazonSettings:
     return AmazonSettings.from_config(current_app.config)
 
 
+def consent_form_targets() -> str:
+    """The CSP ``form-action`` sources a page needs whose forms end on Amazon's consent pages
+    (``amazon.start`` redirects there: Chromium checks form-action on the redirect too)."""
+    return " " + " ".join(consent_origins(_settings().consent_url_template))
+
+
 @callback_bp.after_request
 def _no_referrer_on_callback(response: Response) -> Response:
     """The callback URL holds the authorization code: never let it leak as a Referer."""

@@ -68,6 +68,8 @@ from plugin.models import utcnow
 from plugin.notify.outbox import outbox_served
 from plugin.onboarding.forms import DateRangeForm
 from plugin.onboarding.steps import next_step_url
+from plugin.security import set_security_headers
+from plugin.views.amazon import consent_form_targets
 from plugin.work.imports import EARLIEST_IMPORT_DATE
 from plugin.work.imports import range_rule
 from plugin.work.readiness import ready_to_post
@@ -218,7 +220,9 @@ def _back(org: Organisation, anchor: str = "") -> BaseResponse:
 def page() -> Response:
     """Manage Integrations: everything about the organisation's connection, on one page."""
     org = current_organisation()
-    return render(PAGE, PAGE, **_page_context(org))
+    response = render(PAGE, PAGE, **_page_context(org))
+    # Its "Reconnect" / "Connect again" buttons end on Amazon's consent page.
+    return set_security_headers(response, form_targets=consent_form_targets())
 
 
 @bp.get("/status")

@@ -20,6 +20,8 @@ CSRF token (``ConfirmForm``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -51,6 +53,7 @@ from plugin.manage.entry import describe
 from plugin.manage.entry_fix import fix_for
 from plugin.manage.entry_lines import mapped_lines
 from plugin.manage.entry_lines import xero_lines
+from plugin.manage.entry_names import day_text
 from plugin.manage.entry_names import purchase_name
 from plugin.manage.org_actions import refusal_for
 from plugin.models import EntryState
@@ -63,6 +66,12 @@ from plugin.xero.links import document_url
 
 bp = Blueprint("entries", __name__, url_prefix="/orgs/<int:org_id>/entries")
 load_organisation_from_url(bp)
+
+
+@bp.app_template_filter("day")
+def _day(moment: date | datetime | None) -> str:
+    """A date as every page writes it: "30 Nov 2026" (no leading zero)."""
+    return day_text(moment)
 
 
 @bp.app_template_global("org_refusal")

@@ -554,7 +554,7 @@ def test_manual_import_validation(app, client, member, form, message, htmx):
 def test_the_import_form_states_its_rule_and_takes_a_year(app, client, member):
     _user, org = member
     page = text(client.get(f"/orgs/{org.id}/manage"))
-    assert "Dates from 28 April 2015 (when Amazon Business opened) to today" in page
+    assert "Any dates from 28 Apr 2015 (when Amazon Business opened) to today" in page
     assert "at most 366 days in one import" in page
     assert 'min="2015-04-28"' in page
     # The longest range allowed gets past the rule (and stops only at the missing store).

@@ -57,6 +57,16 @@ STATE_LABELS = {
     "waiting": "Waiting to post",
     "all": "All",
 }
+# Each entry's badge in the list, in the words of the filter that shows it.
+BADGE_LABELS = {
+    EntryState.FETCHED: STATE_LABELS["waiting"],
+    EntryState.READY: STATE_LABELS["waiting"],
+    EntryState.POSTING: STATE_LABELS["waiting"],
+    EntryState.HELD: STATE_LABELS["held"],
+    EntryState.FAILED: STATE_LABELS["failed"],
+    EntryState.POSTED: STATE_LABELS["posted"],
+    EntryState.BY_HAND: STATE_LABELS["by_hand"],
+}
 
 # Only the columns the list shows: never the raw Amazon payload.
 _LIST_COLUMNS: tuple[Any, ...] = (

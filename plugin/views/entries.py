@@ -48,6 +48,7 @@ from plugin.manage.actions import confirm_duplicate
 from plugin.manage.actions import mark_posted_by_hand
 from plugin.manage.actions import retry_entries
 from plugin.manage.actions import unmark_posted_by_hand
+from plugin.manage.entries import BADGE_LABELS
 from plugin.manage.entries import xero_short_code
 from plugin.manage.entry import describe
 from plugin.manage.entry_fix import fix_for
@@ -72,6 +73,12 @@ load_organisation_from_url(bp)
 def _day(moment: date | datetime | None) -> str:
     """A date as every page writes it: "30 Nov 2026" (no leading zero)."""
     return day_text(moment)
+
+
+@bp.app_template_global("entry_badge")
+def _entry_badge(state: str) -> str:
+    """An entry's badge in the entries list: the name of the filter that shows it."""
+    return BADGE_LABELS.get(EntryState(state), str(state).capitalize())
 
 
 @bp.app_template_global("org_refusal")

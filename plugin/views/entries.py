@@ -27,7 +27,6 @@ from typing import Any
 from flask import Blueprint
 from flask import abort
 from flask import current_app
-from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
@@ -43,6 +42,7 @@ from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra.forms import ConfirmForm
 from plugin.infra.forms import valid_or_400
+from plugin.infra.placed_flash import flash_at
 from plugin.manage.actions import clear_duplicate
 from plugin.manage.actions import confirm_duplicate
 from plugin.manage.actions import mark_posted_by_hand
@@ -112,7 +112,6 @@ def entry(transaction_id: str) -> Any:
         xero_lines=xero_lines(session, current_app, org, found),
         mapped=mapped_lines(session, org, found),
         document_url=document_url(found.xero_document_type, found.xero_document_id, short_code),
-        duplicate_url=document_url("BankTransactions", found.duplicate_of, short_code),
         **_state_context(org, found, view),
     )
 
@@ -131,7 +130,9 @@ def state(transaction_id: str) -> Any:
 
 def _state_context(org: Organisation, found: LedgerEntry, view: Any) -> dict[str, Any]:
     retried = request.args.get("retried") == "1"
+    short_code = xero_short_code(current_app, org)
     return {
+        "duplicate_url": document_url("BankTransactions", found.duplicate_of, short_code),
         "fix": fix_for(int(org.id or 0), found.reason_code, found.reason),
         "retried": retried,
         "settling": found.state in SETTLING,
@@ -149,10 +150,10 @@ def retry(transaction_id: str) -> Response:
     found = _entry_or_404(session, org, transaction_id)
     refusal = refusal_for(org)
     if refusal is not None:
-        flash(refusal, "error")
+        flash_at(refusal, "error", ENTRY_PLACE)
         return _back_to(org, transaction_id)
     if found.state not in RETRYABLE:
-        flash(NOT_HELD, "error")
+        flash_at(NOT_HELD, "error", ENTRY_PLACE)
         return _back_to(org, transaction_id)
     retry_entries(session, current_app, org, _actor(), entry_ids=[int(found.id or 0)])
     # No flash: the state section says it ("Checking it again…") and then how it ended.
@@ -161,6 +162,7 @@ def retry(transaction_id: str) -> Response:
     )
 
 
+ENTRY_PLACE = "entry"  # the entry page's forms say what happened in its state section
 SETTLING = (EntryState.FETCHED, EntryState.READY, EntryState.POSTING)
 RETRYABLE = (EntryState.HELD, EntryState.FAILED)
 NOT_HELD = "Nothing changed: this purchase is no longer held (reload to see where it is)."
@@ -231,9 +233,9 @@ def _act(
     session = get_session()
     found = _entry_or_404(session, org, transaction_id)
     if action(session, org, found):
-        flash(done, "success")
+        flash_at(done, "success", ENTRY_PLACE)
     else:
-        flash(nothing, "error")
+        flash_at(nothing, "error", ENTRY_PLACE)
     return _back_to(org, transaction_id)
 
 

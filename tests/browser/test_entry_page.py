@@ -90,6 +90,23 @@ def test_the_entry_page_reads_as_a_bookkeeper_needs(live_app, page):
     assert "Visa ending 9911 is not mapped" in said.inner_text()
     page.shots("held again after retry, and why")
 
+    # The page's forms answer next to them (issue 15 point 1), not at the top of the page.
+    page.get_by_role("button", name="I posted it in Xero by hand").click()
+    said = page.locator("#entry-state [role=status][data-place=entry]")
+    said.wait_for()
+    assert said.inner_text() == "Marked as posted by hand. This app will never post it."
+    assert page.locator(".flashes").count() == 0
+    page.shots("marked by hand, said by the state")
+    page.get_by_role("button", name="It is not in Xero: post it").click()
+    page.locator("#entry-state [role=status][data-place=entry]").wait_for()
+    assert "The mark is taken back" in page.locator("#entry-state").inner_text()
+    wait_until(
+        "the new card's purchase to be held again",
+        lambda: (e := entries_by_id(app, org_id).get(new_id)) and e.state == EntryState.HELD,
+        timeout=60,
+    )
+    page.goto(entry_url)
+
     fix.click()
     page.wait_for_url(f"**/orgs/{org_id}/mapping#payment-methods")
     assert page.locator("#payment-methods").is_visible()

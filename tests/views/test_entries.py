@@ -394,3 +394,26 @@ def test_retry_is_refused_while_xero_is_disconnected(app, client, ledger_org, db
     db_session.refresh(held)
     assert held.state == EntryState.HELD
     assert get_queue("high", app).count == 0
+
+
+def test_the_entry_pages_forms_say_what_happened_next_to_them(client, ledger_org, db_session):
+    """Issue 15 point 1 on the entry page: the answer of its forms is in its state section,
+    by the forms, not at the top of the page."""
+    hold(db_session, ledger_org.id, "TX-AMEX-1")
+    page = text_of(
+        client.post(
+            f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand", follow_redirects=True
+        )
+    )
+    state = page[page.index('<div id="entry-state"') :]
+    assert state.index('data-place="entry">Marked as posted by hand.') < state.index("</div>")
+    assert 'role="status" data-place="entry">Marked as posted by hand.' in page
+    assert '<div class="flashes"' not in page
+    again = text_of(
+        client.post(
+            f"/orgs/{ledger_org.id}/entries/TX-AMEX-1/posted-by-hand", follow_redirects=True
+        )
+    )
+    assert 'role="alert" data-place="entry">Nothing changed: this purchase is no longer held' in (
+        again
+    )

@@ -83,11 +83,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import outbox
     from plugin.views import remaps
     from plugin.views import rollbacks
+    from plugin.views import template_helpers
     from plugin.views import webhooks
     from plugin.views import xero
 
     blueprints = (
         health.bp,
+        template_helpers.bp,
         metrics_views.bp,
         main.bp,
         xero.bp,

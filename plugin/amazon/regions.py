@@ -104,6 +104,17 @@ def picker_stores() -> list[Store]:
     return [store for store in STORES if store.offered]
 
 
+XERO_COUNTRY_STORES = {"GB": "UK"}  # Xero's ISO country code where the store code differs
+
+
+def default_store_code(country: str | None, offered: list[str]) -> str | None:
+    """The store the picker preselects for an organisation in ``country`` (Xero's
+    ``CountryCode``): its own country's store when it is offered, else none (the first)."""
+    code = (country or "").upper()
+    code = XERO_COUNTRY_STORES.get(code, code)
+    return code if code in offered else None
+
+
 def _fill(template: str, store: Store) -> str:
     return template.format(store=store.code, region=store.region_path).rstrip("/")
 

@@ -59,12 +59,16 @@ def human_description(error: HTTPException) -> str:
 def handle_http_error(error: HTTPException) -> Any:
     """4xx/5xx raised on purpose (abort): a page (or, for HTMX, a short message) naming what
     happened."""
-    return _page(
-        "errors/error.html",
-        error.code or 500,
-        title=error.name,
-        message=human_description(error),
-    )
+    message = human_description(error)
+    title = error.name
+    if error.code == 404 and not is_htmx_request() and message == SHORT_MESSAGES[404]:
+        # A page opened from a link or the address bar (a short answer for a form says less).
+        title = "Page not found"
+        message = (
+            "There is no page at this address, or it is not one you can see. Check the link, "
+            "or start again from your organisations."
+        )
+    return _page("errors/error.html", error.code or 500, title=title, message=message)
 
 
 def handle_csrf_error(error: CSRFError) -> Any:

@@ -33,6 +33,7 @@ from plugin.manage.status import REDIS_ERRORS
 from plugin.mapping.chart import cached_parts
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
+from plugin.models import Organisation
 from plugin.xero.links import document_name
 from plugin.xero.links import document_url
 
@@ -55,6 +56,16 @@ STATE_LABELS = {
     "by_hand": "Posted by hand",
     "waiting": "Waiting to post",
     "all": "All",
+}
+# Each entry's badge in the list, in the words of the filter that shows it.
+BADGE_LABELS = {
+    EntryState.FETCHED: STATE_LABELS["waiting"],
+    EntryState.READY: STATE_LABELS["waiting"],
+    EntryState.POSTING: STATE_LABELS["waiting"],
+    EntryState.HELD: STATE_LABELS["held"],
+    EntryState.FAILED: STATE_LABELS["failed"],
+    EntryState.POSTED: STATE_LABELS["posted"],
+    EntryState.BY_HAND: STATE_LABELS["by_hand"],
 }
 
 # Only the columns the list shows: never the raw Amazon payload.
@@ -254,10 +265,14 @@ def reason_groups(session: Session, org_id: int) -> list[HeldGroup]:
     )
 
 
-def xero_short_code(app: Flask, org_id: int) -> str | None:
-    """The org's Xero short code from the cached chart, if cached (for the Xero deep links)."""
+def xero_short_code(app: Flask, org: Organisation) -> str | None:
+    """The org's Xero short code (for the Xero deep links): stored from Xero's Organisation at
+    sign-up (``xero.organisations.apply_organisation_details``), else from the cached chart."""
+    stored = (org.settings or {}).get("xero_short_code")
+    if stored:
+        return str(stored)
     try:
-        parts = cached_parts(get_redis(app), org_id) or {}
+        parts = cached_parts(get_redis(app), int(org.id or 0)) or {}
     except REDIS_ERRORS:  # get_redis itself may fail when Redis is down
         return None
     organisation = parts.get("Organisation")

@@ -5,6 +5,7 @@ card account with the rate Xero used."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
@@ -12,6 +13,7 @@ from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionLineItem
 from plugin.ledger import parsed
+from plugin.manage.entry_names import day_text
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import PaymentMethod
@@ -96,7 +98,7 @@ def card_payment_view(row: CardPayment) -> CardPaymentView:
         what="Paid from the card account" if row.target == "Invoices" else "Refunded to the card",
         state=PAYMENT_STATES.get(CardPaymentState(row.state), str(row.state)),
         account=str(account.get("Code") or account.get("AccountID") or ""),
-        date=row.payment_date.isoformat(),
+        date=day_text(row.payment_date),
         amount=f"{row.currency} {money_text(row.amount)}",
         rate=rate,
         bank_amount=bank,
@@ -134,6 +136,10 @@ class EntryView:
     attachment: str | None = None
     attachment_state: str | None = None
     attachment_note: str | None = None
+
+
+def _moment_text(moment: datetime | None) -> str | None:
+    return f"{day_text(moment)}, {moment:%H:%M} UTC" if moment else None
 
 
 def _money(value: object) -> str:
@@ -186,7 +192,7 @@ def describe(
         needs_review=entry.needs_review,
         reason_code=entry.reason_code,
         kind=(entry.transaction_type or "").capitalize() or "Transaction",
-        date=entry.transaction_date.date().isoformat() if entry.transaction_date else "",
+        date=day_text(entry.transaction_date),
         amount=money_text(entry.amount),
         currency=entry.currency,
         payment_method=(method.label if method else None) or entry.payment_method_key or "",
@@ -196,7 +202,7 @@ def describe(
         document_type=DOCUMENT_TYPES.get(entry.xero_document_type or "", entry.xero_document_type),
         document_id=entry.xero_document_id,
         reference=entry.xero_reference,
-        posted_at=entry.posted_at.strftime("%Y-%m-%d %H:%M UTC") if entry.posted_at else None,
+        posted_at=_moment_text(entry.posted_at),
         lines=lines,
         unreadable=unreadable,
         card_payment=card_payment_view(payment) if payment is not None else None,

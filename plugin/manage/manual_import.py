@@ -13,6 +13,7 @@ from plugin.infra.forms import first_error
 from plugin.infra.keys import post_job_id
 from plugin.infra.locks import AlreadyRunning
 from plugin.manage.actions import queue_job
+from plugin.manage.org_actions import refusal_for
 from plugin.manage.status import REDIS_ERRORS
 from plugin.manage.status import connections_of
 from plugin.models import AuditEvent
@@ -20,7 +21,6 @@ from plugin.models import ConnectionStatus
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import Organisation
-from plugin.models import OrgStatus
 from plugin.models import RunState
 from plugin.onboarding.forms import DateRangeForm
 from plugin.work.imports import ImportRangeError
@@ -41,8 +41,9 @@ def start_manual_import(
 
     Raises ImportFormError with a message for the user.
     """
-    if org.status != OrgStatus.ACTIVE:
-        raise ImportFormError("Reconnect to Xero before importing.")
+    refusal = refusal_for(org, "importing")
+    if refusal is not None:
+        raise ImportFormError(refusal)
     if not any(c.status == ConnectionStatus.ACTIVE for c in connections_of(session, org.id or 0)):
         raise ImportFormError("Connect an Amazon Business store before importing.")
     if not dates.validate():

@@ -18,6 +18,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlmodel import Session
 from sqlmodel import col
+from sqlmodel import func
 from sqlmodel import select
 
 from plugin import ledger
@@ -32,10 +33,12 @@ from plugin.manage.outage_words import pause_notice
 from plugin.models import AmazonConnection
 from plugin.models import ConnectionStatus
 from plugin.models import EntryState
+from plugin.models import ImportRun
 from plugin.models import OnboardingStep
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import PaymentMethod
+from plugin.models import RunState
 from plugin.xero.contact import ContactProblem
 from plugin.xero.contact import contact_problem_of
 from plugin.xero.organisations import REVOKED_IN_XERO
@@ -57,6 +60,14 @@ class Summary:
     running: str | None
     set_up: bool
     reconnect_amazon: list[AmazonConnection] = field(default_factory=list)
+    last_import: datetime | None = None  # the latest finished import of any kind
+
+    @property
+    def last_sync(self) -> datetime | None:
+        """When purchases were last fetched from Amazon: the scheduled sync's time, or a later
+        import's (the wizard's history and Manage's imports fetch too)."""
+        times = [t for t in (self.org.last_synced_at, self.last_import) if t is not None]
+        return max(times) if times else None
 
     @property
     def needs_xero_reconnect(self) -> bool:
@@ -179,7 +190,13 @@ def summary(session: Session, app: Flask, org: Organisation) -> Summary:
         xero_pause=xero_pause(app, org_id),
         running=work_in_progress(app, org_id),
         set_up=org.onboarding_step == OnboardingStep.DONE,
-        reconnect_amazon=[c for c in connections if c.status != ConnectionStatus.ACTIVE],
+        # A store the user disconnected is shown as such under Connections, not as a problem.
+        reconnect_amazon=[c for c in connections if c.status == ConnectionStatus.NEEDS_RECONNECT],
+        last_import=session.exec(
+            select(func.max(ImportRun.finished_at)).where(
+                ImportRun.organisation_id == org_id, ImportRun.state == RunState.SUCCEEDED
+            )
+        ).one(),
     )
 
 

@@ -25,7 +25,8 @@ from sqlmodel import select
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
-from plugin.work.imports import HISTORY_LIMIT_DAYS
+from plugin.work.imports import EARLIEST_IMPORT_DATE
+from plugin.work.imports import range_rule
 
 DEFAULT_DAYS = 30
 ACTIVE_STATES = (RunState.QUEUED, RunState.RUNNING)
@@ -42,11 +43,17 @@ class DateBounds:
     default_start: date
     default_end: date
 
+    @property
+    def rule(self) -> str:
+        """The range rule in words, as Manage's import form says it."""
+        return range_rule()
+
 
 def bounds(today: date) -> DateBounds:
-    """Return the allowed range (the last 90 days) and the default (the last 30)."""
+    """Return the allowed range (``work.imports.range_rule``: Manage's too) and the default
+    (the last 30 days)."""
     return DateBounds(
-        earliest=today - timedelta(days=HISTORY_LIMIT_DAYS),
+        earliest=EARLIEST_IMPORT_DATE,
         latest=today,
         default_start=today - timedelta(days=DEFAULT_DAYS),
         default_end=today,

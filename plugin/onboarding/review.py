@@ -9,6 +9,7 @@ code behind ``flask preview``. Nothing is sent anywhere and nothing in the ledge
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,6 +22,7 @@ from sqlmodel import select
 
 from plugin import ledger
 from plugin import posting
+from plugin.manage.entry_names import purchase_name
 from plugin.manage.held_groups import Cause
 from plugin.manage.held_groups import cause_of
 from plugin.manage.held_groups import label_of
@@ -63,7 +65,7 @@ class HeldGroup:
     code: str
     gloss: str
     count: int
-    examples: tuple[tuple[str, str], ...]  # (transaction id, reason)
+    examples: tuple[tuple[str, str, str], ...]  # (transaction id, purchase name, reason)
 
 
 @dataclass(frozen=True)
@@ -103,12 +105,12 @@ def plan_for(
     org: Organisation,
     mapping: posting.Mapping,
     chart: posting.Chart,
-) -> tuple[posting.Plan, int]:
-    """Return (the posting plan of the org's pending entries, how many entries)."""
+) -> tuple[posting.Plan, list[LedgerEntry]]:
+    """Return (the posting plan of the org's pending entries, those entries)."""
     entries = pending_entries(session, int(org.id or 0))
     context = ledger.context_for(session, int(org.id or 0), entries, posting_context(app, org))
     plan = posting.translate_all((ledger.parsed(e) for e in entries), mapping, chart, context)
-    return plan, len(entries)
+    return plan, entries
 
 
 def kinds_of(summary: posting.Summary) -> tuple[KindCount, ...]:
@@ -127,10 +129,14 @@ def kinds_of(summary: posting.Summary) -> tuple[KindCount, ...]:
     return tuple(found)
 
 
-def held_groups(held: Sequence[posting.Held]) -> tuple[HeldGroup, ...]:
+def held_groups(
+    held: Sequence[posting.Held], names: Mapping[str, str] | None = None
+) -> tuple[HeldGroup, ...]:
     """Group held entries by their real cause (``plugin.manage.held_groups``: the payment method,
     the tax rate, …), largest group first, each labelled from its own members and with a few of
-    them as examples, each with its own reason."""
+    them as examples, each named as the entry page names it (``names``: by transaction id) and
+    with its own reason."""
+    names = names or {}
     by_cause: dict[Cause, list[posting.Held]] = {}
     for entry in held:
         by_cause.setdefault(cause_of(entry.code, None, entry.reason), []).append(entry)
@@ -139,7 +145,14 @@ def held_groups(held: Sequence[posting.Held]) -> tuple[HeldGroup, ...]:
             cause.code,
             label_of(cause, [i.reason for i in items])[0],
             len(items),
-            tuple((i.amazon_transaction_id or "(no id)", i.reason) for i in items[:EXAMPLES]),
+            tuple(
+                (
+                    i.amazon_transaction_id or "(no id)",
+                    names.get(i.amazon_transaction_id or "") or i.amazon_transaction_id or "",
+                    i.reason,
+                )
+                for i in items[:EXAMPLES]
+            ),
         )
         for cause, items in by_cause.items()
     ]
@@ -158,9 +171,16 @@ def preview(
     contact_pending = chart.contact_id is None
     if contact_pending:
         chart = dataclasses.replace(chart, contact_id=PENDING_CONTACT)
-    plan, count = plan_for(app, session, org, mapping, chart)
+    plan, entries = plan_for(app, session, org, mapping, chart)
     summary = posting.summarise(plan)
-    return Preview(count, kinds_of(summary), held_groups(plan.held), summary, contact_pending)
+    held_ids = {h.amazon_transaction_id for h in plan.held}
+    names = {
+        e.amazon_transaction_id: purchase_name(e).line
+        for e in entries
+        if e.amazon_transaction_id in held_ids
+    }
+    groups = held_groups(plan.held, names)
+    return Preview(len(entries), kinds_of(summary), groups, summary, contact_pending)
 
 
 def _account(chart: posting.Chart, code: str | None) -> str:

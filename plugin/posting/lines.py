@@ -88,7 +88,7 @@ def item_description(item: TransactionLineItem, kind: str, quantity_shown: bool)
     """``"Pencils (ASIN B07..., order 203-...)"``, noting refunds and unshown quantities."""
     title = item.product_title or "Amazon item"
     details = []
-    if not quantity_shown and item.item_quantity is not None and item.item_quantity != 1:
+    if not quantity_shown and item.item_quantity is not None and item.item_quantity > 1:
         details.append(f"quantity {item.item_quantity}")
     if item.asin:
         details.append(f"ASIN {item.asin}")

@@ -43,12 +43,15 @@ from plugin.amazon.consent import consent_redirect
 from plugin.amazon.consent import explain_consent_error
 from plugin.amazon.consent import explain_exchange_failure
 from plugin.amazon.consent import next_step_after_amazon
+from plugin.amazon.disconnect import WITHDRAW_AT_AMAZON
+from plugin.amazon.disconnect import disconnect_store
 from plugin.amazon.errors import AmazonError
 from plugin.amazon.forms import RenameConnectionForm
 from plugin.amazon.forms import StoreForm
 from plugin.amazon.regions import Store
 from plugin.amazon.regions import UnknownStore
 from plugin.amazon.regions import consent_origins
+from plugin.amazon.regions import default_store_code
 from plugin.amazon.regions import picker_stores
 from plugin.amazon.regions import store_for
 from plugin.amazon.settings import AmazonSettings
@@ -59,6 +62,7 @@ from plugin.auth.access import organisation_or_404
 from plugin.auth.access import user_organisations
 from plugin.auth.oauth_state import StateError
 from plugin.db import get_session
+from plugin.infra.forms import ConfirmForm
 from plugin.infra.forms import first_error
 from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
@@ -78,6 +82,12 @@ def _settings() -> AmazonSettings:
     return AmazonSettings.from_config(current_app.config)
 
 
+def consent_form_targets() -> str:
+    """The CSP ``form-action`` sources a page needs whose forms end on Amazon's consent pages
+    (``amazon.start`` redirects there: Chromium checks form-action on the redirect too)."""
+    return " " + " ".join(consent_origins(_settings().consent_url_template))
+
+
 @callback_bp.after_request
 def _no_referrer_on_callback(response: Response) -> Response:
     """The callback URL holds the authorization code: never let it leak as a Referer."""
@@ -89,11 +99,13 @@ def _connect_page(org: Organisation, status: int = 200, error: str = "") -> Resp
     settings = _settings()
     connections = connections_of(get_session(), int(org.id or 0))
     connected = {c.store for c in connections}
+    stores = picker_stores()
     html = render_template(
         "amazon/connect.html",
         org=org,
         connections=connections,
-        stores=picker_stores(),
+        stores=stores,
+        default_store=default_store_code(org.country, [store.code for store in stores]),
         connected=connected,
         configured=bool(settings.client_id and settings.application_id),
         error=error,
@@ -233,3 +245,35 @@ def rename(connection_id: int) -> Any:
         connection=connection,
         rename_error=error,
     )
+
+
+@bp.get("/<int:connection_id>/disconnect")
+@login_required
+def confirm_disconnect(connection_id: int) -> Any:
+    """Say what disconnecting one store does before doing it."""
+    org = current_organisation()
+    connection = connection_of(get_session(), int(org.id or 0), connection_id)
+    if connection is None:
+        abort(404)
+    return render_template(
+        "amazon/disconnect.html", org=org, connection=connection, withdraw=WITHDRAW_AT_AMAZON
+    )
+
+
+@bp.post("/<int:connection_id>/disconnect")
+@login_required
+def disconnect(connection_id: int) -> Any:
+    """Disconnect one store: its tokens deleted, its purchases kept; back to Manage."""
+    org = current_organisation()
+    valid_or_400(ConfirmForm())
+    session = get_session()
+    connection = connection_of(session, int(org.id or 0), connection_id)
+    if connection is None:
+        abort(404)
+    disconnect_store(session, connection, f"user:{current_user.id}")
+    flash(
+        f"{connection.name} is disconnected: nothing more is imported from it. Its purchases "
+        f"are kept. {WITHDRAW_AT_AMAZON}",
+        "success",
+    )
+    return redirect(url_for("manage.page", org_id=org.id) + "#amazon")

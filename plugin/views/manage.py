@@ -27,7 +27,6 @@ status and history refresh), and plain forms with a redirect back to the page.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint
@@ -48,7 +47,6 @@ from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
 from plugin.infra import errors
-from plugin.infra.background import background_available
 from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
@@ -64,11 +62,14 @@ from plugin.manage.forms import EntryFilterForm
 from plugin.manage.forms import NotifyForm
 from plugin.manage.forms import RetryForm
 from plugin.manage.forms import SyncEnabledForm
+from plugin.manage.org_actions import refusal_for
 from plugin.models import Organisation
 from plugin.models import utcnow
 from plugin.notify.outbox import outbox_served
 from plugin.onboarding.forms import DateRangeForm
 from plugin.onboarding.steps import next_step_url
+from plugin.security import set_security_headers
+from plugin.views.amazon import consent_form_targets
 from plugin.work.imports import EARLIEST_IMPORT_DATE
 from plugin.work.imports import range_rule
 from plugin.work.readiness import ready_to_post
@@ -78,27 +79,6 @@ load_organisation_from_url(bp)
 
 PAGE = "manage/page.html"
 CHANGED = "manage-changed"
-
-
-# --- Template helpers --------------------------------------------------------------------------
-
-
-@bp.app_context_processor
-def _background() -> dict[str, Any]:
-    """``background_paused()`` for the banner (evaluated only where a template asks)."""
-    return {"background_paused": lambda: not background_available(current_app)}
-
-
-@bp.app_template_filter("when")
-def _when(moment: datetime | None) -> str:
-    """A time as "23 Nov 2026, 14:32 UTC" (or "never")."""
-    return moment.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if moment else "never"
-
-
-@bp.app_template_filter("hhmm")
-def _hhmm(moment: datetime | None) -> str:
-    """A time as "14:32"."""
-    return moment.strftime("%H:%M") if moment else ""
 
 
 @bp.errorhandler(DBAPIError)
@@ -132,7 +112,7 @@ def _status_context(org: Organisation) -> dict[str, Any]:
 def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[str, Any]:
     session = get_session()
     org_id = int(org.id or 0)
-    short_code = entry_list.xero_short_code(current_app, org_id)
+    short_code = entry_list.xero_short_code(current_app, org)
     return {
         "org": org,
         "wanted": wanted,
@@ -227,7 +207,9 @@ def _back(org: Organisation, anchor: str = "") -> BaseResponse:
 def page() -> Response:
     """Manage Integrations: everything about the organisation's connection, on one page."""
     org = current_organisation()
-    return render(PAGE, PAGE, **_page_context(org))
+    response = render(PAGE, PAGE, **_page_context(org))
+    # Its "Reconnect" / "Connect again" buttons end on Amazon's consent page.
+    return set_security_headers(response, form_targets=consent_form_targets())
 
 
 @bp.get("/status")
@@ -289,6 +271,12 @@ def retry() -> BaseResponse:
     """Retry one held or failed entry, or every one with a given reason."""
     org = current_organisation()
     form = valid_or_400(RetryForm())
+    refusal = refusal_for(org, "retrying")
+    if refusal is not None:
+        if not is_htmx_request():
+            flash_at(refusal, "error", "entries")
+            return _back(org, "entries")
+        return Response(refusal, status=409, mimetype="text/plain")
     count = actions.retry_entries(
         get_session(),
         current_app,

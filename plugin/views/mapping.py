@@ -51,6 +51,7 @@ from plugin.infra.htmx import render
 from plugin.infra.outages import OUTAGES
 from plugin.infra.outages import Outage
 from plugin.infra.outages import explain
+from plugin.manage.org_actions import refusal_for
 from plugin.mapping.files import dump_mapping
 from plugin.mapping.forms import SECTIONS
 from plugin.mapping.forms import MappingFileForm
@@ -146,6 +147,9 @@ def _render(
 
 
 def _inputs(org: Organisation) -> MappingInputs | Outage:
+    refusal = refusal_for(org, "changing the mapping")
+    if refusal is not None:  # every section shows it instead of its form; saves are refused
+        return Outage("The mapping cannot change now", refusal, retry=False)
     try:
         return load_inputs(current_app, get_session(), org)
     except OUTAGES as exc:

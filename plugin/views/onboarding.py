@@ -121,7 +121,7 @@ def _history(
 @bp.get("/history")
 @login_required
 def history_page() -> Any:
-    """Choose a range to import (the last 90 days at most), or skip."""
+    """Choose a range to import (``work.imports.range_rule``), or skip."""
     org, elsewhere = _org_at(OnboardingStep.IMPORT_HISTORY)
     if elsewhere is not None:
         return elsewhere
@@ -170,6 +170,12 @@ def import_progress(run_id: int) -> Any:
     run = history.run_of_org(get_session(), int(org.id or 0), run_id)
     if run is None:
         abort(404)
+    if is_htmx_request() and not history.progress_of(run, get_redis()).active:
+        # Finished: the whole section again, so "Skip this step" and the range form follow it.
+        response = _history(org, run)
+        response.headers["HX-Retarget"] = "#import-history"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
     return _history(org, run, fragment="partials/onboarding/_import_progress.html")
 
 

@@ -30,6 +30,7 @@ from plugin.auth import oauth_state
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.auth.access import organisation_or_404
+from plugin.auth.access import user_organisations
 from plugin.auth.login import SignedInUser
 from plugin.auth.login import end_every_session
 from plugin.auth.token_store import read_xero_token
@@ -179,8 +180,13 @@ def pick_organisation() -> Any:
     """Several organisations were authorised: which one to set up first."""
     ids = session.get(CONSENT_ORGS_KEY) or []
     orgs = [organisation_or_404(int(org_id)) for org_id in ids]
+    if not orgs:  # opened directly, not after a consent: the user's organisations
+        orgs = user_organisations(get_session(), int(current_user.id))
     return render_template(
-        "xero/pick_organisation.html", organisations=orgs, next_step_url=next_step_url
+        "xero/pick_organisation.html",
+        organisations=orgs,
+        just_connected=bool(ids),
+        next_step_url=next_step_url,
     )
 
 

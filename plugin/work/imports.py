@@ -19,7 +19,6 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
-from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -63,7 +62,7 @@ from plugin.work.stores import amazon_client
 
 log = logging.getLogger(__name__)
 
-HISTORY_LIMIT_DAYS = 90
+HISTORY_LIMIT_DAYS = 90  # how far back a first scheduled sync looks (no request: no rule)
 # One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
 # Business opened on 28 April 2015, so nothing is dated before it, and one import covers at most
 # a year (Amazon's own reporting ranges stop at 366 days; a longer range is several imports).
@@ -93,10 +92,11 @@ class RunFinished(Exception):
 
 
 def range_rule() -> str:
-    """The rule for requested ranges, in words for the import forms."""
+    """The rule for requested ranges, in words for the import forms (the wizard's and Manage's
+    say the same sentence)."""
     return (
-        f"Dates from {EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')} (when Amazon Business opened) "
-        f"to today, at most {MAX_IMPORT_DAYS} days in one import."
+        f"Any dates from {EARLIEST_IMPORT_DATE.day} {EARLIEST_IMPORT_DATE:%b %Y} (when Amazon "
+        f"Business opened) to today, at most {MAX_IMPORT_DAYS} days in one import."
     )
 
 
@@ -122,14 +122,8 @@ def validate_range(start: date, end: date, trigger: str, today: date) -> tuple[d
         raise ImportRangeError("The start date is after the end date.")
     if end > today:
         raise ImportRangeError("The end date is in the future.")
-    if trigger != ImportTrigger.SCHEDULED:
+    if trigger != ImportTrigger.SCHEDULED:  # the wizard's history and Manage: one rule
         check_requested_range(start, end)
-    if trigger == ImportTrigger.HISTORICAL and (today - start).days > HISTORY_LIMIT_DAYS:
-        earliest = today - timedelta(days=HISTORY_LIMIT_DAYS)
-        raise ImportRangeError(
-            f"History can be imported for the last {HISTORY_LIMIT_DAYS} days only: choose a "
-            f"start on or after {earliest.isoformat()}."
-        )
     window_start = datetime.combine(start, time.min, tzinfo=UTC)
     window_end = min(datetime.combine(end, time.max, tzinfo=UTC), utcnow())
     return window_start, window_end

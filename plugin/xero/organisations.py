@@ -170,13 +170,16 @@ def _ensure_membership(session: Session, user: User, org: Organisation) -> None:
 
 
 def apply_organisation_details(org: Organisation, details: XeroOrganisation) -> None:
-    """Copy what we need from Xero's Organisation (country, currency, time zone, lock dates)."""
+    """Copy what we need from Xero's Organisation (country, currency, time zone, lock dates, and
+    the short code that Xero deep links open the right organisation with)."""
     org.name = details.name or org.name
     org.country = details.country_code or org.country
     org.base_currency = details.base_currency or org.base_currency
     org.timezone = details.timezone or org.timezone
     org.period_lock_date = details.period_lock_date
     org.end_of_year_lock_date = details.end_of_year_lock_date
+    if details.short_code:
+        org.settings = {**(org.settings or {}), "xero_short_code": details.short_code}
     org.updated_at = utcnow()
 
 

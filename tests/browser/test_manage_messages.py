@@ -91,7 +91,7 @@ def test_every_form_on_manage_says_what_happened_next_to_it(live_app, page):
     page.get_by_role("button", name="Import", exact=True).click()
     refused = page.locator("#manage-import #import-error[role=alert]")
     refused.wait_for()
-    assert refused.inner_text() == "Reconnect to Xero before importing."
+    assert refused.inner_text() == "Xero is disconnected: reconnect to Xero before importing."
     assert page.locator("#manage-import form.import-form").is_visible()
     _section_shot(page, "#import", "import refused on a disconnected org")
 

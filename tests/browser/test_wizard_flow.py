@@ -57,7 +57,7 @@ def import_30_days(page) -> None:
     page.get_by_role("button", name="Start import").click()
     page.locator("#import-progress").wait_for()
     page.shots("import running")
-    page.get_by_text("Done: 100 %").wait_for(timeout=30_000)
+    page.get_by_text("Import finished.").wait_for(timeout=30_000)
     assert page.locator("#import-progress progress").get_attribute("value") == "100"
     assert page.locator("#import-progress").get_attribute("hx-trigger") is None  # stopped
     page.shots("import done")

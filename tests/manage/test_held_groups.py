@@ -217,7 +217,7 @@ def test_review_groups_by_cause_too():
         (1, pm_reason("Gift Card Balance")),
     ]
     (tax,) = [g for g in groups if g.code == "tax_amount_mismatch"]
-    assert [reason for _id, reason in tax.examples] == [
+    assert [reason for _id, _name, reason in tax.examples] == [
         tax_reason("2.50", "10.00", "2.00"),
         tax_reason("7.00", "30.00", "6.00"),
     ]

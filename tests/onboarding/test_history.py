@@ -55,11 +55,15 @@ def test_history_page_and_fragment(client, member):
     assert "<html" not in fragment
 
 
-def test_date_inputs_are_limited_to_the_last_90_days_and_default_to_30(client, member):
+def test_date_inputs_follow_the_import_rule_and_default_to_30_days(client, member):
     body = text_of(client.get(f"/orgs/{member.id}/setup/history"))
     today = utcnow().date()
     start = re.search(r'<input type="date" id="start"[^>]*>', body, re.S).group(0)
-    assert f'min="{(today - timedelta(days=90)).isoformat()}"' in start
+    assert 'min="2015-04-28"' in start  # the rule Manage's import form has
+    assert (
+        "Any dates from 28 Apr 2015 (when Amazon Business opened) to today, at most 366 days in "
+        "one import."
+    ) in body
     assert f'max="{today.isoformat()}"' in start
     assert f'value="{(today - timedelta(days=30)).isoformat()}"' in start
     assert '<label for="start">' in body
@@ -73,7 +77,7 @@ def _days(n):
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
-        (_days(120), _days(0), "History can be imported for the last 90 days only"),
+        (_days(400), _days(0), "That range is 401 days; one import covers at most 366"),
         (_days(5), _days(-3), "The end date is in the future."),
         (_days(2), _days(10), "The start date is after the end date."),
         ("", _days(0), "Enter the start date."),
@@ -153,11 +157,18 @@ def test_progress_stops_polling_when_done(client, member, db_session, app):
     run.state, run.fetched, run.new, run.already_known = RunState.SUCCEEDED, 41, 31, 10
     db_session.add(run)
     db_session.commit()
-    done = text_of(client.get(url, headers=HX))
+    answer = client.get(url, headers=HX)
+    done = text_of(answer)
     assert "hx-trigger" not in done
     assert '<progress value="100" max="100"' in done
-    assert "Done: 100 %" in done
+    assert "Import finished.</strong> 31 new purchases imported, 10 already known." in done
+    assert "Done: 100 %" not in done
     assert "Next: map accounts" in done
+    # Finished: the whole section comes back, without "Skip this step" beside "Next".
+    assert answer.headers["HX-Retarget"] == "#import-history"
+    assert answer.headers["HX-Reswap"] == "outerHTML"
+    assert done.strip().startswith('<section id="import-history"')
+    assert "Skip this step" not in done
 
 
 def test_a_failed_import_shows_its_error_and_stops(client, member, db_session):

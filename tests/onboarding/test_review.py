@@ -88,6 +88,11 @@ def test_held_entries_are_grouped_with_their_reasons(client, at_review):
     assert 'data-code="unmapped_payment_method"' in page
     assert "American Express ending 1005" in page or "American Express" in page
     assert f'href="/orgs/{at_review.id}/entries/TX-AMEX-1"' in page
+    # Named as the entry page names it (issue 15 point 6), not by its Amazon id.
+    assert (
+        'entries/TX-AMEX-1">Pencils, #2, 18-Count from Amazon.com Services LLC, GBP 43.18, '
+        "4 Mar 2026</a>"
+    ) in page
 
 
 def test_mapping_summary_is_shown(client, at_review):

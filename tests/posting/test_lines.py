@@ -123,7 +123,7 @@ def test_discount_defaults_to_same_as_item_when_absent_from_the_mapping() -> Non
         ("10.02", 3, 3, Decimal("3.34"), False),
         ("0.04", 4, 4, Decimal("0.01"), False),
         ("24.99", None, 1, Decimal("24.99"), False),
-        ("24.99", 0, 1, Decimal("24.99"), True),
+        ("24.99", 0, 1, Decimal("24.99"), False),  # 0: nothing shipped or returned, unsaid
     ],
 )
 def test_line_amount_is_the_principal_and_quantity_times_unit_never_drifts(
@@ -264,3 +264,20 @@ def test_us_taxed_line_fixture_adds_up() -> None:
     item = us_taxed_line("0.0725", "24.99", shipping="5.00")
     assert item["tax"]["amount"] == "2.17"
     assert item["totalAmount"]["amount"] == "32.16"
+
+
+def test_a_goodwill_refund_line_never_says_quantity_0() -> None:
+    """Issue 15 point 8: Amazon sends itemQuantity 0 on a goodwill refund (money back, nothing
+    returned); the description does not say "(quantity 0, …)"."""
+    from plugin.posting.lines import item_description
+
+    refund = transaction(
+        transaction_type="REFUND",
+        lines=[line_item(title="Desk lamp", principal="-5.00", quantity=0, asin="B0LAMP")],
+    )
+    (item,) = parse_transaction(refund).line_items
+    text = item_description(item, "REFUND", quantity_shown=False)
+    assert "quantity" not in text
+    assert text.startswith("Refund - Desk lamp (ASIN B0LAMP")
+    several = parse_transaction(transaction(lines=[line_item(title="Pens", quantity=3)]))
+    assert "(quantity 3, " in item_description(several.line_items[0], "CHARGE", False)

@@ -555,7 +555,7 @@ def test_manual_import_validation(app, client, member, form, message, htmx):
 def test_the_import_form_states_its_rule_and_takes_a_year(app, client, member):
     _user, org = member
     page = text(client.get(f"/orgs/{org.id}/manage"))
-    assert "Dates from 28 April 2015 (when Amazon Business opened) to today" in page
+    assert "Any dates from 28 Apr 2015 (when Amazon Business opened) to today" in page
     assert "at most 366 days in one import" in page
     assert 'min="2015-04-28"' in page
     # The longest range allowed gets past the rule (and stops only at the missing store).
@@ -746,7 +746,11 @@ def test_import_on_a_disconnected_org_answers_its_section_with_the_message(
     body = text(response)
     # The section itself (root id = the form's hx-target), the message as an alert by the form.
     assert body.lstrip().startswith('<div id="manage-import"')
-    assert re.search(r'role="alert" id="import-error">Reconnect to Xero before importing.<', body)
+    assert re.search(
+        r'role="alert" id="import-error">'
+        r"Xero is disconnected: reconnect to Xero before importing.<",
+        body,
+    )
     assert not queued_ids(app)
 
 

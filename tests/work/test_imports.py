@@ -39,7 +39,8 @@ TODAY = date(2026, 11, 23)
 @pytest.mark.parametrize(
     ("start", "end", "trigger", "message"),
     [
-        (TODAY - timedelta(days=91), TODAY, ImportTrigger.HISTORICAL, "last 90 days only"),
+        (TODAY - timedelta(days=400), TODAY, ImportTrigger.HISTORICAL, "That range is 401 days"),
+        (date(2015, 4, 27), date(2015, 5, 1), ImportTrigger.HISTORICAL, "before 28 April 2015"),
         (TODAY, TODAY - timedelta(days=1), ImportTrigger.MANUAL, "after the end date"),
         (TODAY, TODAY + timedelta(days=1), ImportTrigger.MANUAL, "in the future"),
     ],
@@ -49,13 +50,15 @@ def test_bad_ranges_are_refused_with_a_clear_message(start, end, trigger, messag
         validate_range(start, end, trigger, TODAY)
 
 
-def test_manual_imports_may_reach_further_back_a_year_at_a_time():
+@pytest.mark.parametrize("trigger", [ImportTrigger.MANUAL, ImportTrigger.HISTORICAL])
+def test_the_wizard_and_manage_follow_one_rule_a_year_at_a_time(trigger):
+    """Issue 15 point 8: the wizard's history and Manage's import accept the same ranges."""
     first = TODAY - timedelta(days=400)
-    start, end = validate_range(first, first + timedelta(days=365), "manual", TODAY)
+    start, end = validate_range(first, first + timedelta(days=365), trigger, TODAY)
     assert start.date() == first
     assert end.date() == first + timedelta(days=365)
     with pytest.raises(ImportRangeError, match="That range is 401 days"):
-        validate_range(first, TODAY, "manual", TODAY)
+        validate_range(first, TODAY, trigger, TODAY)
 
 
 def test_scheduled_syncs_are_not_bound_by_the_request_rule():

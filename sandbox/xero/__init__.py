@@ -25,6 +25,7 @@ def init_app(app: Flask) -> None:
     from sandbox.xero import identity
     from sandbox.xero import reference
     from sandbox.xero import status_changes
+    from sandbox.xero import tracking
     from sandbox.xero import viewer
     from sandbox.xero.keys import signing_key
 
@@ -35,6 +36,7 @@ def init_app(app: Flask) -> None:
         contacts,
         documents,
         status_changes,
+        tracking,
         attachments,
         control,
         viewer,

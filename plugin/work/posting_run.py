@@ -25,7 +25,9 @@ from plugin.infra.locks import org_lock
 from plugin.infra.queues import enqueue_later
 from plugin.infra.queues import get_redis
 from plugin.mapping.chart import cached_chart
+from plugin.mapping.chart import forget_chart
 from plugin.mapping.store import load_mapping
+from plugin.mapping.tracking_options import create_missing_options
 from plugin.models import EntryState
 from plugin.models import Organisation
 from plugin.models import utcnow
@@ -111,6 +113,10 @@ def run_posting(
         if include_failed:
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)
+        if create_missing_options(session, org_id, client, mapping, chart):
+            forget_chart(get_redis(app), org_id)  # the new options, then their purchases
+            client, mapping, chart = load_rules(app, session, org)
+            ledger.evaluate(session, org_id, mapping, chart, context, [EntryState.HELD])
         counts = ledger.post_ready(
             session,
             org_id,

@@ -1,8 +1,7 @@
 """The tables (design §3). Every schema change goes through an Alembic migration.
 
-Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens
-ciphertext only (``plugin.security``). ``card_payment``: ``plugin.work.card_payment_model``.
-A membership's ``verified_at`` is when Xero's /connections last granted it."""
+Money is ``Numeric(18, 2)``/``Decimal``, never float; times UTC-aware; OAuth tokens ciphertext
+(``plugin.security``). Other tables: ``plugin.work.tables``."""
 
 from __future__ import annotations
 
@@ -214,7 +213,7 @@ class Organisation(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    """A user's access to an organisation (a user may have several; an org several users)."""
+    """A user's access to an organisation; ``verified_at``: when Xero's /connections granted it."""
 
     __table_args__ = (UniqueConstraint("user_id", "organisation_id"), NEVER_REUSE_IDS)
 
@@ -330,6 +329,8 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(default="", max_length=3)
     payment_method_key: str | None = Field(default=None, max_length=255)
     order_id: str | None = Field(default=None, max_length=255)  # the first line item's order
+    purchase_orders: str | None = Field(default=None, max_length=255)  # buyer's PO numbers
+    buyer_name: str | None = Field(default=None, max_length=255)  # Amazon's buyer.name
     invoice_number: str | None = Field(default=None, max_length=255)  # Amazon's invoice number
     charge_identifier: str | None = Field(default=None, max_length=255)  # card statement line
     raw_payload: dict[str, Any] | None = _json(dict)
@@ -396,5 +397,4 @@ class AuditEvent(SQLModel, table=True):
     detail: dict[str, Any] | None = _json(dict)
 
 
-from plugin.work import card_payment_model as _registers_card_payment  # noqa: E402, F401
-from plugin.work.settlement_table import SettlementStep  # noqa: E402,F401 (registers it)
+from plugin.work import tables as _registers_other_tables  # noqa: E402, F401

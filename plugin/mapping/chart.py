@@ -88,8 +88,16 @@ def xero_parts(client: ChartSource) -> dict[str, Any]:
         "Accounts": [a.document() for a in client.accounts()],
         "TaxRates": [t.document() for t in client.tax_rates()],
         "Currencies": [c.document() for c in client.currencies()],
-        "TrackingCategories": [t.document() for t in client.tracking_categories()],
+        "TrackingCategories": [_category(t) for t in client.tracking_categories()],
     }
+
+
+def _category(category: XeroTrackingCategory) -> dict[str, Any]:
+    """A tracking category in Xero's shape, its options a JSON list (as when read back from the
+    cache) rather than the model's tuple."""
+    document = category.document()
+    document["Options"] = list(document.get("Options", ()))
+    return document
 
 
 def with_contact(parts: dict[str, Any], org: Organisation) -> dict[str, Any]:

@@ -134,3 +134,20 @@ def test_accounts_with_payments_enabled() -> None:
     )
     assert payments_enabled_codes(document) == {"835"}
     assert payments_enabled_codes({}) == frozenset()
+
+
+def test_tracking_categories_are_read_with_archived_options(xero, http, org) -> None:
+    from tests.common.tracking import tracking_categories
+
+    mock_chart(http, uk_chart(TrackingCategories=tracking_categories()))
+    chart = fetch_chart(xero, org)
+    department = chart.tracking_category("department")
+    assert department is not None
+    assert [(o.name, o.status) for o in department.options] == [
+        ("Facilities", "ACTIVE"),
+        ("Office", "ACTIVE"),
+        ("IT", "ARCHIVED"),
+    ]
+    assert chart.tracking_category("Region").status == "ARCHIVED"
+    tracking_call = next(c for c in http.calls if "TrackingCategories" in c.request.url)
+    assert "includeArchived=true" in tracking_call.request.url

@@ -231,6 +231,8 @@ class Chart:
     end_of_year_lock_date: date | None = None
     timezone: str | None = None  # Xero's ``Organisation.Timezone`` (Windows-style name)
     tracking_categories: tuple[TrackingCategory, ...] = ()
+    # Whether Xero lets the app create tracking options (the ``accounting.settings`` scope).
+    tracking_options_writable: bool = True
 
     @property
     def enabled_currencies(self) -> frozenset[str]:

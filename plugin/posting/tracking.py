@@ -106,9 +106,12 @@ def _can_create(value: str) -> bool:
 
 
 def option_name_for(
-    entry: TrackingMapping, value: str | None, category: TrackingCategory
+    entry: TrackingMapping, value: str | None, category: TrackingCategory, writable: bool = True
 ) -> str | None:
-    """The option name for ``value`` (see the module), ``None`` for no option of ``category``."""
+    """The option name for ``value`` (see the module), ``None`` for no option of ``category``.
+
+    ``writable``: Xero lets the app create options (``Chart.tracking_options_writable``).
+    """
     if value is None:
         return entry.default_option
     by_hand = entry.hand_mapped(value)
@@ -117,7 +120,7 @@ def option_name_for(
     if (entry.match_by_name or entry.create_missing) and category.option(value) is not None:
         return value
     what = f"The {source_label(entry)} {value!r}"
-    if entry.create_missing and _can_create(value):
+    if entry.create_missing and _can_create(value) and writable:
         raise Unpostable(
             "tracking_option_to_create",
             f"{what} has no option in Xero tracking category {category.name!r} yet; creating "
@@ -126,11 +129,17 @@ def option_name_for(
         )
     if entry.default_option:
         return entry.default_option
+    no_permission = (
+        " Creating it is allowed in the mapping, but Xero has not given this app permission to "
+        "change its settings (reconnect Xero with the accounting.settings scope)."
+        if entry.create_missing and not writable
+        else ""
+    )
     raise Unpostable(
         "unmapped_tracking",
-        f"{what} has no option in Xero tracking category {category.name!r}. Map it to an "
-        "option, allow creating options in Xero, or choose a default option under Mapping > "
-        "Tracking categories; the purchase then posts by itself.",
+        f"{what} has no option in Xero tracking category {category.name!r}.{no_permission} Map "
+        "it to an option, allow creating options in Xero, or choose a default option under "
+        "Mapping > Tracking categories; the purchase then posts by itself.",
     )
 
 
@@ -163,7 +172,8 @@ def tracking_for(
     found = []
     for entry in mapping.tracking:
         category = category_for(entry, chart)
-        name = option_name_for(entry, source_value(entry, transaction, item), category)
+        value = source_value(entry, transaction, item)
+        name = option_name_for(entry, value, category, chart.tracking_options_writable)
         if name is None:
             continue
         option = option_for(category, name)
@@ -179,6 +189,8 @@ def options_to_create(
     """(category name, option name) pairs the posting run must create in Xero for this
     transaction: values with no option, of categories that allow creating, in order, once."""
     wanted: list[tuple[str, str]] = []
+    if not chart.tracking_options_writable:
+        return wanted
     items: list[TransactionLineItem | None] = list(transaction.line_items) or [None]
     for entry in mapping.tracking:
         if not entry.create_missing:

@@ -5,6 +5,7 @@ Xero or the organisation is not ready for it."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 from typing import Any
@@ -72,6 +73,9 @@ def load_rules(
     """(Xero client, mapping, chart) for an organisation."""
     client = xero_client(org, app)
     chart = cached_chart(get_redis(app), client, org)
+    # Creating tracking options needs Xero's accounting.settings scope: never try without it.
+    writable = "accounting.settings" in (org.xero_scopes or "").split()
+    chart = dataclasses.replace(chart, tracking_options_writable=writable)
     return client, load_mapping(session, int(org.id or 0)), chart
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from plugin.config import XERO_DEFAULT_SCOPES
 from plugin.db import session_scope
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
@@ -20,6 +21,12 @@ from tests.common.pipeline import import_days
 from tests.common.pipeline import sandbox_documents
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_config(app_config):
+    """The app asks Xero for ``accounting.settings`` too: it may create tracking options."""
+    return {**app_config, "XERO_SCOPES": f"{XERO_DEFAULT_SCOPES} accounting.settings"}
 
 
 def imported_not_posted(live_app, org_id: int) -> None:

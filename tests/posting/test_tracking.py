@@ -4,6 +4,7 @@ option the run must create first). Pure: plain data in, documents or held reason
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 
 from plugin.amazon.models import parse_transaction
 from plugin.posting import options_to_create
+from plugin.posting import translate
 from tests.common.amazon_payloads import line_item
 from tests.common.amazon_payloads import transaction
 from tests.common.amazon_payloads import us_pbi_charge
@@ -264,3 +266,21 @@ def test_a_line_is_tracked_only_with_active_options_of_the_chart(groups, statuse
         for line in result.body["LineItems"]
     )
     assert total == result.total
+
+
+def test_without_xeros_permission_nothing_is_created_and_the_reason_says_so() -> None:
+    raw = transaction(purchasingCustomerGroupName="Research")
+    entry = department(create_missing=True)
+    chart = chart_of(tracked_chart())
+    closed = replace(chart, tracking_options_writable=False)
+    mapping = mapping_of(tracked_mapping(entry))
+    result = translate(parse_transaction(raw), mapping, closed)
+    assert result.code == "unmapped_tracking"
+    assert "permission to change its settings" in result.reason
+    assert options_to_create(parse_transaction(raw), mapping, closed) == []
+    assert options_to_create(parse_transaction(raw), mapping, chart) == [("Department", "Research")]
+    with_default = mapping_of(
+        tracked_mapping(department(create_missing=True, default_option="Office"))
+    )
+    doc = translate(parse_transaction(raw), with_default, closed)
+    assert doc.body["LineItems"][0]["Tracking"][0]["Option"] == "Office"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from plugin.amazon.models import parse_transaction
+from plugin.config import XERO_DEFAULT_SCOPES
 from plugin.db import session_scope
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
@@ -66,6 +67,7 @@ def wanted_tracking(entry) -> list[dict[str, str]]:
 def test_purchases_post_with_tracking_and_an_archived_option_holds(
     app_config, make_app, sandbox, monkeypatch, run_jobs
 ):
+    app_config["XERO_SCOPES"] = f"{XERO_DEFAULT_SCOPES} accounting.settings"  # may add options
     app, org = connected_thames(app_config, make_app, sandbox, monkeypatch)
     data = thames_mapping(include_new_card=True)
     data.update(version=2, tracking=TRACKING)

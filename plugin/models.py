@@ -213,7 +213,7 @@ class Organisation(SQLModel, table=True):
 
 
 class Membership(SQLModel, table=True):
-    """A user's access to an organisation (a user may have several; an org several users)."""
+    """A user's access to an organisation; ``verified_at``: when Xero's /connections granted it."""
 
     __table_args__ = (UniqueConstraint("user_id", "organisation_id"), NEVER_REUSE_IDS)
 
@@ -329,6 +329,8 @@ class LedgerEntry(SQLModel, table=True):
     currency: str = Field(default="", max_length=3)
     payment_method_key: str | None = Field(default=None, max_length=255)
     order_id: str | None = Field(default=None, max_length=255)  # the first line item's order
+    purchase_orders: str | None = Field(default=None, max_length=255)  # buyer's PO numbers
+    buyer_name: str | None = Field(default=None, max_length=255)  # Amazon's buyer.name
     invoice_number: str | None = Field(default=None, max_length=255)  # Amazon's invoice number
     charge_identifier: str | None = Field(default=None, max_length=255)  # card statement line
     raw_payload: dict[str, Any] | None = _json(dict)

@@ -61,6 +61,8 @@ class Descriptors(TypedDict, total=False):
     currency: str
     payment_method_key: str | None
     order_id: str | None
+    purchase_orders: str | None
+    buyer_name: str | None
     invoice_number: str | None
     charge_identifier: str | None
 
@@ -90,6 +92,19 @@ def descriptors_of(item: Transaction | ParseFailure) -> Descriptors:
     return _descriptors(item)
 
 
+def purchase_orders_of(item: Transaction) -> str | None:
+    """The buyer's purchase order numbers of the lines, distinct, space separated (the entries
+    list filters by them), at most 255 characters (whole numbers only)."""
+    numbers = dict.fromkeys((line.purchase_order_number or "").strip() for line in item.line_items)
+    text = ""
+    for number in (n for n in numbers if n):
+        candidate = f"{text} {number}".strip()
+        if len(candidate) > 255:
+            break
+        text = candidate
+    return text or None
+
+
 def _descriptors(item: Transaction | ParseFailure) -> Descriptors:
     if isinstance(item, ParseFailure):
         return {}
@@ -106,6 +121,8 @@ def _descriptors(item: Transaction | ParseFailure) -> Descriptors:
         "currency": item.amount.currency_code if item.amount else "",
         "payment_method_key": item.payment_method_key,
         "order_id": first.order_id if first else None,
+        "purchase_orders": purchase_orders_of(item),
+        "buyer_name": (item.buyer.name or "").strip()[:255] or None if item.buyer else None,
         "invoice_number": item.invoice_number,
         "charge_identifier": item.charge_identifier,
     }

@@ -1,6 +1,7 @@
-"""The entries list of Manage Integrations: held, failed and posted entries, filtered by state
-and by cause (a reason code, or a reason code and its own key: ``plugin.manage.held_groups``),
-keyset-paginated by purchase date, newest purchase first (then by id).
+"""The entries list of Manage Integrations: held, failed and posted entries, filtered by state,
+by cause (a reason code, or a reason code and its own key: ``plugin.manage.held_groups``) and by
+the buyer's purchase order number or name (part of it, any case), keyset-paginated by purchase
+date, newest purchase first (then by id).
 
 A page costs one index range scan per state (index ``organisation, state, transaction_date,
 id``) whatever the size of the ledger; the only counts are the per-cause counts of held and
@@ -78,6 +79,8 @@ _LIST_COLUMNS: tuple[Any, ...] = (
     col(LedgerEntry.currency),
     col(LedgerEntry.payment_method_key),
     col(LedgerEntry.order_id),
+    col(LedgerEntry.purchase_orders),
+    col(LedgerEntry.buyer_name),
     col(LedgerEntry.state),
     col(LedgerEntry.reason_code),
     col(LedgerEntry.reason),
@@ -98,6 +101,8 @@ class EntryFilter:
     state: str = ATTENTION
     reason_code: str | None = None
     before: int | None = None  # keyset cursor: the last entry shown (older ones come next)
+    purchase_order: str | None = None  # part of a purchase order number, any case
+    buyer: str | None = None  # part of the buyer's name, any case
 
     @property
     def cause(self) -> Cause | None:
@@ -106,7 +111,13 @@ class EntryFilter:
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """The query arguments for this filter with ``changes`` applied (for links)."""
-        values = {"state": self.state, "reason": self.reason_code, "before": self.before}
+        values = {
+            "state": self.state,
+            "reason": self.reason_code,
+            "po": self.purchase_order,
+            "buyer": self.buyer,
+            "before": self.before,
+        }
         values.update(changes)
         return {key: value for key, value in values.items() if value not in (None, "")}
 
@@ -123,6 +134,8 @@ class EntryRow:
     currency: str
     payment_method_key: str | None
     order_id: str | None
+    purchase_orders: str | None
+    buyer_name: str | None
     state: str
     reason_code: str | None
     reason: str | None
@@ -158,6 +171,18 @@ def cause_conditions(cause: Cause) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def finder_conditions(wanted: EntryFilter) -> list[ColumnElement[bool]]:
+    """The SQL conditions of the purchase order and buyer filters (part of the text, any case)."""
+    found = []
+    for column, term in (
+        (col(LedgerEntry.purchase_orders), wanted.purchase_order),
+        (col(LedgerEntry.buyer_name), wanted.buyer),
+    ):
+        if term:
+            found.append(func.lower(column).contains(term.lower(), autoescape=True))
+    return found
+
+
 Cursor = tuple[datetime | None, int]
 """Where a page ends: the purchase date and id of its last entry."""
 
@@ -189,6 +214,7 @@ def entries_statements(
         )
         if cause is not None:
             base = base.where(*cause_conditions(cause))
+        base = base.where(*finder_conditions(wanted))
         if cursor is None or when is not None:  # the dated ones, unless the page ended undated
             dated = base.where(date.is_not(None))
             if when is not None:

@@ -49,11 +49,18 @@ def _stripped(value: Any) -> str | None:
     return str(value or "").strip() or None
 
 
+def _finder(value: Any) -> str | None:
+    """Part of a purchase order number or a buyer's name (trimmed, 100 characters at most)."""
+    return str(value or "").strip()[:100] or None
+
+
 class EntryFilterForm(QueryForm):
-    """``?state=&reason=&before=``: which entries the list shows, and from where."""
+    """``?state=&reason=&po=&buyer=&before=``: which entries the list shows, and from where."""
 
     state = StringField(filters=[_state])
     reason = StringField(filters=[_reason_code])
+    po = StringField(filters=[_finder])
+    buyer = StringField(filters=[_finder])
     before = IdField(invalid=BAD_CURSOR)
 
     def entry_filter(self) -> EntryFilter:
@@ -62,6 +69,8 @@ class EntryFilterForm(QueryForm):
             state=self.state.data or ATTENTION,
             reason_code=self.reason.data,
             before=self.before.data,
+            purchase_order=self.po.data,
+            buyer=self.buyer.data,
         )
 
 

@@ -30,6 +30,7 @@ class MappingChange:
     tax_rates: frozenset[Decimal]
     line_types: frozenset[str]
     settings: frozenset[str]
+    tracking: bool = False
 
     @property
     def changed(self) -> bool:
@@ -41,6 +42,7 @@ class MappingChange:
             or self.tax_rates
             or self.line_types
             or self.settings
+            or self.tracking
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -52,6 +54,7 @@ class MappingChange:
             "tax_rates": sorted(rate_key(r) for r in self.tax_rates),
             "line_types": sorted(self.line_types),
             "settings": sorted(self.settings),
+            "tracking": self.tracking,
         }
 
     def describe(self) -> str:
@@ -69,6 +72,8 @@ class MappingChange:
             parts.append(f"line types {', '.join(sorted(self.line_types))}")
         if self.settings:
             parts.append(f"settings {', '.join(sorted(self.settings))}")
+        if self.tracking:
+            parts.append("tracking categories")
         return "changed " + "; ".join(parts) if parts else "no changes"
 
 
@@ -91,4 +96,5 @@ def diff_mappings(before: Mapping, after: Mapping) -> MappingChange:
             if getattr(before.line_types, n) != getattr(after.line_types, n)
         ),
         settings=frozenset(s for s in SETTING_KEYS if getattr(before, s) != getattr(after, s)),
+        tracking=before.tracking != after.tracking,
     )

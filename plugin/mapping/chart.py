@@ -2,10 +2,10 @@
 
 The chart is kept in the CHART.json shape of design.md §7, Xero's own JSON:
 ``{"Organisation": {...}, "Accounts": [...], "TaxRates": [...], "Currencies": [...],
-"Contact": {"ContactID": "..."}}``, so what the app validates and posts against can be written to
-a file as is and replayed with ``flask preview`` by support. ``chart_from_document`` turns it into
-a ``posting.Chart`` through ``chart_file.load_chart``, so Xero's data passes the same checks as
-a CHART.json file.
+"TrackingCategories": [...], "Contact": {"ContactID": "..."}}``, so what the app validates and
+posts against can be written to a file as is and replayed with ``flask preview`` by support.
+``chart_from_document`` turns it into a ``posting.Chart`` through ``chart_file.load_chart``, so
+Xero's data passes the same checks as a CHART.json file.
 
 Decisions:
 
@@ -13,7 +13,8 @@ Decisions:
   of ``plugin.xero.models``): no addresses, phone numbers or bank account numbers end up in Redis
   or in a support file. Rates are ``Decimal``, lock dates ISO dates.
 - Archived and deleted accounts and tax rates are kept: a mapping pointing at one must be named
-  as such ("archived"), not as unknown.
+  as such ("archived"), not as unknown. So are archived tracking categories and options
+  (``includeArchived=true``).
 - The cache holds Xero's part for ``max_age`` seconds (5 minutes) per organisation id
   (``chart:v1:<org id>``). The ``Contact`` comes from ``Organisation.amazon_contact_id`` at every
   read, so repairing the contact needs no cache flush. ``forget_chart`` drops the cached part
@@ -40,6 +41,7 @@ from plugin.xero.models import XeroAccount
 from plugin.xero.models import XeroCurrency
 from plugin.xero.models import XeroOrganisation
 from plugin.xero.models import XeroTaxRate
+from plugin.xero.models import XeroTrackingCategory
 
 __all__ = [
     "CACHE_SECONDS",
@@ -57,7 +59,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS: Final = 300
-XERO_PARTS: Final = ("Organisation", "Accounts", "TaxRates", "Currencies")
+XERO_PARTS: Final = ("Organisation", "Accounts", "TaxRates", "Currencies", "TrackingCategories")
+"""A cached value without one of these (cached before tracking was read) is fetched again."""
 
 
 class ChartSource(Protocol):
@@ -71,9 +74,11 @@ class ChartSource(Protocol):
 
     def currencies(self) -> list[XeroCurrency]: ...
 
+    def tracking_categories(self) -> list[XeroTrackingCategory]: ...
+
 
 def xero_parts(client: ChartSource) -> dict[str, Any]:
-    """Fetch Organisation, Accounts, TaxRates and Currencies from Xero (four calls).
+    """Fetch Organisation, Accounts, TaxRates, Currencies and TrackingCategories (five calls).
 
     Each part holds only the fields its model keeps (``plugin.xero.models``), in Xero's shape;
     rates stay ``Decimal`` (the cache writes them as exact JSON numbers).
@@ -83,7 +88,16 @@ def xero_parts(client: ChartSource) -> dict[str, Any]:
         "Accounts": [a.document() for a in client.accounts()],
         "TaxRates": [t.document() for t in client.tax_rates()],
         "Currencies": [c.document() for c in client.currencies()],
+        "TrackingCategories": [_category(t) for t in client.tracking_categories()],
     }
+
+
+def _category(category: XeroTrackingCategory) -> dict[str, Any]:
+    """A tracking category in Xero's shape, its options a JSON list (as when read back from the
+    cache) rather than the model's tuple."""
+    document = category.document()
+    document["Options"] = list(document.get("Options", ()))
+    return document
 
 
 def with_contact(parts: dict[str, Any], org: Organisation) -> dict[str, Any]:

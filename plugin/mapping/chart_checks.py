@@ -25,6 +25,9 @@ used such a choice, so imports refuse them:
   ``separate_line``, the ``tax`` line type must be mapped and Xero's ``NONE`` tax type must be
   usable on expenses (posting puts that tax on its own ``NONE`` line).
 
+- A tracking category must exist in Xero and be ACTIVE; the options it is mapped to by hand
+  and its default option must exist in it and be ACTIVE (``_tracking_checked``).
+
 Leaving something unmapped is not a problem: a partial mapping is allowed, and what it leaves
 unmapped is held when posting, with a reason saying where to map it.
 """
@@ -283,6 +286,49 @@ def _taxes_checked(mapping: Mapping, chart: Chart) -> Iterable[MappingProblem | 
         )
 
 
+def _tracking_checked(mapping: Mapping, chart: Chart) -> Iterable[MappingProblem | None]:
+    for index, entry in enumerate(mapping.tracking):
+        path = f"$.tracking[{index}]"
+        category = chart.tracking_category(entry.category)
+        if category is None:
+            names = ", ".join(
+                repr(c.name) for c in chart.tracking_categories if c.status == "ACTIVE"
+            )
+            yield MappingProblem(
+                f"{path}.category",
+                f"Xero has no tracking category {entry.category!r}"
+                + (f"; pick one of {names}" if names else ""),
+                "unknown_tracking_category",
+            )
+            continue
+        if category.status != "ACTIVE":
+            yield MappingProblem(
+                f"{path}.category",
+                f"tracking category {category.name!r} is archived in Xero",
+                "archived_tracking_category",
+            )
+            continue
+        wanted = [(f"{path}.default_option", entry.default_option)] + [
+            (f"{path}.values[{n}].option", v.option) for n, v in enumerate(entry.values)
+        ]
+        for where, name in wanted:
+            if name is None:
+                continue
+            option = category.option(name)
+            if option is None:
+                yield MappingProblem(
+                    where,
+                    f"{category.name!r} has no option {name!r} in Xero",
+                    "unknown_tracking_option",
+                )
+            elif option.status != "ACTIVE":
+                yield MappingProblem(
+                    where,
+                    f"option {option.name!r} of {category.name!r} is archived in Xero",
+                    "archived_tracking_option",
+                )
+
+
 def validate_mapping(
     mapping: Mapping, chart: Chart, *, payments_enabled: Collection[str] = frozenset()
 ) -> list[MappingProblem]:
@@ -296,5 +342,6 @@ def validate_mapping(
         *_payment_methods_checked(mapping, chart, payments_enabled),
         *_expense_checked(mapping, chart),
         *_taxes_checked(mapping, chart),
+        *_tracking_checked(mapping, chart),
     ]
     return [p for p in found if p is not None]

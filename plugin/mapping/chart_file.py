@@ -9,7 +9,9 @@ Decisions: ``Organisation.BaseCurrency`` is required; lock dates may be ISO
 Accounts need ``Type`` and ``Status``; tax rates need ``TaxType``, ``Status``, ``EffectiveRate``
 and ``CanApplyToExpenses``: guessing any of them could post to an archived account or a wrong
 rate. ``Currencies`` is optional (absent: only the base currency). ``Contact`` is optional
-(absent: every transaction is held as ``missing_contact``). Keys not named here are ignored.
+(absent: every transaction is held as ``missing_contact``). ``TrackingCategories`` is optional
+(absent: none); each needs ``Name`` and ``Status``, each option ``Name`` and ``Status``.
+Keys not named here are ignored.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from plugin.mapping.json_files import show
 from plugin.posting import Account
 from plugin.posting import Chart
 from plugin.posting import TaxRate
+from plugin.posting import TrackingCategory
+from plugin.posting import TrackingOption
 from plugin.posting import xero_date
 
 __all__ = ["ChartFile", "ChartFileError", "load_chart"]
@@ -155,6 +159,31 @@ class CurrencyEntry(FileModel):
     code: Currency = Field(alias="Code")
 
 
+class TrackingOptionEntry(FileModel):
+    """One of a tracking category's ``Options``."""
+
+    name: Text = Field(alias="Name")
+    status: Text = Field(alias="Status")
+    option_id: OptionalText = Field(default=None, alias="TrackingOptionID")
+
+    def entry(self) -> TrackingOption:
+        return TrackingOption(self.name, self.status, self.option_id)
+
+
+class TrackingCategoryEntry(FileModel):
+    """One of ``TrackingCategories``."""
+
+    name: Text = Field(alias="Name")
+    status: Text = Field(alias="Status")
+    category_id: OptionalText = Field(default=None, alias="TrackingCategoryID")
+    options: Annotated[tuple[TrackingOptionEntry, ...], LIST] = Field(default=(), alias="Options")
+
+    def entry(self) -> TrackingCategory:
+        return TrackingCategory(
+            self.name, self.status, self.category_id, tuple(o.entry() for o in self.options)
+        )
+
+
 class ChartFile(FileModel):
     """The whole of CHART.json."""
 
@@ -163,6 +192,9 @@ class ChartFile(FileModel):
     accounts: Annotated[tuple[AccountEntry, ...], LIST] = Field(default=(), alias="Accounts")
     tax_rates: Annotated[tuple[TaxRateEntry, ...], LIST] = Field(default=(), alias="TaxRates")
     currencies: Annotated[tuple[CurrencyEntry, ...], LIST] = Field(default=(), alias="Currencies")
+    tracking_categories: Annotated[tuple[TrackingCategoryEntry, ...], LIST] = Field(
+        default=(), alias="TrackingCategories"
+    )
 
     def chart(self) -> Chart:
         """Return the ``posting.Chart`` the file describes."""
@@ -176,6 +208,7 @@ class ChartFile(FileModel):
             period_lock_date=self.organisation.period_lock_date,
             end_of_year_lock_date=self.organisation.end_of_year_lock_date,
             timezone=self.organisation.timezone,
+            tracking_categories=tuple(entry.entry() for entry in self.tracking_categories),
         )
 
 

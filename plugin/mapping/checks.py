@@ -258,4 +258,6 @@ def storable_problems(mapping: Mapping, chart: Chart | None = None) -> list[Mapp
         *_taxes_storable(mapping),
         *_settings_storable(mapping),
     ]
-    return [p for p in found if p is not None]
+    from plugin.mapping.tracking_rows import tracking_storable  # it imports this module
+
+    return [p for p in found if p is not None] + tracking_storable(mapping)

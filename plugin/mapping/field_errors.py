@@ -14,6 +14,7 @@ from plugin.mapping.forms import line_type_field
 from plugin.mapping.forms import method_field
 from plugin.mapping.forms import rule_field
 from plugin.mapping.forms import tax_field
+from plugin.mapping.forms import tracking_field
 from plugin.models import PaymentMethod
 from plugin.posting import Mapping
 
@@ -22,12 +23,16 @@ SECTION_PATHS: Final = {
     "expenses": ("$.expense_default_account_code", "$.expense_rules"),
     "taxes": ("$.tax_rates", "$.unreclaimable_tax"),
     "line-types": ("$.line_types",),
+    "tracking": ("$.tracking",),
 }
 _PATH: Final = re.compile(r"^\$\.(\w+)(?:\[(\d+)\])?(?:\.(\w+))?")
 _METHOD_PARTS: Final = {"account_code": "account", "payment_account_code": "payment_account"}
 """The part of a payment method's field for each key of the export format (else: treatment)."""
 _RULE_PARTS: Final = {"field": "field", "key": "key", "value": "value", "account_code": "account"}
 """The part of an expense rule's field for each key of the export format (else: value)."""
+_TRACKING_PARTS: Final = {"source": "source", "key": "key", "default_option": "default"}
+"""The part of a tracking slot's field for each key of the export format (values: values; else:
+category)."""
 
 
 def in_section(problem: MappingProblem, section: str) -> bool:
@@ -47,6 +52,10 @@ def field_for(path: str, mapping: Mapping, rows: Sequence[PaymentMethod]) -> str
         return rule_field(index, _RULE_PARTS.get(leaf or "", "value"))
     if part == "tax_rates" and index is not None and int(index) < len(mapping.tax_rates):
         return tax_field(mapping.tax_rates[int(index)].rate)
+    if part == "tracking" and index is not None:
+        if ".values[" in path:
+            return tracking_field(index, "values")
+        return tracking_field(index, _TRACKING_PARTS.get(leaf or "", "category"))
     if part == "line_types" and leaf:
         return line_type_field(leaf)
     simple = {"expense_default_account_code": "expense_default"}

@@ -1,5 +1,8 @@
-"""The mapping file: the export format of design.md §7, version 1 ("Export mapping" downloads it,
-"Import mapping" and ``flask mapping-import`` accept it, ``flask preview`` reads it).
+"""The mapping file: the export format of design.md §7 ("Export mapping" downloads it, "Import
+mapping" and ``flask mapping-import`` accept it, ``flask preview`` reads it). Version 2 adds
+``tracking`` (``tracking_file``: tracking categories and their options); version 1 files are
+still read (they have no tracking), and a version 1 file naming ``tracking`` is refused, so a
+file is never half understood. Exports are version 2.
 
 ``load_mapping`` reads it through the pydantic models below and raises ``MappingFileError`` (one
 line: source, JSON path, problem); ``dump_mapping`` writes it. One optional addition to §7:
@@ -51,6 +54,9 @@ from plugin.mapping.json_files import problem
 from plugin.mapping.json_files import read_model
 from plugin.mapping.json_files import show
 from plugin.mapping.json_files import text
+from plugin.mapping.tracking_file import TrackingEntry
+from plugin.mapping.tracking_file import check_tracking_entries
+from plugin.mapping.tracking_file import dump_tracking
 from plugin.posting import EXPENSE_RULE_FIELDS
 from plugin.posting import FOREIGN_CURRENCY_OPTIONS
 from plugin.posting import HOLD
@@ -73,7 +79,8 @@ __all__ = [
     "load_mapping",
 ]
 
-MAPPING_VERSION = 1
+MAPPING_VERSION = 2
+READ_VERSIONS = (1, 2)
 MAX_BILL_DUE_DAYS = 3650
 DEFAULT_BILL_DUE_DAYS = 30
 MAX_ENTRIES = 5000
@@ -91,12 +98,12 @@ def _version(value: object) -> int:
     # An integer, exactly: ``1.0`` equals 1 in Python but is not the format's version number.
     if isinstance(value, Decimal | float):  # JSON text is read with fractions as Decimal
         raise problem(
-            f"should be the integer {MAPPING_VERSION}, got {show(value)} (written with a point "
-            "or an exponent)"
+            f"should be the integer 1 or {MAPPING_VERSION}, got {show(value)} (written with a "
+            "point or an exponent)"
         )
-    if isinstance(value, bool) or not isinstance(value, int) or value != MAPPING_VERSION:
-        raise problem(f"should be {MAPPING_VERSION}, got {show(value)}")
-    return MAPPING_VERSION
+    if isinstance(value, bool) or not isinstance(value, int) or value not in READ_VERSIONS:
+        raise problem(f"should be 1 or {MAPPING_VERSION}, got {show(value)}")
+    return value
 
 
 def _last4(value: object) -> str | None:
@@ -234,7 +241,7 @@ class LineTypesEntry(FileModel, extra="forbid"):
 
 
 class MappingFile(FileModel, extra="forbid"):
-    """The whole file (design.md §7, version 1)."""
+    """The whole file (design.md §7, version 1 or 2)."""
 
     version: Annotated[int, PlainValidator(_version)]
     payment_methods: Annotated[tuple[PaymentMethodEntry, ...], ENTRIES] = ()
@@ -246,6 +253,16 @@ class MappingFile(FileModel, extra="forbid"):
     )
     line_types: LineTypesEntry | None = None
     bill_due_days: Annotated[int, PlainValidator(_bill_due_days)] = DEFAULT_BILL_DUE_DAYS
+    tracking: Annotated[tuple[TrackingEntry, ...], ENTRIES] = ()
+
+    @field_validator("tracking", mode="after")
+    @classmethod
+    def _tracking(
+        cls, value: tuple[TrackingEntry, ...], info: ValidationInfo
+    ) -> tuple[TrackingEntry, ...]:
+        if value and info.data.get("version") == 1:
+            raise problem(f"needs version {MAPPING_VERSION} (version 1 has no tracking)")
+        return check_tracking_entries(value)
 
     @field_validator("payment_methods", mode="after")
     @classmethod
@@ -272,16 +289,18 @@ class MappingFile(FileModel, extra="forbid"):
             unreclaimable_tax=self.unreclaimable_tax,
             line_types=LineTypeAccounts() if self.line_types is None else self.line_types.entry(),
             bill_due_days=self.bill_due_days,
+            tracking=tuple(entry.entry() for entry in self.tracking),
         )
 
 
 def load_mapping(data: object, source: str) -> Mapping:
-    """Read a mapping in the export format (version 1); raise ``MappingFileError`` on any fault."""
+    """Read a mapping in the export format (version 1 or 2); raise ``MappingFileError`` on any
+    fault."""
     return read_model(MappingFile, data, source, MappingFileError).mapping()
 
 
 def dump_mapping(mapping: Mapping) -> dict[str, Any]:
-    """Write ``mapping`` in the export format (version 1); ``load_mapping`` reads it back."""
+    """Write ``mapping`` in the export format (version 2); ``load_mapping`` reads it back."""
     return {
         "version": MAPPING_VERSION,
         "payment_methods": [_dump_payment_method(pm) for pm in mapping.payment_methods],
@@ -299,6 +318,7 @@ def dump_mapping(mapping: Mapping) -> dict[str, Any]:
             "tax": mapping.line_types.tax,
         },
         "bill_due_days": mapping.bill_due_days,
+        "tracking": [dump_tracking(entry) for entry in mapping.tracking],
     }
 
 

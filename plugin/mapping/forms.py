@@ -1,13 +1,15 @@
 """The mapping page's forms: each posted section becomes a ``posting.Mapping``; and the
 upload of a mapping file.
 
-The page has four sections, each saved on its own: ``payment-methods``, ``expenses``, ``taxes``
-and ``line-types``. A section's post replaces only its part of the stored mapping; the other
-parts stay as stored. The fields depend on the page (one set per payment method row, per
-expense rule, per Amazon tax rate), so each section's form class is built per post by
-``section_form``. Field names (``pm-<row id>-account``, ``rule-<n>-value``, ``tax-<rate>``,
-``lt-shipping``...) come from the ``*_field`` helpers here, for reading the post and for placing
-problems alike (``plugin.mapping.field_errors``; the section templates spell the same names).
+The page has five sections, each saved on its own: ``payment-methods``, ``expenses``, ``taxes``,
+``line-types`` and ``tracking`` (two slots, one per Xero tracking category: ``tc-<n>-<part>``;
+hand mappings are lines of ``Amazon value = Xero option`` in ``tc-<n>-values``). A section's
+post replaces only its part of the stored mapping; the other parts stay as stored. The fields
+depend on the page (one set per payment method row, per expense rule, per Amazon tax rate), so
+each section's form class is built per post by ``section_form``. Field names
+(``pm-<row id>-account``, ``rule-<n>-value``, ``tax-<rate>``, ``lt-shipping``...) come from the
+``*_field`` helpers here, for reading the post and for placing problems alike
+(``plugin.mapping.field_errors``; the section templates spell the same names).
 """
 
 from __future__ import annotations
@@ -37,15 +39,20 @@ from plugin.mapping.checks import rate_key
 from plugin.models import PaymentMethod
 from plugin.posting import EXPENSE_RULE_FIELDS
 from plugin.posting import HOLD
+from plugin.posting import MAX_TRACKING_CATEGORIES
 from plugin.posting import SAME_AS_ITEM
+from plugin.posting import TRACKING_SOURCES
 from plugin.posting import UNRECLAIMABLE_TAX_OPTIONS
 from plugin.posting import ExpenseRule
 from plugin.posting import LineTypeAccounts
 from plugin.posting import Mapping
 from plugin.posting import PaymentMethodMapping
 from plugin.posting import TaxRateMapping
+from plugin.posting import TrackingMapping
+from plugin.posting import TrackingValue
 
-SECTIONS: Final = ("payment-methods", "expenses", "taxes", "line-types")
+SECTIONS: Final = ("payment-methods", "expenses", "taxes", "line-types", "tracking")
+TRACKING_PARTS: Final = ("category", "source", "key", "default", "values", "match", "create")
 METHOD_PARTS: Final = ("treatment", "account", "payment_account", "foreign_currency")
 RULE_PARTS: Final = ("field", "key", "value", "account")
 NO_FILE: Final = "Choose a mapping file (.json) exported from this app."
@@ -80,6 +87,11 @@ def method_field(row_id: int | None, part: str) -> str:
 def rule_field(n: int | str, part: str) -> str:
     """Return the name of the n-th expense rule's field: field, key, value, account, remove."""
     return f"rule-{n}-{part}"
+
+
+def tracking_field(n: int | str, part: str) -> str:
+    """``tc-<n>-<part>``: a part of the ``n``-th tracking category slot."""
+    return f"tc-{n}-{part}"
 
 
 def line_type_field(name: str) -> str:
@@ -281,6 +293,56 @@ class LineTypesForm(SectionForm):
         return SectionPost(replace(stored, line_types=line_types))
 
 
+class TrackingForm(SectionForm):
+    """``tc-<n>-<part>`` for the two tracking category slots (an empty category: not used)."""
+
+    def _values(self, n: int) -> tuple[tuple[TrackingValue, ...], int | None]:
+        values: list[TrackingValue] = []
+        for number, line in enumerate(
+            str(self[tracking_field(n, "values")].data or "").splitlines()
+        ):
+            if not line.strip():
+                continue
+            value, equals, option = line.rpartition("=")
+            if not equals or not value.strip() or not option.strip():
+                return tuple(values), number + 1
+            values.append(TrackingValue(value.strip(), option.strip()))
+        return tuple(values), None
+
+    def read(self, stored: Mapping) -> SectionPost:
+        """Replace the tracking categories."""
+        entries: list[TrackingMapping] = []
+        errors: dict[str, str] = {}
+        for n in range(MAX_TRACKING_CATEGORIES):
+            category = self.text(tracking_field(n, "category"))
+            if category is None:
+                continue
+            index = len(entries)  # problems point at the slot as the page shows it next
+            source = self.text(tracking_field(n, "source")) or ""
+            key = self.text(tracking_field(n, "key")) if source == "business_order_info" else None
+            values, bad_line = self._values(n)
+            if source not in TRACKING_SOURCES:
+                errors[tracking_field(index, "source")] = "Pick the Amazon field feeding it."
+            elif source == "business_order_info" and key is None:
+                errors[tracking_field(index, "key")] = "Name the checkout field, e.g. Cost center."
+            if bad_line is not None:
+                errors[tracking_field(index, "values")] = (
+                    f"Line {bad_line}: write one “Amazon value = Xero option” per line."
+                )
+            entries.append(
+                TrackingMapping(
+                    category=category,
+                    source=source,
+                    key=key,
+                    values=values,
+                    match_by_name=bool(self[tracking_field(n, "match")].data),
+                    create_missing=bool(self[tracking_field(n, "create")].data),
+                    default_option=self.text(tracking_field(n, "default")),
+                )
+            )
+        return SectionPost(replace(stored, tracking=tuple(entries)), errors)
+
+
 def _rates(texts: Sequence[str]) -> list[Decimal]:
     """The Amazon rates among posted texts (anything that is not a number is skipped)."""
     return [rate for rate in map(_rate, texts) if rate is not None]
@@ -299,6 +361,12 @@ def _fields(
         return fields
     if section == "taxes":
         return {tax_field(rate): _text_field() for rate in _rates(formdata.getlist("rate"))}
+    if section == "tracking":
+        return {
+            tracking_field(n, part): _text_field()
+            for n in range(MAX_TRACKING_CATEGORIES)
+            for part in TRACKING_PARTS
+        }
     return {line_type_field(name): _text_field() for name in LINE_TYPE_NAMES}
 
 
@@ -307,6 +375,7 @@ FORMS: Final[dict[str, type[SectionForm]]] = {
     "expenses": ExpensesForm,
     "taxes": TaxesForm,
     "line-types": LineTypesForm,
+    "tracking": TrackingForm,
 }
 
 

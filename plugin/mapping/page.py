@@ -41,6 +41,8 @@ from plugin.mapping.store import payment_method_rows
 from plugin.mapping.suggestions import Suggestions
 from plugin.mapping.suggestions import suggest_mapping
 from plugin.mapping.suggestions import suggest_treatment
+from plugin.mapping.tracking_page import TrackingRow
+from plugin.mapping.tracking_page import tracking_rows
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
@@ -213,6 +215,8 @@ class MappingPage:
     general: dict[str, list[str]] = field(default_factory=dict)
     saved: dict[str, str] = field(default_factory=dict)
     stored_unreadable: bool = False
+    tracking: list[TrackingRow] = field(default_factory=list)
+    tracking_categories: int = 0  # how many active categories the organisation has in Xero
 
     @property
     def new_methods(self) -> int:
@@ -333,6 +337,10 @@ def build_page(inputs: MappingInputs, shown: Mapping | None = None) -> MappingPa
         unreclaimable_tax=display.mapping.unreclaimable_tax,
         line_types=_line_type_rows(display, expenses),
         stored_unreadable=inputs.stored_unreadable,
+        tracking=tracking_rows(display.mapping, inputs.chart),
+        tracking_categories=sum(
+            1 for c in inputs.chart.tracking_categories if c.status == "ACTIVE"
+        ),
     )
 
 

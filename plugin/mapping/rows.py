@@ -22,6 +22,9 @@ Where each part lives (no schema of its own: ``PaymentMethod`` and ``Mapping`` r
                                                                             not ``hold``
   ========================  ==============================================  ===================
 
+  ``tracking``, ``tracking_default`` and ``tracking_value`` rows hold the tracking categories
+  (``mapping.tracking_rows``).
+
   The foreign-currency choice of a payment method is a ``Mapping`` row rather than a
   ``PaymentMethod`` column: the rows are kind/key/value already, so it needs no schema change,
   and an unmapped payment method loses it with its other rows when the mapping is saved.
@@ -43,6 +46,9 @@ from typing import Final
 from plugin.mapping.checks import LINE_TYPE_NAMES
 from plugin.mapping.checks import expense_rule_key
 from plugin.mapping.checks import rate_key
+from plugin.mapping.tracking_rows import TRACKING_KINDS
+from plugin.mapping.tracking_rows import tracking_from_rows
+from plugin.mapping.tracking_rows import tracking_rows
 from plugin.models import Mapping as MappingRow
 from plugin.models import PaymentMethod
 from plugin.posting import FOREIGN_CURRENCY_OPTIONS
@@ -70,6 +76,7 @@ MANAGED_KINDS: Final = (
     "line_type",
     "setting",
     "foreign_currency",
+    *TRACKING_KINDS,
 )
 SETTING_KEYS: Final = ("unreclaimable_tax", "bill_due_days")
 
@@ -99,6 +106,7 @@ def mapping_rows(mapping: Mapping) -> dict[RowKey, tuple[str, int]]:
     for pm in mapping.payment_methods:
         if pm.foreign_currency != HOLD:
             rows[("foreign_currency", pm.key)] = (pm.foreign_currency, 0)
+    rows.update(tracking_rows(mapping))
     return rows
 
 
@@ -191,4 +199,7 @@ def mapping_from_rows(
         tax_rates=tuple(TaxRateMapping(_rate_from_row(r), r.value) for r in by_kind["tax"]),
         line_types=_line_types_from_rows(by_kind["line_type"]),
         **_settings_from_rows(by_kind["setting"]),
+        tracking=tracking_from_rows(
+            [row for kind in TRACKING_KINDS for row in by_kind[kind]], MappingStoreError
+        ),
     )

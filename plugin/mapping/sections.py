@@ -43,6 +43,7 @@ SAVED: Final = {
     "expenses": "Expense accounts saved.",
     "taxes": "Tax rates saved.",
     "line-types": "Line-item accounts saved.",
+    "tracking": "Tracking categories saved.",
 }
 
 

@@ -8,7 +8,8 @@ design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mappi
 context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``lines``, ``bodies``
 (Xero JSON), ``card_bills``
 (foreign-currency purchases on a base-currency card), ``translation``,
-``results`` (documents, held codes, plans) and ``amounts``.
+``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line) and
+``amounts``.
 """
 
 from plugin.posting.accounts import bank_account_for as bank_account_for
@@ -54,7 +55,9 @@ from plugin.posting.inputs import BILL_PAID_FROM_ACCOUNT as BILL_PAID_FROM_ACCOU
 from plugin.posting.inputs import EXPENSE_RULE_FIELDS as EXPENSE_RULE_FIELDS
 from plugin.posting.inputs import FOREIGN_CURRENCY_OPTIONS as FOREIGN_CURRENCY_OPTIONS
 from plugin.posting.inputs import HOLD as HOLD
+from plugin.posting.inputs import MAX_TRACKING_CATEGORIES as MAX_TRACKING_CATEGORIES
 from plugin.posting.inputs import SAME_AS_ITEM as SAME_AS_ITEM
+from plugin.posting.inputs import TRACKING_SOURCES as TRACKING_SOURCES
 from plugin.posting.inputs import TREATMENTS as TREATMENTS
 from plugin.posting.inputs import UNRECLAIMABLE_TAX_OPTIONS as UNRECLAIMABLE_TAX_OPTIONS
 from plugin.posting.inputs import Account as Account
@@ -67,6 +70,10 @@ from plugin.posting.inputs import PaymentMethodMapping as PaymentMethodMapping
 from plugin.posting.inputs import PostingContext as PostingContext
 from plugin.posting.inputs import TaxRate as TaxRate
 from plugin.posting.inputs import TaxRateMapping as TaxRateMapping
+from plugin.posting.inputs import TrackingCategory as TrackingCategory
+from plugin.posting.inputs import TrackingMapping as TrackingMapping
+from plugin.posting.inputs import TrackingOption as TrackingOption
+from plugin.posting.inputs import TrackingValue as TrackingValue
 from plugin.posting.inputs import url_template as url_template
 from plugin.posting.lines import ItemLines as ItemLines
 from plugin.posting.lines import Line as Line
@@ -102,6 +109,11 @@ from plugin.posting.tax import no_tax_type as no_tax_type
 from plugin.posting.tax import rounding_allowance as rounding_allowance
 from plugin.posting.tax import tax_treatment_for as tax_treatment_for
 from plugin.posting.tax import xero_line_tax as xero_line_tax
+from plugin.posting.tracking import LineTracking as LineTracking
+from plugin.posting.tracking import options_to_create as options_to_create
+from plugin.posting.tracking import source_label as source_label
+from plugin.posting.tracking import source_value as source_value
+from plugin.posting.tracking import tracking_for as tracking_for
 from plugin.posting.translation import charge_line_index as charge_line_index
 from plugin.posting.translation import parse_failure_held as parse_failure_held
 from plugin.posting.translation import translate as translate

@@ -15,11 +15,22 @@ from plugin.posting.inputs import Account
 from plugin.posting.inputs import PostingContext
 from plugin.posting.lines import Line
 from plugin.posting.results import JsonBody
+from plugin.posting.tracking import LineTracking
 
 MAX_REFERENCE: Final = 255
 MAX_DESCRIPTION: Final = 4000
 
-LineItemBody = dict[str, str | int | Decimal]
+LineItemBody = dict[str, str | int | Decimal | list[dict[str, str]]]
+
+
+def tracking_body(tracking: LineTracking) -> dict[str, str]:
+    """A Xero ``LineItemTracking``: the names, and the ids when the chart gave them."""
+    body = {"Name": tracking.category, "Option": tracking.option}
+    if tracking.category_id:
+        body["TrackingCategoryID"] = tracking.category_id
+    if tracking.option_id:
+        body["TrackingOptionID"] = tracking.option_id
+    return body
 
 
 def json_amount(amount: Decimal) -> Decimal:
@@ -32,8 +43,8 @@ def json_amount(amount: Decimal) -> Decimal:
 
 
 def line_body(line: Line) -> LineItemBody:
-    """A Xero ``LineItem``."""
-    return {
+    """A Xero ``LineItem`` (with ``Tracking`` when the line is tracked)."""
+    body: LineItemBody = {
         "Description": line.description[:MAX_DESCRIPTION],
         "Quantity": line.quantity,
         "UnitAmount": json_amount(line.unit_amount),
@@ -42,6 +53,9 @@ def line_body(line: Line) -> LineItemBody:
         "TaxType": line.tax_type,
         "TaxAmount": json_amount(line.tax_amount),
     }
+    if line.tracking:
+        body["Tracking"] = [tracking_body(t) for t in line.tracking]
+    return body
 
 
 def transaction_tag(transaction_id: str) -> str:

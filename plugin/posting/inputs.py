@@ -1,6 +1,6 @@
 """What the rules read besides the transaction: the org's ``Mapping`` (design.md §7 export
-format, version 1, plus ``bill_due_days``), its ``Chart`` as Xero describes it, and the per-run
-``PostingContext``."""
+format, version 2: version 1 plus ``bill_due_days`` and ``tracking``), its ``Chart`` as Xero
+describes it (with its tracking categories), and the per-run ``PostingContext``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,77 @@ EXPENSE_RULE_FIELDS: Final = (
     "legal_entity",
     "customer_group",
 )
+
+TRACKING_SOURCES: Final = (
+    "legal_entity",
+    "customer_group",
+    "buyer",
+    "purchase_order",
+    "budget_id",
+    "business_order_info",
+)
+"""The Amazon fields a tracking category can be fed from: ``legalEntityName``,
+``purchasingCustomerGroupName``, ``buyer.name`` (per transaction), and per line
+``purchaseOrderNumber``, ``budgetId`` and one ``businessOrderInfo`` key."""
+MAX_TRACKING_CATEGORIES: Final = 2
+"""Xero allows two active tracking categories per organisation, so at most two per line."""
+
+
+@dataclass(frozen=True)
+class TrackingValue:
+    """A hand mapping: the Amazon value ``value`` goes to the Xero option named ``option``."""
+
+    value: str
+    option: str
+
+
+@dataclass(frozen=True)
+class TrackingMapping:
+    """Which Amazon field feeds the Xero tracking category named ``category``, and how values
+    become its options (``posting.tracking``): a hand mapping first, then (``match_by_name``)
+    the option of the same name, then (``create_missing``) a new option created in Xero before
+    posting, then ``default_option``; otherwise the purchase is held. A line without a value
+    (no purchase order number, say) takes ``default_option``, or no option of this category.
+
+    ``key`` names the ``businessOrderInfo`` entry (e.g. ``"Cost center"``); only for that source.
+    """
+
+    category: str
+    source: str
+    key: str | None = None
+    values: tuple[TrackingValue, ...] = ()
+    match_by_name: bool = True
+    create_missing: bool = False
+    default_option: str | None = None
+
+    def hand_mapped(self, value: str) -> str | None:
+        """The option ``value`` is mapped to by hand (values compared trimmed, any case)."""
+        wanted = value.strip().casefold()
+        return next((v.option for v in self.values if v.value.strip().casefold() == wanted), None)
+
+
+@dataclass(frozen=True)
+class TrackingOption:
+    """An option of a Xero tracking category."""
+
+    name: str
+    status: str = "ACTIVE"
+    option_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TrackingCategory:
+    """A Xero tracking category with its options (archived ones included)."""
+
+    name: str
+    status: str = "ACTIVE"
+    category_id: str | None = None
+    options: tuple[TrackingOption, ...] = ()
+
+    def option(self, name: str) -> TrackingOption | None:
+        """The option named ``name`` (trimmed, any case, as Xero matches names)."""
+        wanted = name.strip().casefold()
+        return next((o for o in self.options if o.name.strip().casefold() == wanted), None)
 
 
 @dataclass(frozen=True)
@@ -91,7 +162,7 @@ class LineTypeAccounts:
 
 @dataclass(frozen=True)
 class Mapping:
-    """An org's mapping (design.md §7 export format, version 1, plus ``bill_due_days``)."""
+    """An org's mapping (design.md §7 export format, version 2)."""
 
     payment_methods: tuple[PaymentMethodMapping, ...] = ()
     expense_default_account_code: str | None = None
@@ -100,6 +171,7 @@ class Mapping:
     unreclaimable_tax: str = "separate_line"
     line_types: LineTypeAccounts = field(default_factory=LineTypeAccounts)
     bill_due_days: int = 30
+    tracking: tuple[TrackingMapping, ...] = ()
 
     def payment_method(self, key: str) -> PaymentMethodMapping | None:
         """Return the entry mapping payment-method ``key``, if any."""
@@ -158,6 +230,9 @@ class Chart:
     period_lock_date: date | None = None
     end_of_year_lock_date: date | None = None
     timezone: str | None = None  # Xero's ``Organisation.Timezone`` (Windows-style name)
+    tracking_categories: tuple[TrackingCategory, ...] = ()
+    # Whether Xero lets the app create tracking options (the ``accounting.settings`` scope).
+    tracking_options_writable: bool = True
 
     @property
     def enabled_currencies(self) -> frozenset[str]:
@@ -177,6 +252,13 @@ class Chart:
     def tax_rate(self, tax_type: str) -> TaxRate | None:
         """Return the tax rate with ``TaxType`` ``tax_type``."""
         return next((t for t in self.tax_rates if t.tax_type == tax_type), None)
+
+    def tracking_category(self, name: str) -> TrackingCategory | None:
+        """Return the tracking category named ``name`` (trimmed, any case)."""
+        wanted = name.strip().casefold()
+        return next(
+            (c for c in self.tracking_categories if c.name.strip().casefold() == wanted), None
+        )
 
 
 LineKey = tuple[str, str]

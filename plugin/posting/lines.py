@@ -1,6 +1,7 @@
 """The Xero lines of a document, in ``Decimal``: each Amazon line item's item line and its
-shipping, gift-wrap, fee and discount lines, unreclaimable tax lines, the over-refund line, and the
-totals invariant every document must meet."""
+shipping, gift-wrap, fee and discount lines (all carrying the item's tracking,
+``posting.tracking``), unreclaimable tax lines, the over-refund line, and the totals invariant
+every document must meet."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ from plugin.posting.tax import fee_is_taxed
 from plugin.posting.tax import no_tax_type
 from plugin.posting.tax import tax_treatment_for
 from plugin.posting.tax import xero_line_tax
+from plugin.posting.tracking import LineTracking
+from plugin.posting.tracking import tracking_for
 
 
 def with_original_details(
@@ -51,6 +54,8 @@ def with_original_details(
         "asin": item.asin or original.asin,
         "unspsc": item.unspsc or original.unspsc,
         "business_order_info": item.business_order_info or original.business_order_info,
+        "purchase_order_number": item.purchase_order_number or original.purchase_order_number,
+        "budget_id": item.budget_id or original.budget_id,
     }
     return item.model_copy(update=fill)
 
@@ -65,6 +70,7 @@ class Line:
     tax_type: str
     tax_amount: Decimal = ZERO
     quantity: int = 1
+    tracking: tuple[LineTracking, ...] = ()
 
     @property
     def unit_amount(self) -> Decimal:
@@ -84,8 +90,12 @@ def quantity_for(amount: Decimal, item_quantity: int | None) -> int:
     return item_quantity if cents % item_quantity == 0 else 1
 
 
-def item_description(item: TransactionLineItem, kind: str, quantity_shown: bool) -> str:
-    """``"Pencils (ASIN B07..., order 203-...)"``, noting refunds and unshown quantities."""
+def item_description(
+    item: TransactionLineItem, kind: str, quantity_shown: bool, buyer: str | None = None
+) -> str:
+    """``"Pencils (ASIN B07..., order 203-..., PO PO-7781, bought by Jane Buyer)"``, noting
+    refunds and unshown quantities: the buyer's purchase order number and name are where a
+    bookkeeper looks for them (and Xero's search finds them)."""
     title = item.product_title or "Amazon item"
     details = []
     if not quantity_shown and item.item_quantity is not None and item.item_quantity > 1:
@@ -94,6 +104,10 @@ def item_description(item: TransactionLineItem, kind: str, quantity_shown: bool)
         details.append(f"ASIN {item.asin}")
     if item.order_id:
         details.append(f"order {item.order_id}")
+    if item.purchase_order_number and item.purchase_order_number.strip():
+        details.append(f"PO {item.purchase_order_number.strip()}")
+    if buyer and buyer.strip():
+        details.append(f"bought by {buyer.strip()}")
     text = f"{title} ({', '.join(details)})" if details else title
     if kind != "CHARGE":
         reason = f": {item.refund_reason}" if item.refund_reason else ""
@@ -161,6 +175,7 @@ class ItemLines:
     tax_type: str = NO_TAX
     amazon_tax: Decimal = ZERO
     xero_tax: Decimal = ZERO
+    tracking: tuple[LineTracking, ...] = ()
 
 
 def lines_for_item(
@@ -182,6 +197,7 @@ def lines_for_item(
     """
     parts = components_of(item, factor)
     item_account = expense_account_for(transaction, item, mapping, chart)
+    tracking = tracking_for(transaction, item, mapping, chart)
     extras = component_lines(item, parts, item_account, mapping, chart)
     treatment = tax_treatment_for(item, parts, mapping, chart)
     principal = parts.principal
@@ -203,20 +219,22 @@ def lines_for_item(
     else:
         set_aside = parts.tax
     quantity = quantity_for(principal, item.item_quantity)
+    buyer = transaction.buyer.name if transaction.buyer is not None else None
     first = Line(
-        description=item_description(item, kind, quantity_shown=quantity != 1),
+        description=item_description(item, kind, quantity_shown=quantity != 1, buyer=buyer),
         account_code=item_account,
         amount=principal,
         tax_type=tax_types[0],
         tax_amount=taxes[0],
         quantity=quantity,
+        tracking=tracking,
     )
     rest = [
-        Line(extra.description, extra.account_code, extra.amount, tax_type, tax)
+        Line(extra.description, extra.account_code, extra.amount, tax_type, tax, 1, tracking)
         for extra, tax_type, tax in zip(extras, tax_types[1:], taxes[1:], strict=True)
     ]
     if not treatment.reclaimable:
-        return ItemLines([first, *rest], set_aside, treatment.rate)
+        return ItemLines([first, *rest], set_aside, treatment.rate, tracking=tracking)
     return ItemLines(
         [first, *rest],
         set_aside,
@@ -224,15 +242,18 @@ def lines_for_item(
         treatment.tax_type,
         parts.tax,
         sum(taxes, ZERO),
+        tracking,
     )
 
 
 def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Chart) -> list[Line]:
-    """One ``NONE`` line per rate for tax the org cannot reclaim (``separate_line``)."""
-    by_rate: dict[Decimal, Decimal] = {}
+    """One ``NONE`` line per rate and tracking for tax the org cannot reclaim
+    (``separate_line``): the tax of items tracked differently stays on their own lines."""
+    by_rate: dict[tuple[Decimal, tuple[LineTracking, ...]], Decimal] = {}
     for entry in items:
         if entry.unreclaimable_tax != 0:
-            by_rate[entry.rate] = by_rate.get(entry.rate, ZERO) + entry.unreclaimable_tax
+            key = (entry.rate, entry.tracking)
+            by_rate[key] = by_rate.get(key, ZERO) + entry.unreclaimable_tax
     if not by_rate:
         return []
     account = line_account(mapping.line_types.tax, chart, "unreclaimable tax", "Line types")
@@ -243,8 +264,11 @@ def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Cha
             account,
             amount,
             NO_TAX,
+            tracking=tracking,
         )
-        for rate, amount in sorted(by_rate.items())
+        for (rate, tracking), amount in sorted(
+            by_rate.items(), key=lambda kv: (kv[0][0], [(t.category, t.option) for t in kv[0][1]])
+        )
     ]
 
 
@@ -267,6 +291,7 @@ def over_refund_line(transaction: Transaction, mapping: Mapping, chart: Chart) -
         account,
         abs(transaction.amount.amount),
         NO_TAX,
+        tracking=tracking_for(transaction, None, mapping, chart),
     )
 
 

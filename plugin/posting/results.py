@@ -53,6 +53,12 @@ HELD_CODES: Final[dict[str, str]] = {
     "tax_type_not_for_expenses": "A mapped tax rate cannot be used on expenses.",
     "tax_rate_mismatch": "The mapped tax rate differs from Amazon's rate.",
     "tax_amount_mismatch": "Amazon's tax amount does not match its own rate.",
+    "unmapped_tracking": "An Amazon value has no Xero tracking option mapped.",
+    "tracking_option_to_create": "A tracking option the posting run creates in Xero first.",
+    "unknown_tracking_category": "A mapped tracking category is not in Xero.",
+    "archived_tracking_category": "A mapped tracking category is archived in Xero.",
+    "unknown_tracking_option": "A mapped tracking option is not in Xero.",
+    "archived_tracking_option": "A mapped tracking option is archived in Xero.",
     "internal_error": "A bug in the posting rules; reported, never posted.",
 }
 """Every ``Held.code`` the rules produce, with a one-line gloss."""

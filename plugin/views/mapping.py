@@ -79,6 +79,7 @@ SECTION_TEMPLATES: Final = {
     "expenses": "partials/mapping/_expenses.html",
     "taxes": "partials/mapping/_taxes.html",
     "line-types": "partials/mapping/_line_types.html",
+    "tracking": "partials/mapping/_tracking.html",
 }
 ALL_SECTIONS: Final = "partials/mapping/_sections.html"
 UPLOAD_ENDPOINT: Final = "mapping.import_"
@@ -211,7 +212,7 @@ def save(section: str) -> Any:
 @bp.get("/export")
 @login_required
 def export() -> Any:
-    """Download the mapping (design §7 format, version 1)."""
+    """Download the mapping (design §7 format, version 2)."""
     org = current_organisation()
     mapping, _unreadable = stored_mapping(get_session(), int(org.id or 0))
     body = json.dumps(dump_mapping(mapping), indent=2, ensure_ascii=False) + "\n"

@@ -5,6 +5,7 @@ Xero or the organisation is not ready for it."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime
 from typing import Any
@@ -27,7 +28,9 @@ from plugin.infra.queues import get_redis
 from plugin.ledger.correction_outcomes import next_correction_lookup_at
 from plugin.ledger.corrections import apply_corrections
 from plugin.mapping.chart import cached_chart
+from plugin.mapping.chart import forget_chart
 from plugin.mapping.store import load_mapping
+from plugin.mapping.tracking_options import create_missing_options
 from plugin.models import EntryState
 from plugin.models import Organisation
 from plugin.models import utcnow
@@ -78,6 +81,9 @@ def load_rules(
     seconds for a rate-limit slot."""
     client = xero_client(org, app, max_wait=max_wait)
     chart = cached_chart(get_redis(app), client, org)
+    # Creating tracking options needs Xero's accounting.settings scope: never try without it.
+    writable = "accounting.settings" in (org.xero_scopes or "").split()
+    chart = dataclasses.replace(chart, tracking_options_writable=writable)
     return client, load_mapping(session, int(org.id or 0)), chart
 
 
@@ -119,6 +125,10 @@ def run_posting(
         if include_failed:
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)
+        if create_missing_options(session, org_id, client, mapping, chart):
+            forget_chart(get_redis(app), org_id)  # the new options, then their purchases
+            client, mapping, chart = load_rules(app, session, org)
+            ledger.evaluate(session, org_id, mapping, chart, context, [EntryState.HELD])
         counts = ledger.post_ready(
             session,
             org_id,

@@ -43,6 +43,7 @@ class Group:
     name: str
     gl_code: str
     cost_center: str
+    budget_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class AccountProfile:
     pay_by_invoice: Instrument = Instrument(PAY_BY_INVOICE, None, "invoice")
     gift_card: Instrument = Instrument(GIFT_CARD, None, "balance")
     payment_terms_days: int = 30
+    # The "Project" checkout field: one of these (or none) per order, by its order id.
+    projects: tuple[str, ...] = ()
 
     def store_profile(self, store: str) -> StoreProfile:
         """The profile of one of this account's stores."""
@@ -242,9 +245,9 @@ THAMES = AccountProfile(
     ),
     legal_entities=("Thames Stationery Ltd", "Thames Stationery (Scotland) Ltd"),
     groups=(
-        Group("Office", "6100-office", "FAC-01"),
-        Group("Warehouse", "6200-warehouse", "WH-02"),
-        Group("IT", "6300-it", "IT-03"),
+        Group("Office", "6100-office", "FAC-01", "BUD-UK-OFFICE"),
+        Group("Warehouse", "6200-warehouse", "WH-02", "BUD-UK-WAREHOUSE"),
+        Group("IT", "6300-it", "IT-03", "BUD-UK-IT"),
     ),
     people=(
         Person(
@@ -259,6 +262,7 @@ THAMES = AccountProfile(
         Instrument("American Express", "1005", "card"),
     ),
     new_card=Instrument("Mastercard", "6006", "card"),
+    projects=("Riverside", "Harbour"),
 )
 
 HUDSON = AccountProfile(
@@ -280,9 +284,9 @@ HUDSON = AccountProfile(
     ),
     legal_entities=("Hudson Design LLC",),
     groups=(
-        Group("Design", "5100-design", "DSN-10"),
-        Group("Studio", "5200-studio", "STU-20"),
-        Group("Operations", "5300-operations", "OPS-30"),
+        Group("Design", "5100-design", "DSN-10", "BUD-US-DESIGN"),
+        Group("Studio", "5200-studio", "STU-20", "BUD-US-STUDIO"),
+        Group("Operations", "5300-operations", "OPS-30", "BUD-US-OPS"),
     ),
     people=(
         Person("Alex Rivera", "buyer-admin-us@example.com", login=True, admin_of_all_entities=True),
@@ -295,6 +299,7 @@ HUDSON = AccountProfile(
         Instrument("American Express", "3005", "card"),
     ),
     new_card=Instrument("Visa", "2468", "card"),
+    projects=("Alpha", "Beta", "Gamma"),
 )
 
 PROFILES: dict[str, AccountProfile] = {THAMES.key: THAMES, HUDSON.key: HUDSON}

@@ -7,6 +7,7 @@ what a purchase must look like (shape, instrument, lines, features) and leaves t
 from __future__ import annotations
 
 import random
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,15 @@ GOODWILL_REASON = "Goodwill credit"
 # Transactions each shape produces.
 SHAPE_SIZES = {"simple": 1, "multi_shipment": 2, "split": 2, "refund": 2, "overrefund": 3}
 SHAPE_WEIGHTS = {"simple": 70, "multi_shipment": 8, "split": 6, "refund": 12, "overrefund": 4}
+
+
+def project_of(order_id: str, projects: tuple[str, ...]) -> str | None:
+    """The order's "Project" checkout field: chosen by its order id (no draw on the random
+    stream, so adding it changed no other generated value); one order in n+1 has none."""
+    if not projects:
+        return None
+    bucket = zlib.crc32(order_id.encode()) % (len(projects) + 1)
+    return projects[bucket] if bucket < len(projects) else None
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,11 @@ class PurchaseMaker:
             "buyer": self.customer(buyer.email),
             "payer": self.customer(self.payer.email),
         }
+        if order_info:
+            base["budget_id"] = group.budget_id
+            project = project_of(base["order_id"], profile.projects)
+            if project:
+                order_info["Project"] = project
 
         def feed(moment: datetime) -> datetime:
             return moment if feed_now else self.feed_after(moment, end)

@@ -107,6 +107,8 @@ def line_json(
     item["shipmentId"] = context["shipment_id"]
     item["shipmentDate"] = context["shipment_date"]
     item["merchantLegalName"] = context["merchant"]
+    if context.get("budget_id"):
+        item["budgetId"] = context["budget_id"]
     if context["order_info"]:
         item["businessOrderInfo"] = dict(context["order_info"])
     return item

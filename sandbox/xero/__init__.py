@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     from sandbox.xero import reconcile_control  # noqa: F401  (adds its route to control.bp)
     from sandbox.xero import reference
     from sandbox.xero import status_changes
+    from sandbox.xero import tracking
     from sandbox.xero import viewer
     from sandbox.xero.keys import signing_key
 
@@ -36,6 +37,7 @@ def init_app(app: Flask) -> None:
         contacts,
         documents,
         status_changes,
+        tracking,
         attachments,
         control,
         viewer,

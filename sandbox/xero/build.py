@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.xero import seed
+from sandbox.xero.tracking_seed import TRACKING
 from sandbox.xero.world import Tenant
 from sandbox.xero.world import XeroUser
 from sandbox.xero.world import XeroWorld
@@ -111,10 +112,37 @@ def build_tenant(seed_value: int, spec: dict[str, Any]) -> Tenant:
         }
         for name in seed.ACTIONS
     ]
+    tenant.tracking_categories = tracking_categories(seed_value, spec["key"])
     for key, name, status, extra in spec["contacts"]:
         contact_id = stable_id(seed_value, f"contact/{spec['key']}", key)
         tenant.contacts[contact_id] = new_contact(contact_id, name, status, stamp, extra)
     return tenant
+
+
+def tracking_categories(seed_value: int, tenant_key: str) -> list[dict[str, Any]]:
+    """The tenant's seeded tracking categories in Xero's shape (``tracking_seed``)."""
+    categories = []
+    for name, status, options in TRACKING.get(tenant_key, ()):
+        category_id = stable_id(seed_value, f"tracking/{tenant_key}", name)
+        categories.append(
+            {
+                "TrackingCategoryID": category_id,
+                "Name": name,
+                "Status": status,
+                "Options": [
+                    {
+                        "TrackingOptionID": stable_id(seed_value, f"option/{category_id}", option),
+                        "Name": option,
+                        "Status": option_status,
+                        "IsDeleted": False,
+                        "IsArchived": option_status == "ARCHIVED",
+                        "IsActive": option_status == "ACTIVE",
+                    }
+                    for option, option_status in options
+                ],
+            }
+        )
+    return categories
 
 
 def new_contact(

@@ -20,6 +20,7 @@ from decimal import InvalidOperation
 from typing import Any
 
 from sandbox.xero.rates import xero_rate
+from sandbox.xero.tracking_rules import check_line_tracking
 from sandbox.xero.world import Tenant
 from sandbox.xero.xerojson import date_string
 from sandbox.xero.xerojson import ms_date
@@ -292,7 +293,7 @@ def _build_line(
         "TaxAmount": as_number(tax),
         "LineAmount": as_number(line_amount),
         "AccountCode": str(code or ""),
-        "Tracking": line.get("Tracking") if isinstance(line.get("Tracking"), list) else [],
+        "Tracking": check_line_tracking(tenant, line.get("Tracking"), errors),
     }
     if account:
         item["AccountID"] = account["AccountID"]

@@ -62,6 +62,7 @@ class Tenant:
     accounts: list[dict[str, Any]] = field(default_factory=list)
     tax_rates: list[dict[str, Any]] = field(default_factory=list)
     currencies: list[dict[str, Any]] = field(default_factory=list)
+    tracking_categories: list[dict[str, Any]] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     contacts: dict[str, dict[str, Any]] = field(default_factory=dict)
     documents: dict[str, dict[str, dict[str, Any]]] = field(

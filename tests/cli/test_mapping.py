@@ -198,7 +198,7 @@ def bad_file(tmp_path: Path, name: str, content: bytes | None) -> Path:
         ("transactions", b"{\xff\xfe}", "TX.json: line 1 column 2: not UTF-8 text"),
         ("transactions", b'{"transactions": 5}', "TX.json: $: 'transactions' should be a list"),
         ("transactions", b"[]", "TX.json: $: the response should be an object"),
-        ("mapping", b'{"version": 2}', "MAP.json: $.version: should be 1, got 2"),
+        ("mapping", b'{"version": 3}', "MAP.json: $.version: should be 1 or 2, got 3"),
         (
             "mapping",
             json.dumps(uk_mapping(expense_rule=[])).encode(),

@@ -1,4 +1,4 @@
-"""The mocked Xero Accounting API: its address, the test tenant, and the chart's four answers."""
+"""The mocked Xero Accounting API: its address, the test tenant, and the chart's five answers."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ TENANT = "tenant-uk"
 
 
 def mock_chart(http: responses.RequestsMock, chart: dict[str, Any] | None = None) -> None:
-    """Answer the four chart calls with a CHART.json-shaped org (Xero's own wrappers)."""
+    """Answer the five chart calls with a CHART.json-shaped org (Xero's own wrappers)."""
     chart = chart or uk_chart()
     organisation = {
         **chart["Organisation"],
@@ -26,3 +26,7 @@ def mock_chart(http: responses.RequestsMock, chart: dict[str, Any] | None = None
     http.get(f"{API}/Accounts", json={"Accounts": chart["Accounts"]})
     http.get(f"{API}/TaxRates", json={"TaxRates": chart["TaxRates"]})
     http.get(f"{API}/Currencies", json={"Currencies": chart.get("Currencies", [])})
+    http.get(
+        f"{API}/TrackingCategories",
+        json={"TrackingCategories": chart.get("TrackingCategories", [])},
+    )

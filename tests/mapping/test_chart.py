@@ -28,14 +28,21 @@ from tests.common.xero import mock_chart
 def test_the_chart_is_xeros_org_as_posting_sees_it(xero, http, org) -> None:
     mock_chart(http)
     assert fetch_chart(xero, org) == chart_of(uk_chart(Contact={"ContactID": "c-uk"}))
-    assert [c.request.headers["xero-tenant-id"] for c in http.calls] == ["tenant-uk"] * 4
+    assert [c.request.headers["xero-tenant-id"] for c in http.calls] == ["tenant-uk"] * 5
 
 
 def test_the_document_is_chart_json_without_private_details(xero, http, org) -> None:
     accounts = [*uk_chart()["Accounts"], bank("091", "Savings", "BANK", BankAccountNumber="123")]
     mock_chart(http, uk_chart(Accounts=accounts))
     document = chart_document(xero, org)
-    assert list(document) == ["Organisation", "Accounts", "TaxRates", "Currencies", "Contact"]
+    assert list(document) == [
+        "Organisation",
+        "Accounts",
+        "TaxRates",
+        "Currencies",
+        "TrackingCategories",
+        "Contact",
+    ]
     assert document["Contact"] == {"ContactID": "c-uk"}
     assert document["Organisation"]["OrganisationID"] == "org-1"
     assert "Addresses" not in document["Organisation"]
@@ -63,9 +70,9 @@ def test_a_second_read_within_five_minutes_makes_no_http_call(
 ) -> None:
     mock_chart(http)
     first = cached_chart(redis_client, xero, org)
-    assert len(http.calls) == 4
+    assert len(http.calls) == 5
     second = cached_chart(redis_client, xero, org)
-    assert len(http.calls) == 4
+    assert len(http.calls) == 5
     assert second == first
     assert 290 < redis_client.ttl(chart_cache_key(org.id)) <= 300
 
@@ -76,7 +83,7 @@ def test_forgetting_the_chart_fetches_it_again(xero, http, org, redis_client) ->
     forget_chart(redis_client, org.id)
     assert redis_client.exists(chart_cache_key(org.id)) == 0
     cached_chart(redis_client, xero, org)
-    assert len(http.calls) == 8
+    assert len(http.calls) == 10
 
 
 def test_the_cache_is_per_organisation(xero, http, org, redis_client, make_member) -> None:
@@ -84,7 +91,7 @@ def test_the_cache_is_per_organisation(xero, http, org, redis_client, make_membe
     mock_chart(http)
     cached_chart(redis_client, xero, org)
     cached_chart(redis_client, xero, other)
-    assert len(http.calls) == 8
+    assert len(http.calls) == 10
 
 
 def test_the_contact_is_read_from_the_org_not_the_cache(xero, http, org, redis_client) -> None:
@@ -92,14 +99,14 @@ def test_the_contact_is_read_from_the_org_not_the_cache(xero, http, org, redis_c
     assert cached_chart(redis_client, xero, org).contact_id == "c-uk"
     org.amazon_contact_id = "c-repaired"
     assert cached_chart(redis_client, xero, org).contact_id == "c-repaired"
-    assert len(http.calls) == 4
+    assert len(http.calls) == 5
 
 
 def test_max_age_zero_never_caches(xero, http, org, redis_client) -> None:
     mock_chart(http)
     cached_chart(redis_client, xero, org, max_age=0)
     cached_chart(redis_client, xero, org, max_age=0)
-    assert len(http.calls) == 8
+    assert len(http.calls) == 10
     assert redis_client.exists(chart_cache_key(org.id)) == 0
 
 
@@ -107,7 +114,7 @@ def test_an_unreadable_cache_entry_is_fetched_again(xero, http, org, redis_clien
     mock_chart(http)
     redis_client.set(chart_cache_key(org.id), b"{not json")
     assert cached_chart_document(redis_client, xero, org)["Accounts"]
-    assert len(http.calls) == 4
+    assert len(http.calls) == 5
     assert json.loads(redis_client.get(chart_cache_key(org.id)))["Organisation"]["Name"]
 
 
@@ -127,3 +134,20 @@ def test_accounts_with_payments_enabled() -> None:
     )
     assert payments_enabled_codes(document) == {"835"}
     assert payments_enabled_codes({}) == frozenset()
+
+
+def test_tracking_categories_are_read_with_archived_options(xero, http, org) -> None:
+    from tests.common.tracking import tracking_categories
+
+    mock_chart(http, uk_chart(TrackingCategories=tracking_categories()))
+    chart = fetch_chart(xero, org)
+    department = chart.tracking_category("department")
+    assert department is not None
+    assert [(o.name, o.status) for o in department.options] == [
+        ("Facilities", "ACTIVE"),
+        ("Office", "ACTIVE"),
+        ("IT", "ARCHIVED"),
+    ]
+    assert chart.tracking_category("Region").status == "ARCHIVED"
+    tracking_call = next(c for c in http.calls if "TrackingCategories" in c.request.url)
+    assert "includeArchived=true" in tracking_call.request.url

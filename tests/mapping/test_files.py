@@ -99,7 +99,8 @@ def test_dump_then_load_round_trips(data: dict[str, Any]) -> None:
     mapping = load_mapping(copy.deepcopy(data), "MAP.json")
     dumped = dump_mapping(mapping)
     assert load_mapping(json.loads(json.dumps(dumped)), "again") == mapping
-    assert dumped["version"] == 1
+    assert dumped["version"] == 2
+    assert dumped["tracking"] == []
     assert dumped["tax_rates"] == [
         {"rate": t["rate"], "tax_type": t["tax_type"]} for t in data["tax_rates"]
     ]
@@ -120,8 +121,8 @@ def _with(change) -> dict[str, Any]:
     [
         ("text", 'MAP.json: $: should be an object, got "text"'),
         ({}, "MAP.json: $.version: is missing"),
-        ({"version": 2}, "MAP.json: $.version: should be 1, got 2"),
-        ({"version": True}, "MAP.json: $.version: should be 1, got true"),
+        ({"version": 3}, "MAP.json: $.version: should be 1 or 2, got 3"),
+        ({"version": True}, "MAP.json: $.version: should be 1 or 2, got true"),
         (
             {"version": 1, "expense_rule": []},
             "MAP.json: $.expense_rule: unknown key (allowed: version,",

@@ -116,14 +116,14 @@ SHAPE_CASES = [
     (
         "version-1.0",
         b'{"version": 1.0}',
-        "$.version: should be the integer 1, got 1.0 (written with a point or an exponent)",
+        "$.version: should be the integer 1 or 2, got 1.0 (written with a point or an exponent)",
     ),
-    ("version-true", b'{"version": true}', "$.version: should be 1, got true"),
-    ("version-text", b'{"version": "1"}', '$.version: should be 1, got "1"'),
+    ("version-true", b'{"version": true}', "$.version: should be 1 or 2, got true"),
+    ("version-text", b'{"version": "1"}', '$.version: should be 1 or 2, got "1"'),
     (
         "version-1e0",
         b'{"version": 1e0}',
-        "$.version: should be the integer 1, got 1 (written with a point or an exponent)",
+        "$.version: should be the integer 1 or 2, got 1 (written with a point or an exponent)",
     ),
     (
         "unknown-treatment",

@@ -76,7 +76,7 @@ def test_instrument_label(instrument, last4, label) -> None:
 def test_us_chart_suggestions() -> None:
     s = suggest_mapping(US, US_METHODS, US_RATES)
     assert dump_mapping(s.mapping) == {
-        "version": 1,
+        "version": 2,
         "payment_methods": [
             {"type": "Visa", "last4": "4242", "treatment": "spend_money", "account_code": "1090"},
             {
@@ -109,6 +109,7 @@ def test_us_chart_suggestions() -> None:
             "tax": "6000",
         },
         "bill_due_days": 30,
+        "tracking": [],
     }
     # the gift card balance gets a treatment but no guessed account
     assert s.treatments == {

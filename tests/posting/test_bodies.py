@@ -55,7 +55,7 @@ def test_us_card_charge_is_spend_money_with_the_exact_body() -> None:
         "LineItems": [
             {
                 "Description": "Logitech MK270 Wireless Keyboard and Mouse Combo "
-                "(ASIN B079JLY5M5, order 114-3941689-8772232)",
+                "(ASIN B079JLY5M5, order 114-3941689-8772232, bought by Jane Buyer)",
                 "Quantity": 1,
                 "UnitAmount": Decimal("24.99"),
                 "LineAmount": Decimal("24.99"),

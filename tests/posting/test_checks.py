@@ -30,6 +30,9 @@ from tests.common.charts import uk_chart
 from tests.common.charts import uk_mapping
 from tests.common.charts import us_chart
 from tests.common.charts import us_mapping
+from tests.common.tracking import department
+from tests.common.tracking import tracked_chart
+from tests.common.tracking import tracked_mapping
 
 
 def edit(data: dict[str, Any], change: Callable[[dict[str, Any]], object]) -> dict[str, Any]:
@@ -313,6 +316,48 @@ CASES: dict[str, Case] = {
             lines=[line_item(currency="GBP", principal="35.98", tax="1.80", tax_rate="0.20")],
         ),
         ("tax of 1.80", "20% of 35.98 is 7.20", "check the order in Amazon Business"),
+    ),
+    "unmapped_tracking": Case(
+        "unmapped_tracking",
+        us_card_charge(purchasingCustomerGroupName="Research"),
+        ("purchasing group 'Research'", "'Department'", "Mapping > Tracking categories"),
+        mapping=tracked_mapping(department()),
+        chart=tracked_chart(),
+    ),
+    "tracking_option_to_create": Case(
+        "tracking_option_to_create",
+        us_card_charge(purchasingCustomerGroupName="Research"),
+        ("'Research'", "created at the next posting run"),
+        mapping=tracked_mapping(department(create_missing=True)),
+        chart=tracked_chart(),
+    ),
+    "unknown_tracking_category": Case(
+        "unknown_tracking_category",
+        us_card_charge(),
+        ("'Team'", "renamed or deleted in Xero"),
+        mapping=tracked_mapping({"category": "Team", "source": "buyer"}),
+        chart=tracked_chart(),
+    ),
+    "archived_tracking_category": Case(
+        "archived_tracking_category",
+        us_card_charge(),
+        ("'Region' is archived in Xero",),
+        mapping=tracked_mapping({"category": "Region", "source": "legal_entity"}),
+        chart=tracked_chart(),
+    ),
+    "unknown_tracking_option": Case(
+        "unknown_tracking_option",
+        us_card_charge(),
+        ("'Garden'", "'Department'"),
+        mapping=tracked_mapping(department(values=[{"value": "Facilities", "option": "Garden"}])),
+        chart=tracked_chart(),
+    ),
+    "archived_tracking_option": Case(
+        "archived_tracking_option",
+        us_card_charge(),
+        ("'IT' of 'Department' is archived in Xero",),
+        mapping=tracked_mapping(department(values=[{"value": "Facilities", "option": "IT"}])),
+        chart=tracked_chart(),
     ),
 }
 

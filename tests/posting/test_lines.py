@@ -168,8 +168,19 @@ def test_lines_keep_amazons_order_across_several_items() -> None:
 
 def test_item_description_omits_missing_details() -> None:
     item = line_item(title=None, asin=None, order_id=None)
-    doc = document(post_us(transaction(lines=[item])))
+    doc = document(post_us(transaction(lines=[item], buyer=None)))
     assert doc.body["LineItems"][0]["Description"] == "Amazon item"
+    blank = document(post_us(transaction(lines=[item], buyer={"id": "b", "name": " "})))
+    assert blank.body["LineItems"][0]["Description"] == "Amazon item"
+
+
+def test_item_description_names_the_purchase_order_and_the_buyer() -> None:
+    item = line_item(purchaseOrderNumber=" PO-7781 ")
+    doc = document(post_us(transaction(lines=[item])))
+    assert doc.body["LineItems"][0]["Description"] == (
+        "Logitech MK270 Wireless Keyboard and Mouse Combo (ASIN B079JLY5M5, order "
+        "114-3941689-8772232, PO PO-7781, bought by Jane Buyer)"
+    )
 
 
 # --- expense accounts ------------------------------------------------------------------------

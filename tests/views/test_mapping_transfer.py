@@ -49,7 +49,8 @@ def test_export_downloads_the_mapping_file(client, org, db_session):
     )
     body = json.loads(response.data)
     assert body == export_mapping(db_session, org.id)
-    assert body["version"] == 1
+    assert body["version"] == 2
+    assert body["tracking"] == []
     assert body["expense_default_account_code"] == "429"
     assert {
         "type": "Pay by Invoice",
@@ -77,7 +78,7 @@ def test_export_then_import_round_trips(client, org, db_session):
     ("content", "message"),
     [
         (b"{not json", "not valid JSON"),
-        (json.dumps({"version": 2}).encode(), "should be 1"),
+        (json.dumps({"version": 3}).encode(), "should be 1 or 2"),
         (
             json.dumps(uk_mapping(expense_default_account_code="999")).encode(),
             "Account 999 Old Stationery (the default expense account) is archived in Xero",

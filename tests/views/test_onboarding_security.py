@@ -28,6 +28,7 @@ GET_ROUTES = [
     "/orgs/{org}/mapping/expenses",
     "/orgs/{org}/mapping/taxes",
     "/orgs/{org}/mapping/line-types",
+    "/orgs/{org}/mapping/tracking",
     "/orgs/{org}/mapping/export",
     "/orgs/{org}/entries/TX-CARD-1",
 ]
@@ -40,6 +41,7 @@ POST_ROUTES = [
     "/orgs/{org}/mapping/expenses",
     "/orgs/{org}/mapping/taxes",
     "/orgs/{org}/mapping/line-types",
+    "/orgs/{org}/mapping/tracking",
     "/orgs/{org}/mapping/import",
 ]
 

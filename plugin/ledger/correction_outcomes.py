@@ -124,6 +124,18 @@ def hold(
     session.commit()
 
 
+def read_or_hold(
+    session: Session, xero: Any, correction: Correction, entry: LedgerEntry
+) -> dict[str, Any] | None:
+    """The correction's Xero document as it is now; None (the correction held) when Xero no
+    longer has it."""
+    try:
+        return read_document(xero, str(correction.endpoint), str(correction.xero_document_id))
+    except XeroNotFound:
+        hold(session, correction, entry, "The Xero document no longer exists.")
+        return None
+
+
 def record_applied(
     session: Session, correction: Correction, entry: LedgerEntry, document: dict[str, Any]
 ) -> None:
@@ -218,12 +230,8 @@ def resolve_sent(
         entry = session.get(LedgerEntry, correction.ledger_entry_id)
         if entry is None:
             continue
-        try:
-            document = read_document(
-                xero, str(correction.endpoint), str(correction.xero_document_id)
-            )
-        except XeroNotFound:
-            hold(session, correction, entry, "The Xero document no longer exists.")
+        document = read_or_hold(session, xero, correction, entry)
+        if document is None:
             counts.held += 1
             continue
         if rules.is_applied(

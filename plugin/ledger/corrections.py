@@ -45,6 +45,7 @@ from plugin.ledger.correction_model import CorrectionState
 from plugin.ledger.correction_outcomes import CorrectionCounts
 from plugin.ledger.correction_outcomes import hold
 from plugin.ledger.correction_outcomes import open_corrections
+from plugin.ledger.correction_outcomes import read_or_hold
 from plugin.ledger.correction_outcomes import record_applied
 from plugin.ledger.correction_outcomes import resolve_sent
 from plugin.ledger.correction_outcomes import take_new_version
@@ -56,11 +57,9 @@ from plugin.models import utcnow
 from plugin.posting import corrections as rules
 from plugin.xero.documents import EDITABLE
 from plugin.xero.documents import change_document
-from plugin.xero.documents import read_document
 from plugin.xero.errors import XeroConnectionLost
 from plugin.xero.errors import XeroConnectionRevoked
 from plugin.xero.errors import XeroNeedsReconnect
-from plugin.xero.errors import XeroNotFound
 from plugin.xero.errors import XeroRateLimited
 from plugin.xero.errors import XeroServerError
 from plugin.xero.errors import XeroUnavailable
@@ -249,12 +248,8 @@ def apply_corrections(
             continue
         correction.endpoint = entry.xero_document_type
         correction.xero_document_id = entry.xero_document_id
-        try:
-            document = read_document(
-                xero, str(correction.endpoint), str(correction.xero_document_id)
-            )
-        except XeroNotFound:
-            hold(session, correction, entry, "The Xero document no longer exists.")
+        document = read_or_hold(session, xero, correction, entry)
+        if document is None:
             counts.held += 1
             continue
         correction.before_document = rules.summary(document)

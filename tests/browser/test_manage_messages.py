@@ -23,10 +23,19 @@ pytestmark = pytest.mark.browser
 
 
 def _section_shot(page, selector: str, step: str) -> None:
-    """The full page, and the section alone (readable at full size)."""
+    """The full page, and the section alone (readable at full size). The change signal may swap
+    the section for a fresh copy while it is being shot (a job of the org ended): shoot again."""
+    from playwright.sync_api import Error as PlaywrightError
+
     page.locator(selector).scroll_into_view_if_needed()
     path = page.shots(step)
-    page.locator(selector).screenshot(path=str(path.with_name(path.stem + "-section.png")))
+    for attempt in range(3):
+        try:
+            page.locator(selector).screenshot(path=str(path.with_name(path.stem + "-section.png")))
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
 
 
 def _days_ago(days: int) -> str:

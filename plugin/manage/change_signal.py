@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 
 import redis
+from flask import Flask
 from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import select as select_columns
@@ -29,14 +30,14 @@ from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
+from plugin.infra.job_ends import REDIS_ERRORS
 from plugin.infra.job_ends import jobs_ended
+from plugin.infra.queues import get_redis
 from plugin.ledger.count_table import LedgerCount
 from plugin.models import AmazonConnection
 from plugin.models import ImportRun
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
-
-PARTS = ("status", "entries", "methods", "import")
 
 
 def _digest(*values: object) -> str:
@@ -46,7 +47,7 @@ def _digest(*values: object) -> str:
 def fingerprints(
     session: Session, connection: redis.Redis | None, org: Organisation
 ) -> dict[str, str]:
-    """The fingerprint of each part of the page (``PARTS``)."""
+    """The fingerprint of each part of the page: status, entries, methods, import."""
     org_id = int(org.id or 0)
     ledger_version = session.exec(
         select(func.max(LedgerCount.id)).where(LedgerCount.organisation_id == org_id)
@@ -90,3 +91,13 @@ def fingerprints(
         "methods": _digest(tuple(methods)),
         "import": _digest(tuple(run) if run else None),
     }
+
+
+def page_fingerprints(session: Session, app: Flask, org: Organisation) -> dict[str, str]:
+    """``fingerprints`` with the app's Redis (without it when Redis is down: the parts that read
+    it then change once it is back)."""
+    try:
+        connection: redis.Redis | None = get_redis(app)
+    except REDIS_ERRORS:
+        connection = None
+    return fingerprints(session, connection, org)

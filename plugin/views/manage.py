@@ -51,7 +51,6 @@ from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.infra.placed_flash import flash_at
-from plugin.infra.queues import get_redis
 from plugin.manage import actions
 from plugin.manage import change_signal
 from plugin.manage import entries as entry_list
@@ -163,19 +162,12 @@ def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) ->
     context.update(_history_context(org))
     context.update(_notify_context(org))
     context["connections"] = context["summary"].connections
-    context["signal"] = change_signal.fingerprints(get_session(), _redis_or_none(), org)
+    context["signal"] = change_signal.page_fingerprints(get_session(), current_app, org)
     context["outbox_enabled"] = outbox_served(current_app)
     context["mapping_url"] = f"/orgs/{org.id}/mapping?from=manage"
     context["payment_methods_url"] = f"/orgs/{org.id}/mapping/payment-methods?from=manage"
     context.update(overrides)
     return context
-
-
-def _redis_or_none() -> Any:
-    try:
-        return get_redis(current_app)
-    except org_status.REDIS_ERRORS:
-        return None
 
 
 def _answer(

@@ -16,9 +16,7 @@ from flask_login import login_required
 from plugin.auth.access import current_organisation
 from plugin.auth.access import load_organisation_from_url
 from plugin.db import get_session
-from plugin.infra.queues import get_redis
 from plugin.manage import change_signal
-from plugin.manage.status import REDIS_ERRORS
 
 bp = Blueprint("manage_signal", __name__, url_prefix="/orgs/<int:org_id>/manage")
 load_organisation_from_url(bp)
@@ -29,10 +27,6 @@ load_organisation_from_url(bp)
 def signal() -> Response:
     """The fingerprint of each part of the page; never cached."""
     org = current_organisation()
-    try:
-        connection = get_redis(current_app)
-    except REDIS_ERRORS:
-        connection = None
-    response = jsonify(change_signal.fingerprints(get_session(), connection, org))
+    response = jsonify(change_signal.page_fingerprints(get_session(), current_app, org))
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -69,12 +69,11 @@ def sign_up_and_connect_amazon(live_app, page) -> int:
     return org_id
 
 
-def finish_set_up_in_code(live_app, org_id: int) -> None:
-    """Import 20 days, map everything known, post it (the real worker runs the jobs)."""
-    app = live_app.app
+def import_and_wait(app, org_id: int, days: int) -> Organisation:
+    """Import ``days`` of history through the real worker and wait until it succeeded."""
     with session_scope(app) as db:
         org = db.get(Organisation, org_id)
-    run = import_days(app, org, days=20)
+    run = import_days(app, org, days=days)
 
     def imported() -> bool:
         with session_scope(app) as db:
@@ -83,7 +82,13 @@ def finish_set_up_in_code(live_app, org_id: int) -> None:
         return state == "succeeded"
 
     wait_until("the history import", imported)
+    return org
 
+
+def finish_set_up_in_code(live_app, org_id: int) -> None:
+    """Import 20 days, map everything known, post it (the real worker runs the jobs)."""
+    app = live_app.app
+    org = import_and_wait(app, org_id, days=20)
     finish_setup(app, org, include_new_card=True)
     get_queue("high", app).enqueue("jobs.posting.post_ready", org_id)
 

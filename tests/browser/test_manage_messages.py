@@ -14,10 +14,10 @@ from plugin.db import session_scope
 from plugin.models import ImportRun
 from plugin.models import Organisation
 from plugin.models import utcnow
+from tests.browser.test_manage_flow import import_and_wait
 from tests.browser.test_manage_flow import sign_up_and_connect_amazon
 from tests.browser.test_manage_flow import wait_until
 from tests.common.pipeline import finish_setup
-from tests.common.pipeline import import_days
 
 pytestmark = pytest.mark.browser
 
@@ -51,18 +51,7 @@ def _set_status(app, org_id: int, status: str) -> None:
 
 
 def _imported(app, org_id: int) -> None:
-    with session_scope(app) as db:
-        org = db.get(Organisation, org_id)
-    run = import_days(app, org, days=10)
-
-    def done() -> bool:
-        with session_scope(app) as db:
-            state = db.get(ImportRun, run.id).state
-        assert state != "failed", "the import failed"
-        return state == "succeeded"
-
-    wait_until("the import", done)
-    finish_setup(app, org)
+    finish_setup(app, import_and_wait(app, org_id, days=10))
 
 
 def test_every_form_on_manage_says_what_happened_next_to_it(live_app, page):

@@ -11,13 +11,12 @@ from plugin.config import XERO_DEFAULT_SCOPES
 from plugin.db import session_scope
 from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
-from plugin.models import ImportRun
 from plugin.models import Organisation
 from tests.browser.test_manage_flow import entries_by_id
+from tests.browser.test_manage_flow import import_and_wait
 from tests.browser.test_manage_flow import sign_up_and_connect_amazon
 from tests.browser.test_manage_flow import wait_until
 from tests.common.pipeline import finish_setup
-from tests.common.pipeline import import_days
 from tests.common.pipeline import sandbox_documents
 
 pytestmark = pytest.mark.browser
@@ -32,17 +31,7 @@ def app_config(app_config):
 def imported_not_posted(live_app, org_id: int) -> None:
     """Import 20 days before set-up is finished (so nothing posts), then finish it in code."""
     app = live_app.app
-    with session_scope(app) as db:
-        org = db.get(Organisation, org_id)
-    run = import_days(app, org, days=20)
-
-    def imported() -> bool:
-        with session_scope(app) as db:
-            state = db.get(ImportRun, run.id).state
-        assert state != "failed", "the history import failed"
-        return state == "succeeded"
-
-    wait_until("the history import", imported)
+    org = import_and_wait(app, org_id, days=20)
     finish_setup(app, org, include_new_card=True)
 
 

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from benchlib import DEFAULT_REDIS_URL
+from benchlib import Stack
 from benchlib import check_documents
 from benchlib import connect_org
 from benchlib import failed_jobs
@@ -56,6 +57,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument(
+        "--machines",
+        type=int,
+        default=1,
+        help="start the workers as this many process groups, each with its own instance "
+        "directory, as separate machines sharing only PostgreSQL and Redis would run them",
+    )
+    parser.add_argument(
         "--app-limit",
         type=int,
         default=10_000,
@@ -72,6 +80,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the instance directory")
     return parser.parse_args(argv)
+
+
+def jobs_by_machine(stack: Stack) -> dict[str, int]:
+    """Jobs each machine's workers finished (RQ's per-worker counts, read before they stop)."""
+    from rq import Worker
+
+    from plugin.infra.queues import get_redis
+
+    counts: Counter[str] = Counter()
+    for worker in Worker.all(connection=get_redis(stack.app)):
+        if worker.name in stack.worker_names:
+            machine = worker.name.split("-")[-2]  # bench-<pid>-m<k>-<n>
+            counts[machine] += worker.successful_job_count + worker.failed_job_count
+    return dict(sorted(counts.items())) if len(counts) > 1 else {}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     instance = Path(tempfile.mkdtemp(prefix="abx-bench-orgs-"))
     say(
         f"# bench_many_orgs: {args.orgs} orgs x {args.transactions} transactions, "
-        f"{args.workers} workers, app-wide limit {args.app_limit}/min"
+        f"{args.workers} workers on {args.machines} machine(s), "
+        f"app-wide limit {args.app_limit}/min"
     )
     stack = make_stack(
         instance,
@@ -124,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         # Set-up ran at Xero's real limits; the run itself at --app-limit (workers and sandbox).
         stack.config["XERO_APP_MINUTE_LIMIT"] = args.app_limit
         stack.sandbox.post("/_sandbox/limits", {"SANDBOX_XERO_APP_MINUTE_LIMIT": args.app_limit})
-        stack.start_workers(args.workers)
+        stack.start_workers(args.workers, args.machines)
         wait_for_workers(stack, startup=not args.during_recovery)
         stack.sandbox.post("/_sandbox/call-log", {"enabled": True})
         started = utcnow()
@@ -148,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
         wait_until(finished, args.timeout, stack, poll=1.0)
         wall = time.monotonic() - t0 - 2.0  # the last two idle polls are not work
+        by_machine = jobs_by_machine(stack)
         after = stack.sandbox.get("/_sandbox/xero/stats")
         calls_log = stack.sandbox.get("/_sandbox/call-log/summary")
         failures, housekeeping = split_housekeeping(failed_jobs(stack))
@@ -235,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {percentile(done, 0.95):.1f} s / max {max(done, default=0):.1f} s",
         "from the moment all imports were queued",
     )
+    figure("jobs done per machine", by_machine or "one machine")
     figure("duplicates in the sandbox", duplicates)
     figure("documents the ledger does not know", untracked)
     figure("posted entries missing from the sandbox", missing)

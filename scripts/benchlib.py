@@ -200,7 +200,9 @@ class Stack:
     instance: Path
     config: dict[str, Any]
     sandbox: SandboxProcess
-    workers: list[subprocess.Popen] = field(default_factory=list)
+    workers: list[subprocess.Popen] = field(default_factory=list)  # one leader per machine
+    members: list[subprocess.Popen] = field(default_factory=list)  # every worker process
+    worker_names: list[str] = field(default_factory=list)
     redis_server: Any = None
     app: Any = None
 
@@ -211,27 +213,45 @@ class Stack:
                 env[key] = str(value)
         return env
 
-    def start_workers(self, count: int) -> None:
-        """Start ``count`` real RQ workers (``flask --app wsgi worker``)."""
+    def start_workers(self, count: int, machines: int = 1) -> None:
+        """Start ``count`` real RQ workers (``flask --app wsgi worker``), spread over
+        ``machines`` process groups. Each group stands for one machine: its own instance
+        directory (so its own Prometheus files and temporary files), sharing only the database
+        and Redis with the others, and stopped as one group (``stop_process`` on its leader)."""
         env = self.worker_env()
+        leaders: dict[int, subprocess.Popen] = {}
         for number in range(count):
+            machine = number % machines + 1
+            machine_env = env
+            if machines > 1:
+                machine_dir = self.instance / f"machine-{machine}"
+                machine_dir.mkdir(exist_ok=True)
+                machine_env = {**env, "INSTANCE_PATH": str(machine_dir)}
+                machine_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            leader = leaders.get(machine)
             log = (self.instance / f"worker-{number + 1}.log").open("ab")
-            name = f"bench-{os.getpid()}-{number + 1}"
-            self.workers.append(
-                subprocess.Popen(  # noqa: S603 - the project's own CLI from our venv
-                    [str(venv_bin() / "flask"), "--app", "wsgi", "worker", "--name", name],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
+            name = f"bench-{os.getpid()}-m{machine}-{number + 1}"
+            self.worker_names.append(name)
+            started = subprocess.Popen(  # noqa: S603 - the project's own CLI from our venv
+                [str(venv_bin() / "flask"), "--app", "wsgi", "worker", "--name", name],
+                cwd=ROOT,
+                env=machine_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0 if leader is None else leader.pid,  # 0: a group of its own
             )
+            self.members.append(started)
+            if leader is None:
+                leaders[machine] = started
+                self.workers.append(started)
 
     def stop(self) -> None:
         for worker in self.workers:
-            stop_process(worker)
+            stop_process(worker)  # the whole process group: every worker of that machine
+        for member in self.members:
+            stop_process(member)
         self.workers.clear()
+        self.members.clear()
         if self.app is not None:
             self.app.extensions["db_engine"].dispose()
         self.sandbox.stop()
@@ -239,7 +259,7 @@ class Stack:
             self.redis_server.stop()
 
     def check_workers(self) -> None:
-        dead = [w.args for w in self.workers if w.poll() is not None]
+        dead = [w.args for w in self.members if w.poll() is not None]
         if dead:
             raise RuntimeError(f"a worker exited early; see {self.instance}/worker-*.log")
 
@@ -389,7 +409,7 @@ def wait_for_workers(stack: Stack, timeout: float = 60.0, startup: bool = True) 
 
     from plugin.infra.queues import get_redis
 
-    mine = {f"bench-{os.getpid()}-{n + 1}" for n in range(len(stack.workers))}
+    mine = set(stack.worker_names)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         stack.check_workers()

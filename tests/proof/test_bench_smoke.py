@@ -68,6 +68,7 @@ ORGS_FIGURES = (
     "max calls in any minute, app-wide",
     "completion time spread",
     "duplicates in the sandbox",
+    "jobs done per machine",
 )
 
 
@@ -97,6 +98,8 @@ def test_bench_many_orgs_tiny(redis_url):
         "--transactions",
         "20",
         "--workers",
+        "2",
+        "--machines",  # one worker per process group with its own instance directory
         "2",
         "--during-recovery",  # the imports meet the workers' start-up recovery job
         *isolated(redis_url, "orgs"),

@@ -241,11 +241,14 @@ def entries_statements(
         if cause is not None:
             base = base.where(*cause_conditions(cause))
         base = base.where(*finder_conditions(wanted))
-        if cursor is None or when is not None:  # the dated ones, unless the page ended undated
+        dated_month = wanted.month not in (None, UNDATED)  # a month: no undated entry in it
+        if (cursor is None or when is not None) and wanted.month != UNDATED:
             dated = base.where(date.is_not(None))
             if when is not None:
                 dated = dated.where(or_(date < when, and_(date == when, key < last_id)))
             statements.append(dated.order_by(date.desc(), key.desc()).limit(page_size + 1))
+        if dated_month:
+            continue
         undated = base.where(date.is_(None))
         if when is None and last_id is not None:
             undated = undated.where(key < last_id)

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 from sqlmodel import select
 
+from plugin.manage.held_groups import cause_of
 from plugin.manage.tie_out import NO_METHOD
 from plugin.manage.tie_out import Bucket
 from plugin.manage.tie_out import Line
@@ -23,6 +24,7 @@ from plugin.manage.tie_out_chart import charts_of
 from plugin.manage.tie_out_query import tie_out_report
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
+from plugin.posting.dates import xero_zone
 
 BUCKET_FILTERS: dict[Bucket, dict[str, str]] = {
     Bucket.POSTED: {"state": "posted"},
@@ -109,11 +111,21 @@ def method_name(labels: dict[str, str], method: str | None) -> str:
 
 
 def line_filter(line: Line, **more: str) -> dict[str, str]:
-    """The entries list's query for a line's entries (``more``: state and reason)."""
-    wanted = {"month": line.month, **more}
+    """The entries list's query for a line's entries (``more``: state and reason), opened at
+    the list. A reason on a payment method's line is its cause there (``held_groups``), so the
+    list's reason filter names it as its groups do."""
+    wanted = {"month": line.month, **more, "_anchor": "entries"}
     if line.method is not None:
         wanted["method"] = line.method
+        if more.get("reason"):
+            wanted["reason"] = cause_of(more["reason"], line.method, None).param
     return wanted
+
+
+def zone_name(timezone: str | None) -> str:
+    """The organisation's time zone as people write it ("Europe/London"), else "UTC"."""
+    zone = xero_zone(timezone)
+    return str(getattr(zone, "key", "") or timezone or "UTC")
 
 
 def report_context(session: Session, org: Organisation) -> dict[str, Any]:
@@ -129,7 +141,7 @@ def report_context(session: Session, org: Organisation) -> dict[str, Any]:
         "line_filter": line_filter,
         "bucket_filters": BUCKET_FILTERS,
         "Bucket": Bucket,
-        "timezone": org.timezone or "UTC",
+        "timezone": zone_name(org.timezone),
     }
 
 

@@ -75,7 +75,7 @@ def test_the_page_shows_each_month_tying_out_with_its_figures_linked(client, led
     assert "<script" not in html.split("<main", 1)[-1]
     assert "http" not in re.sub(r'xmlns="[^"]+"', "", html.split("<svg", 1)[1].split("</svg>")[0])
     hrefs = [unescape(h) for h in re.findall(r'href="([^"]*manage/entries[^"]*)"', html)]
-    assert f"/orgs/{ledger.id}/manage/entries?month=2026-03&state=all" in hrefs
+    assert f"/orgs/{ledger.id}/manage/entries?month=2026-03&state=all#entries" in hrefs
     assert any("state=held" in h and "reason=lock_date" in h and "method=Visa" in h for h in hrefs)
     assert any("reason=already_in_xero" in h for h in hrefs)
     assert any("reason=posted_by_hand" in h for h in hrefs)

@@ -54,7 +54,8 @@ def test_the_tie_out_report(live_app, page):
     assert rows.count() > 0
     for text in rows.all_inner_texts():
         assert NEW_CARD.replace(":", " ") in text
-    page.shots("a held figure opens its purchases")
+    shot = page.shots("a held figure opens its purchases")
+    page.locator("#entries").screenshot(path=str(shot.with_name(shot.stem + "-list.png")))
 
     page.goto(f"{live_app.url}/orgs/{org_id}/manage/tie-out")
     with page.expect_download() as download:

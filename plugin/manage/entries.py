@@ -45,13 +45,22 @@ from plugin.xero.links import document_url
 
 PAGE_SIZE = 25
 ATTENTION = "attention"  # held and failed together: the default filter
+NOT_WAITING = (
+    EntryState.HELD,
+    EntryState.FAILED,
+    EntryState.POSTED,
+    EntryState.BY_HAND,
+    EntryState.CANCELLED,
+)
+"""Every other state is waiting (fetched, ready, posting, and any state added later, such as a
+review before posting), as the tie-out report counts it."""
 STATE_FILTERS: dict[str, tuple[str, ...]] = {
     ATTENTION: (EntryState.HELD, EntryState.FAILED),
     "held": (EntryState.HELD,),
     "failed": (EntryState.FAILED,),
     "posted": (EntryState.POSTED,),
     "by_hand": (EntryState.BY_HAND,),
-    "waiting": (EntryState.FETCHED, EntryState.READY, EntryState.POSTING),
+    "waiting": tuple(s for s in EntryState if s not in NOT_WAITING),
     "cancelled": (EntryState.CANCELLED,),
     "in_xero": (EntryState.POSTED, EntryState.BY_HAND, EntryState.CANCELLED),
     "all": tuple(EntryState),

@@ -21,6 +21,7 @@ from plugin.manage.tie_out import month_label
 WIDTH = 720
 HEIGHT = 260
 TOP, BOTTOM, LEFT, RIGHT = 16, 40, 72, 12
+MAX_LABELS = 12  # month names that fit under the axis
 PARTS = (("in_xero", "In Xero"), ("held", "Held"), ("waiting", "Waiting"))
 
 
@@ -50,6 +51,7 @@ class Bar:
     amazon: str
     difference: str
     ties_out: bool
+    labelled: bool = True  # with many months only every few are named under the axis
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def chart_of(currency: str, months: list[Month]) -> Chart:
         ticks.append(Tick(round(y_of(value), 1), f"{value:,.0f}"))
         value += step
     slot = (WIDTH - LEFT - RIGHT) / max(len(dated), 1)
+    every = -(-len(dated) // MAX_LABELS)  # name every n-th month (the newest always)
     width = min(slot * 0.6, 64.0)
     bars = []
     for index, month in enumerate(dated):
@@ -151,6 +154,7 @@ def chart_of(currency: str, months: list[Month]) -> Chart:
                 amazon=money(total.amazon.amount),
                 difference=money(total.difference),
                 ties_out=total.ties_out,
+                labelled=(len(dated) - 1 - index) % every == 0,
             )
         )
     return Chart(currency, WIDTH, HEIGHT, round(y_of(Decimal(0)), 1), bars, ticks)

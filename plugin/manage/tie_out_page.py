@@ -74,7 +74,7 @@ def csv_rows(report: Report, labels: dict[str, str] | None = None) -> list[list[
             out.append(
                 [
                     month.month,
-                    name if line.method != NO_METHOD else "No payment method",
+                    cell(name if line.method != NO_METHOD else "No payment method"),
                     month.currency,
                     money(line.amazon.amount),
                     str(line.amazon.count),
@@ -85,7 +85,7 @@ def csv_rows(report: Report, labels: dict[str, str] | None = None) -> list[list[
                     money(line.figure(Bucket.CANCELLED).amount),
                     money(line.held.amount),
                     str(line.held.count),
-                    reasons,
+                    cell(reasons),
                     money(line.waiting.amount),
                     str(line.waiting.count),
                     money(line.difference),
@@ -93,6 +93,11 @@ def csv_rows(report: Report, labels: dict[str, str] | None = None) -> list[list[
                 ]
             )
     return out
+
+
+def cell(text: str) -> str:
+    """A text cell a spreadsheet will not read as a formula (amounts are never passed here)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def method_labels(session: Session, org_id: int) -> dict[str, str]:

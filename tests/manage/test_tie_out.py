@@ -271,3 +271,32 @@ def test_an_empty_ledger_is_an_empty_report(db_session, make_member):
     assert report.months == []
     assert report.ties_out
     assert db_session.get(LedgerEntry, 1) is None
+
+
+def test_the_lists_filters_show_the_entries_of_each_bucket():
+    from plugin.manage.entries import STATE_FILTERS
+    from plugin.manage.tie_out import IN_XERO
+    from plugin.models import EntryState
+
+    for state in EntryState:
+        bucket = bucket_of(state, None)
+        assert (state in STATE_FILTERS["waiting"]) == (bucket == Bucket.WAITING), state
+        assert (state in STATE_FILTERS["in_xero"]) == (bucket in IN_XERO), state
+        assert (state in STATE_FILTERS["attention"]) == (bucket in (Bucket.HELD, Bucket.FAILED))
+
+
+def test_a_chart_of_many_months_names_only_some_and_every_month_that_is_off():
+    months = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(24)]
+    change = Change(months[3], "Visa:4242", "GBP", "TX-1", D("5.00"), D("6.00"), "held")
+    report = build_report([row("posted", "10.00", month=m) for m in months], [change])
+    (chart,) = charts_of(report.months)
+    assert len(chart.bars) == 24
+    assert sum(bar.labelled for bar in chart.bars) == 12
+    assert chart.bars[-1].labelled  # the newest month is always named
+    assert [bar.month for bar in chart.bars if not bar.ties_out] == [months[3]]
+
+
+def test_a_csv_text_cell_is_never_a_formula():
+    rows = csv_rows(build_report([row("posted", "-1.00", method="=HYPERLINK(1)")]))
+    assert rows[1][1] == "'=HYPERLINK(1)"
+    assert rows[1][3] == "-1.00"  # amounts stay numbers

@@ -2,7 +2,7 @@
 (``tie_out_chart``), the payment methods' names, and the CSV text (Python's ``csv`` module).
 
 Every figure on the page links to the entries list filtered to the entries that make it
-(``entry_links``): by month, payment method, state and reason.
+(``line_filter``): by month, payment method, state and reason.
 """
 
 from __future__ import annotations

@@ -162,3 +162,14 @@ def test_another_organisations_user_gets_404(client, ledger, make_member, db_ses
 def test_signed_out_visitors_are_sent_to_sign_in(app, ledger):
     response = app.test_client().get(f"/orgs/{ledger.id}/manage/tie-out.csv")
     assert response.status_code in (302, 401)
+
+
+def test_before_any_import_the_page_says_so(client, make_member, db_session, sign_in):
+    user, org = make_org(make_member, db_session, user="new", tenant="tenant-new")
+    sign_in(client, user)
+    page = text_of(client.get(f"/orgs/{org.id}/manage/tie-out"))
+    assert "Nothing imported yet" in page
+    assert "<svg" not in page
+    rows = list(csv.reader(io.StringIO(client.get(f"/orgs/{org.id}/manage/tie-out.csv").text)))
+    assert rows == [rows[0]]  # the header alone
+    assert rows[0][0] == "month"

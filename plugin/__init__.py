@@ -84,6 +84,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import remaps
     from plugin.views import rollbacks
     from plugin.views import template_helpers
+    from plugin.views import tie_out
     from plugin.views import webhooks
     from plugin.views import xero
 
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         manage_signal.bp,
         rollbacks.bp,
         remaps.bp,
+        tie_out.bp,
         outbox.bp,
         webhooks.bp,
     )

@@ -11,7 +11,9 @@ It prints the transactions, the Xero calls made (and per transaction), the wall 
 rate-limit floor for that volume (ceil(N/50) batch calls at 60/min) and the ratio to it, the
 same for the documents that could be posted (held entries excluded: ceil(postable/50)), the
 duplicates found in the sandbox (must be 0: the script exits 1 otherwise), the entries not
-posted and why, and the time ``plugin.posting`` alone takes to translate 10,000 transactions.
+posted and why, the tie-out report per month (Amazon's total = in Xero + held + waiting, to the
+cent: the script exits 1 when a month does not tie out), and the time ``plugin.posting`` alone
+takes to translate 10,000 transactions.
 
 Clock speed-up (``--clock-speed S``, default 1 = real time): the sandbox's clock runs S times
 faster, so its minute windows (and token lifetimes) pass S times faster in wall time; the app's
@@ -128,9 +130,11 @@ def run(args: argparse.Namespace) -> int:
     from sqlmodel import select
 
     from plugin.db import session_scope
+    from plugin.manage.tie_out_query import tie_out_report
     from plugin.models import EntryState
     from plugin.models import ImportRun
     from plugin.models import LedgerEntry
+    from plugin.models import Organisation
     from plugin.models import RunState
     from plugin.models import utcnow
     from plugin.work.card_payment_model import CardPayment
@@ -194,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
         with session_scope(stack.app) as db:
             import_run = db.get(ImportRun, run_id)
             assert import_run is not None
+            tie_started = time.perf_counter()
+            stored_org = db.get(Organisation, org_id)
+            tie_out = tie_out_report(db, org_id, stored_org.timezone if stored_org else "")
+            tie_seconds = time.perf_counter() - tie_started
             entries = list(
                 db.exec(select(LedgerEntry).where(LedgerEntry.organisation_id == org_id))
             )
@@ -317,6 +325,8 @@ def run(args: argparse.Namespace) -> int:
     for failure in failures[:5]:
         say("  " + failure.replace("\n", " | ")[:300])
 
+    say_tie_out(tie_out, tie_seconds)
+
     if args.translate_count:
         parse_s, translate_s, summary = translate_timing(args.translate_count)
         figure(
@@ -325,9 +335,39 @@ def run(args: argparse.Namespace) -> int:
             f"{args.translate_count / translate_s:,.0f}/s; parsing them took {parse_s:.2f} s; "
             f"{sum(r.count for r in summary.rows)} documents, {summary.held_count} held",
         )
-    ok = documents.duplicates == 0 and documents.paid_twice == 0 and not failures and not stuck
-    say("result: " + ("OK" if ok else "FAILED (duplicates, failed jobs or entries left waiting)"))
+    ok = (
+        documents.duplicates == 0
+        and documents.paid_twice == 0
+        and not failures
+        and not stuck
+        and tie_out.ties_out
+    )
+    say(
+        "result: "
+        + ("OK" if ok else "FAILED (duplicates, failed jobs, entries left waiting or a month off)")
+    )
     return 0 if ok else 1
+
+
+def say_tie_out(report: Any, seconds: float) -> None:
+    """The tie-out report per month and currency, and whether every month ties out."""
+    from plugin.manage.tie_out import money
+
+    figure(
+        "tie-out: every month ties out to the cent",
+        "yes" if report.ties_out else "NO",
+        f"{len(report.months)} months x currencies, report computed in {seconds * 1000:.0f} ms",
+    )
+    say("  month    cur  amazon total  count     in xero      held (n)     waiting (n)  diff")
+    for month in report.months:
+        line = month.total
+        say(
+            f"  {month.month:8s} {month.currency:4s}{money(line.amazon.amount):>13s} "
+            f"{line.amazon.count:6d} {money(line.in_xero.amount):>11s} "
+            f"{money(line.held.amount):>9s} ({line.held.count:3d}) "
+            f"{money(line.waiting.amount):>9s} ({line.waiting.count:3d}) "
+            f"{money(line.difference):>6s}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,8 @@
 """The entries list of Manage Integrations: held, failed and posted entries, filtered by state,
-by cause (a reason code, or a reason code and its own key: ``plugin.manage.held_groups``) and by
-the buyer's purchase order number or name (part of it, any case), keyset-paginated by purchase
-date, newest purchase first (then by id).
+by cause (a reason code, or a reason code and its own key: ``plugin.manage.held_groups``), by
+the buyer's purchase order number or name (part of it, any case), and by month (the
+organisation's own) and payment method (the tie-out report's links), keyset-paginated by
+purchase date, newest purchase first (then by id).
 
 A page costs one index range scan per state (index ``organisation, state, transaction_date,
 id``) whatever the size of the ledger; the only counts are the per-cause counts of held and
@@ -31,22 +32,37 @@ from plugin.manage.held_groups import HeldGroup
 from plugin.manage.held_groups import Member
 from plugin.manage.held_groups import group_members
 from plugin.manage.status import REDIS_ERRORS
+from plugin.manage.tie_out import NO_METHOD
+from plugin.manage.tie_out import UNDATED
+from plugin.manage.tie_out import month_bounds
 from plugin.mapping.chart import cached_parts
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
+from plugin.posting.dates import xero_zone
 from plugin.xero.links import document_name
 from plugin.xero.links import document_url
 
 PAGE_SIZE = 25
 ATTENTION = "attention"  # held and failed together: the default filter
+NOT_WAITING = (
+    EntryState.HELD,
+    EntryState.FAILED,
+    EntryState.POSTED,
+    EntryState.BY_HAND,
+    EntryState.CANCELLED,
+)
+"""Every other state is waiting (fetched, ready, posting, and any state added later, such as a
+review before posting), as the tie-out report counts it."""
 STATE_FILTERS: dict[str, tuple[str, ...]] = {
     ATTENTION: (EntryState.HELD, EntryState.FAILED),
     "held": (EntryState.HELD,),
     "failed": (EntryState.FAILED,),
     "posted": (EntryState.POSTED,),
     "by_hand": (EntryState.BY_HAND,),
-    "waiting": (EntryState.FETCHED, EntryState.READY, EntryState.POSTING),
+    "waiting": tuple(s for s in EntryState if s not in NOT_WAITING),
+    "cancelled": (EntryState.CANCELLED,),
+    "in_xero": (EntryState.POSTED, EntryState.BY_HAND, EntryState.CANCELLED),
     "all": tuple(EntryState),
 }
 STATE_LABELS = {
@@ -56,6 +72,8 @@ STATE_LABELS = {
     "posted": "Posted",
     "by_hand": "Posted by hand",
     "waiting": "Waiting to post",
+    "cancelled": "Cancelled by Amazon",
+    "in_xero": "In Xero (posted, by hand, linked, cancelled)",
     "all": "All",
 }
 # Each entry's badge in the list, in the words of the filter that shows it.
@@ -67,6 +85,7 @@ BADGE_LABELS = {
     EntryState.FAILED: STATE_LABELS["failed"],
     EntryState.POSTED: STATE_LABELS["posted"],
     EntryState.BY_HAND: STATE_LABELS["by_hand"],
+    EntryState.CANCELLED: STATE_LABELS["cancelled"],
 }
 
 # Only the columns the list shows: never the raw Amazon payload.
@@ -103,6 +122,9 @@ class EntryFilter:
     before: int | None = None  # keyset cursor: the last entry shown (older ones come next)
     purchase_order: str | None = None  # part of a purchase order number, any case
     buyer: str | None = None  # part of the buyer's name, any case
+    month: str | None = None  # "YYYY-MM" in the organisation's zone, or tie_out.UNDATED
+    method: str | None = None  # a payment method key, or tie_out.NO_METHOD
+    timezone: str = ""  # the organisation's Xero time zone (what a month means)
 
     @property
     def cause(self) -> Cause | None:
@@ -116,6 +138,8 @@ class EntryFilter:
             "reason": self.reason_code,
             "po": self.purchase_order,
             "buyer": self.buyer,
+            "month": self.month,
+            "method": self.method,
             "before": self.before,
         }
         values.update(changes)
@@ -172,7 +196,8 @@ def cause_conditions(cause: Cause) -> list[ColumnElement[bool]]:
 
 
 def finder_conditions(wanted: EntryFilter) -> list[ColumnElement[bool]]:
-    """The SQL conditions of the purchase order and buyer filters (part of the text, any case)."""
+    """The SQL conditions of the purchase order and buyer filters (part of the text, any case),
+    and of the month and payment method filters."""
     found = []
     for column, term in (
         (col(LedgerEntry.purchase_orders), wanted.purchase_order),
@@ -180,6 +205,16 @@ def finder_conditions(wanted: EntryFilter) -> list[ColumnElement[bool]]:
     ):
         if term:
             found.append(func.lower(column).contains(term.lower(), autoescape=True))
+    date, method = col(LedgerEntry.transaction_date), col(LedgerEntry.payment_method_key)
+    if wanted.month == UNDATED:
+        found.append(date.is_(None))
+    elif wanted.month:
+        start, end = month_bounds(wanted.month, xero_zone(wanted.timezone))
+        found += [date >= start, date < end]
+    if wanted.method == NO_METHOD:
+        found.append(method.is_(None))
+    elif wanted.method:
+        found.append(method == wanted.method)
     return found
 
 
@@ -215,11 +250,14 @@ def entries_statements(
         if cause is not None:
             base = base.where(*cause_conditions(cause))
         base = base.where(*finder_conditions(wanted))
-        if cursor is None or when is not None:  # the dated ones, unless the page ended undated
+        dated_month = wanted.month not in (None, UNDATED)  # a month: no undated entry in it
+        if (cursor is None or when is not None) and wanted.month != UNDATED:
             dated = base.where(date.is_not(None))
             if when is not None:
                 dated = dated.where(or_(date < when, and_(date == when, key < last_id)))
             statements.append(dated.order_by(date.desc(), key.desc()).limit(page_size + 1))
+        if dated_month:
+            continue
         undated = base.where(date.is_(None))
         if when is None and last_id is not None:
             undated = undated.where(key < last_id)

@@ -20,6 +20,7 @@ from plugin.infra.forms import QueryForm
 from plugin.manage.entries import ATTENTION
 from plugin.manage.entries import STATE_FILTERS
 from plugin.manage.entries import EntryFilter
+from plugin.manage.tie_out import valid_month
 from plugin.onboarding.forms import RangeWording
 
 REASON_LENGTH = 2000  # a reason code, or a cause (``held_groups.Cause.param``: code and key)
@@ -49,28 +50,44 @@ def _stripped(value: Any) -> str | None:
     return str(value or "").strip() or None
 
 
+def _month(value: Any) -> str | None:
+    """A month ``YYYY-MM`` (or "undated"); anything else is no month filter."""
+    return valid_month(str(value or ""))
+
+
+def _method(value: Any) -> str | None:
+    """A payment method key (255 characters at most), or None."""
+    return str(value or "").strip()[:255] or None
+
+
 def _finder(value: Any) -> str | None:
     """Part of a purchase order number or a buyer's name (trimmed, 100 characters at most)."""
     return str(value or "").strip()[:100] or None
 
 
 class EntryFilterForm(QueryForm):
-    """``?state=&reason=&po=&buyer=&before=``: which entries the list shows, and from where."""
+    """``?state=&reason=&po=&buyer=&month=&method=&before=``: which entries the list shows,
+    and from where (``month`` in the organisation's time zone: ``entry_filter(timezone)``)."""
 
     state = StringField(filters=[_state])
     reason = StringField(filters=[_reason_code])
     po = StringField(filters=[_finder])
     buyer = StringField(filters=[_finder])
+    month = StringField(filters=[_month])
+    method = StringField(filters=[_method])
     before = IdField(invalid=BAD_CURSOR)
 
-    def entry_filter(self) -> EntryFilter:
-        """The filter the form asks for."""
+    def entry_filter(self, timezone: str = "") -> EntryFilter:
+        """The filter the form asks for (months in the organisation's ``timezone``)."""
         return EntryFilter(
             state=self.state.data or ATTENTION,
             reason_code=self.reason.data,
             before=self.before.data,
             purchase_order=self.po.data,
             buyer=self.buyer.data,
+            month=self.month.data,
+            method=self.method.data,
+            timezone=timezone,
         )
 
 

@@ -253,7 +253,7 @@ def sync_enabled() -> BaseResponse:
 def entries() -> Response:
     """Entries by state and cause, a page at a time, by purchase date (newest first)."""
     org = current_organisation()
-    wanted = valid_or_400(EntryFilterForm()).entry_filter()
+    wanted = valid_or_400(EntryFilterForm()).entry_filter(org.timezone)
     return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
 
 

@@ -1,15 +1,19 @@
 """Template helpers every page may use (registered app-wide by this small blueprint):
-``background_paused()`` for the banner, and the ``when`` and ``hhmm`` time filters."""
+``background_paused()`` for the banner, the ``when`` and ``hhmm`` time filters, and
+``month_words`` and ``tie_money`` for the tie-out report."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint
 from flask import current_app
 
 from plugin.infra.background import background_available
+from plugin.manage.tie_out import CENT
+from plugin.manage.tie_out import month_label
 
 bp = Blueprint("template_helpers", __name__)
 
@@ -24,6 +28,18 @@ def _background() -> dict[str, Any]:
 def _when(moment: datetime | None) -> str:
     """A time as "23 Nov 2026, 14:32 UTC" (or "never")."""
     return moment.strftime("%d %b %Y, %H:%M UTC").lstrip("0") if moment else "never"
+
+
+@bp.app_template_global("month_words")
+def _month_words(month: str) -> str:
+    """``"2026-03"`` as "Mar 2026" (the tie-out report's months)."""
+    return month_label(month)
+
+
+@bp.app_template_filter("tie_money")
+def _tie_money(amount: Decimal) -> str:
+    """An amount to the cent with thousands separators: "-1,234.50"."""
+    return f"{amount.quantize(CENT):,.2f}"
 
 
 @bp.app_template_filter("hhmm")

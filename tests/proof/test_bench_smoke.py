@@ -88,6 +88,7 @@ def test_bench_import_tiny(redis_url):
     assert figure(output, "429s from the sandbox") == "0"
     assert int(figure(output, "xero calls made")) > 0
     assert "translate 500 transactions (posting.translate_all)" in output
+    assert figure(output, "tie-out: every month ties out to the cent") == "yes"
 
 
 def test_bench_many_orgs_tiny(redis_url):

@@ -47,6 +47,7 @@ STATE_FILTERS: dict[str, tuple[str, ...]] = {
     "posted": (EntryState.POSTED,),
     "by_hand": (EntryState.BY_HAND,),
     "waiting": (EntryState.FETCHED, EntryState.READY, EntryState.POSTING),
+    "review": (EntryState.REVIEW,),
     "all": tuple(EntryState),
 }
 STATE_LABELS = {
@@ -56,6 +57,7 @@ STATE_LABELS = {
     "posted": "Posted",
     "by_hand": "Posted by hand",
     "waiting": "Waiting to post",
+    "review": "Waiting for your review",
     "all": "All",
 }
 # Each entry's badge in the list, in the words of the filter that shows it.
@@ -63,6 +65,7 @@ BADGE_LABELS = {
     EntryState.FETCHED: STATE_LABELS["waiting"],
     EntryState.READY: STATE_LABELS["waiting"],
     EntryState.POSTING: STATE_LABELS["waiting"],
+    EntryState.REVIEW: STATE_LABELS["review"],
     EntryState.HELD: STATE_LABELS["held"],
     EntryState.FAILED: STATE_LABELS["failed"],
     EntryState.POSTED: STATE_LABELS["posted"],

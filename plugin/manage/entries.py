@@ -26,6 +26,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import get_redis
+from plugin.ledger.counts import counts_by_state
 from plugin.manage.held_groups import Cause
 from plugin.manage.held_groups import HeldGroup
 from plugin.manage.held_groups import Member
@@ -266,6 +267,11 @@ def list_entries(
         for row in rows
     ]
     return EntryPage(entries, entries[-1].id if more and entries else None)
+
+
+def in_review(session: Session, org_id: int) -> int:
+    """How many entries wait for the bookkeeper's approval (from the ledger counts)."""
+    return counts_by_state(session, org_id).get(EntryState.REVIEW, 0)
 
 
 def has_entries(session: Session, org_id: int) -> bool:

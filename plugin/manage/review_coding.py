@@ -71,7 +71,7 @@ def choices_of(chart: posting.Chart, lines: list[CodingLine] | None = None) -> C
         )
     )
     rates = tuple(
-        (t.tax_type, f"{t.name} ({t.effective_rate.normalize():f}%)")
+        (t.tax_type, t.name if "%" in t.name else f"{t.name} ({t.effective_rate.normalize():f}%)")
         for t in chart.tax_rates
         if t.status == "ACTIVE" and t.can_apply_to_expenses
     )

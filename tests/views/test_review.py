@@ -96,6 +96,9 @@ def test_manage_counts_them_as_waiting_for_review_not_to_post(client, reviewing)
         r'<span class="tile-number">(\d+)</span><span class="tile-label">Waiting to post', manage
     )
     assert tiles.group(1) == "0"
+    attention = text_of(client.get(f"/orgs/{org.id}/manage/entries", headers=HX))
+    assert "Nothing is held or refused. 3 purchases wait for your review" in attention
+    assert "Every imported purchase is posted or on its way" not in attention
     listed = text_of(client.get(f"/orgs/{org.id}/manage/entries?state=review", headers=HX))
     assert len(re.findall(r'<tr id="entry-', listed)) == 3
     assert "Waiting for your review" in listed

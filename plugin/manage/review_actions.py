@@ -34,10 +34,13 @@ class Approval:
     approved: int
     why_not: str | None = None  # the organisation cannot post now (they wait, approved)
     queued: bool | None = True  # None: Redis is down (they post at the next run)
+    nothing_chosen: bool = False  # "approve the ticked" with nothing ticked
 
     @property
     def message(self) -> str:
         """What the page says."""
+        if self.nothing_chosen:
+            return "Tick the purchases you want to approve first."
         if not self.approved:
             return "Nothing to approve: those purchases were already approved or have moved on."
         noun = "purchase" if self.approved == 1 else "purchases"
@@ -79,7 +82,7 @@ def approve_entries(
     """Approve the given purchases (None: all that were in review ``as_of``) and post them."""
     org_id = int(org.id or 0)
     if entry_ids is not None and not entry_ids:
-        return Approval(0)
+        return Approval(0, nothing_chosen=True)
     moved = review.approve(session, org_id, actor, entry_ids, as_of)
     if not moved:
         return Approval(0)

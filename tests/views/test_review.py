@@ -117,6 +117,13 @@ def test_approving_one_moves_it_and_starts_posting(app, client, reviewing):
         assert db.get(LedgerEntry, entries[0].id).state == EntryState.READY
 
 
+def test_approving_the_ticked_with_none_ticked_says_so(client, reviewing):
+    org, _entries = reviewing
+    answer = client.post(f"/orgs/{org.id}/review/approve", data={}, headers=HX)
+    assert "Tick the purchases you want to approve first." in text_of(answer)
+    assert "3 purchases waiting for your review" in text_of(answer)
+
+
 def test_approve_all_without_the_pages_moment_is_refused(client, reviewing):
     org, _entries = reviewing
     assert client.post(f"/orgs/{org.id}/review/approve", data={"all": "1"}).status_code == 400

@@ -82,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import onboarding
     from plugin.views import outbox
     from plugin.views import remaps
+    from plugin.views import review
     from plugin.views import rollbacks
     from plugin.views import template_helpers
     from plugin.views import tie_out
@@ -104,6 +105,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         rollbacks.bp,
         remaps.bp,
         tie_out.bp,
+        review.bp,
         outbox.bp,
         webhooks.bp,
     )

@@ -1,6 +1,5 @@
 """The tables (design §3); every schema change goes through an Alembic migration. Money is
-``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; OAuth tokens ciphertext
-only (``plugin.security``). A membership's ``verified_at``: when /connections last granted it."""
+``Numeric(18, 2)``/``Decimal``, never float; times UTC, timezone-aware; tokens ciphertext only."""
 
 from __future__ import annotations
 
@@ -134,6 +133,7 @@ class OnboardingStep(enum.StrEnum):
 class EntryState(enum.StrEnum):
     FETCHED = "fetched"
     HELD = "held"
+    REVIEW = "review"  # review mode: waits for the bookkeeper's approval (plugin.ledger.review)
     READY = "ready"
     POSTING = "posting"
     POSTED = "posted"

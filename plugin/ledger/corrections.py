@@ -68,7 +68,13 @@ from plugin.xero.errors import XeroValidationError
 log = logging.getLogger(__name__)
 
 FEED = "Amazon Business feed"
-NOT_IN_XERO = (EntryState.FETCHED, EntryState.HELD, EntryState.READY, EntryState.FAILED)
+NOT_IN_XERO = (
+    EntryState.FETCHED,
+    EntryState.HELD,
+    EntryState.REVIEW,
+    EntryState.READY,
+    EntryState.FAILED,
+)
 
 
 # --- Recording a change (from the import) -----------------------------------------------------

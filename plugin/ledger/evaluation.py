@@ -1,8 +1,11 @@
-"""Deciding what can post: each ``fetched`` or ``held`` entry becomes ``ready`` or ``held``.
+"""Deciding what can post: each ``fetched`` or ``held`` entry becomes ``ready`` or ``held`` (or,
+in review mode, ``review`` until the bookkeeper approves it: ``ledger.review``).
 
 ``held`` entries are evaluated again whenever the mapping or chart changes; ``failed`` ones
-(Xero refused them) on a mapping change or an explicit ``retry``. ``context_for`` adds to the
-posting context what only the ledger knows: the charge lines a refund credits, due dates.
+(Xero refused them) on a mapping change or an explicit ``retry``; ``review`` ones by every
+posting run, which holds those that can no longer post and leaves the others untouched.
+``context_for`` adds to the posting context what only the ledger knows: the charge lines a
+refund credits, due dates, the codings chosen in review.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.ledger import review
 from plugin.ledger.record import parsed
 from plugin.ledger.transitions import move
 from plugin.models import EntryState
@@ -29,18 +33,21 @@ EVALUATE_CHUNK = 500
 
 @dataclass
 class EvaluateCounts:
-    """How many entries became ready, how many are held, and how many changed state while they
-    were being evaluated (marked posted by hand, say) and were left as they now are."""
+    """How many entries became ready, how many are held, how many wait for review, and how many
+    changed state while they were being evaluated (marked posted by hand, say) and were left as
+    they now are."""
 
     ready: int = 0
     held: int = 0
     changed_meanwhile: int = 0
+    review: int = 0
 
 
 def context_for(
     session: Session, org_id: int, entries: Sequence[LedgerEntry], base: posting.PostingContext
 ) -> posting.PostingContext:
-    """The posting context with what the ledger knows: charge lines for refunds, due dates."""
+    """The posting context with what the ledger knows: charge lines for refunds, due dates, and
+    the codings chosen in review."""
     order_ids = {e.order_id for e in entries if e.order_id and e.transaction_type != "CHARGE"}
     originals = dict(base.original_line_items)
     if order_ids:
@@ -57,7 +64,10 @@ def context_for(
     for entry in entries:
         if entry.invoice_number and entry.bill_due_date:
             due_dates.setdefault(entry.invoice_number, entry.bill_due_date)
-    return dataclasses.replace(base, original_line_items=originals, bill_due_dates=due_dates)
+    codings = {**base.codings, **review.codings_for(session, entries)}
+    return dataclasses.replace(
+        base, original_line_items=originals, bill_due_dates=due_dates, codings=codings
+    )
 
 
 def evaluate(
@@ -68,10 +78,12 @@ def evaluate(
     context: posting.PostingContext,
     states: Iterable[str] = (EntryState.FETCHED, EntryState.HELD),
 ) -> EvaluateCounts:
-    """Decide, for entries in ``states``, whether they can post now (``ready``) or why not."""
+    """Decide, for entries in ``states``, whether they can post now (``ready``), wait for the
+    bookkeeper's approval (``review``), or why not (``held``)."""
     counts = EvaluateCounts()
     last_id = 0
     wanted = list(states)
+    review_first = review.review_first(session, org_id)
     while True:
         chunk = list(
             session.exec(
@@ -90,11 +102,18 @@ def evaluate(
             return counts
         last_id = int(chunk[-1].id or 0)
         chunk_context = context_for(session, org_id, chunk, context)
+        ids = [int(e.id or 0) for e in chunk]
+        approved = review.approved_among(session, ids) if review_first else set()
         for entry in chunk:
             outcome = posting.translate(parsed(entry), mapping, chart, chunk_context)
             values: dict[str, object]
             if isinstance(outcome, posting.Document):
-                values = {"state": EntryState.READY, "reason_code": None, "reason": None}
+                if entry.state == EntryState.REVIEW:  # still postable: waits, untouched
+                    counts.review += 1
+                    continue
+                waits = review_first and entry.id not in approved
+                state = EntryState.REVIEW if waits else EntryState.READY
+                values = {"state": state, "reason_code": None, "reason": None}
             else:
                 values = {
                     "state": EntryState.HELD,
@@ -105,6 +124,8 @@ def evaluate(
                 counts.changed_meanwhile += 1
             elif values["state"] == EntryState.READY:
                 counts.ready += 1
+            elif values["state"] == EntryState.REVIEW:
+                counts.review += 1
             else:
                 counts.held += 1
         session.commit()

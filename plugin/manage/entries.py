@@ -27,6 +27,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import get_redis
+from plugin.ledger.counts import counts_by_state
 from plugin.manage.held_groups import Cause
 from plugin.manage.held_groups import HeldGroup
 from plugin.manage.held_groups import Member
@@ -52,15 +53,17 @@ NOT_WAITING = (
     EntryState.BY_HAND,
     EntryState.CANCELLED,
 )
-"""Every other state is waiting (fetched, ready, posting, and any state added later, such as a
-review before posting), as the tie-out report counts it."""
+"""Every other state is not in Xero yet: ``waiting`` to post (fetched, ready, posting, and any
+state added later), or in ``review``; ``pending`` is both, as the tie-out report counts them."""
 STATE_FILTERS: dict[str, tuple[str, ...]] = {
     ATTENTION: (EntryState.HELD, EntryState.FAILED),
     "held": (EntryState.HELD,),
     "failed": (EntryState.FAILED,),
     "posted": (EntryState.POSTED,),
     "by_hand": (EntryState.BY_HAND,),
-    "waiting": tuple(s for s in EntryState if s not in NOT_WAITING),
+    "waiting": tuple(s for s in EntryState if s not in (*NOT_WAITING, EntryState.REVIEW)),
+    "review": (EntryState.REVIEW,),
+    "pending": tuple(s for s in EntryState if s not in NOT_WAITING),
     "cancelled": (EntryState.CANCELLED,),
     "in_xero": (EntryState.POSTED, EntryState.BY_HAND, EntryState.CANCELLED),
     "all": tuple(EntryState),
@@ -72,6 +75,8 @@ STATE_LABELS = {
     "posted": "Posted",
     "by_hand": "Posted by hand",
     "waiting": "Waiting to post",
+    "review": "Waiting for your review",
+    "pending": "Not in Xero yet (waiting to post or for your review)",
     "cancelled": "Cancelled by Amazon",
     "in_xero": "In Xero (posted, by hand, linked, cancelled)",
     "all": "All",
@@ -81,6 +86,7 @@ BADGE_LABELS = {
     EntryState.FETCHED: STATE_LABELS["waiting"],
     EntryState.READY: STATE_LABELS["waiting"],
     EntryState.POSTING: STATE_LABELS["waiting"],
+    EntryState.REVIEW: STATE_LABELS["review"],
     EntryState.HELD: STATE_LABELS["held"],
     EntryState.FAILED: STATE_LABELS["failed"],
     EntryState.POSTED: STATE_LABELS["posted"],
@@ -301,6 +307,11 @@ def list_entries(
         for row in rows
     ]
     return EntryPage(entries, entries[-1].id if more and entries else None)
+
+
+def in_review(session: Session, org_id: int) -> int:
+    """How many entries wait for the bookkeeper's approval (from the ledger counts)."""
+    return counts_by_state(session, org_id).get(EntryState.REVIEW, 0)
 
 
 def has_entries(session: Session, org_id: int) -> bool:

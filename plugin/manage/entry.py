@@ -25,6 +25,10 @@ from plugin.work.card_payment_model import CardPaymentState
 STATES: Final = {
     EntryState.FETCHED: ("Imported", "Imported from Amazon Business; not checked yet."),
     EntryState.HELD: ("Held", "Not posted to Xero yet: something needs your attention."),
+    EntryState.REVIEW: (
+        "Waiting for your review",
+        "Review before posting is on: this purchase posts when you approve it (Review page).",
+    ),
     EntryState.READY: ("Ready", "Will be posted to Xero on the next run."),
     EntryState.POSTING: ("Posting", "Being posted to Xero right now."),
     EntryState.POSTED: ("Posted", "Posted to Xero."),

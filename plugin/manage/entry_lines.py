@@ -45,6 +45,7 @@ class XeroLine:
     account: str
     tax: str
     tax_amount: str
+    tracking: str = ""  # "Department: Office, Cost Centre: FAC-01"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,11 @@ def _tax(chart: posting.Chart | None, tax_type: Any) -> str:
     return f"{rate.name} ({rate.effective_rate.normalize():f}%)"
 
 
+def _tracking(value: Any) -> str:
+    entries = value if isinstance(value, list) else []
+    return ", ".join(f"{t.get('Name')}: {t.get('Option')}" for t in entries if isinstance(t, dict))
+
+
 def lines_of(body: dict[str, Any], chart: posting.Chart | None) -> tuple[XeroLine, ...]:
     """A Xero document body's ``LineItems`` in words (pure)."""
     return tuple(
@@ -94,6 +100,7 @@ def lines_of(body: dict[str, Any], chart: posting.Chart | None) -> tuple[XeroLin
             account=_account(chart, item.get("AccountCode")),
             tax=_tax(chart, item.get("TaxType")),
             tax_amount=_text(item.get("TaxAmount")),
+            tracking=_tracking(item.get("Tracking")),
         )
         for item in body.get("LineItems") or []
         if isinstance(item, dict)

@@ -27,6 +27,8 @@ from plugin.infra.keys import post_later_job_ids
 from plugin.infra.locks import running_holder
 from plugin.infra.queues import get_queue
 from plugin.infra.queues import get_redis
+from plugin.ledger.review import REVIEW_FIRST
+from plugin.ledger.review import mode_of
 from plugin.manage.outage_words import REVOKED_HEADLINE
 from plugin.manage.outage_words import PauseNotice
 from plugin.manage.outage_words import pause_notice
@@ -88,8 +90,19 @@ class Summary:
         return sum(self.counts.values())
 
     @property
+    def in_review(self) -> int:
+        """Entries waiting for the bookkeeper's approval (review mode, ``ledger.review``): never
+        counted as "waiting to post", which they are not until approved."""
+        return self.counts.get(EntryState.REVIEW, 0)
+
+    @property
+    def review_mode(self) -> bool:
+        """Whether the organisation reviews purchases before they post."""
+        return mode_of(self.org) == REVIEW_FIRST
+
+    @property
     def waiting(self) -> int:
-        """Entries fetched but not yet posted, held or failed."""
+        """Entries fetched (or approved) but not yet posted, held or failed."""
         return sum(
             self.counts.get(state, 0)
             for state in (EntryState.FETCHED, EntryState.READY, EntryState.POSTING)

@@ -58,6 +58,7 @@ STATE_BUCKETS: dict[str, Bucket] = {
     "fetched": Bucket.WAITING,
     "ready": Bucket.WAITING,
     "posting": Bucket.WAITING,
+    "review": Bucket.WAITING,  # waiting for the bookkeeper's approval (review before posting)
 }
 """Every state the ledger has today; any other state counts as waiting (``bucket_of``)."""
 

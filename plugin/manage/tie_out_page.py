@@ -33,7 +33,7 @@ BUCKET_FILTERS: dict[Bucket, dict[str, str]] = {
     Bucket.CANCELLED: {"state": "cancelled"},
     Bucket.HELD: {"state": "held"},
     Bucket.FAILED: {"state": "failed"},
-    Bucket.WAITING: {"state": "waiting"},
+    Bucket.WAITING: {"state": "pending"},  # waiting to post or for review
 }
 """The entries list's filter that shows each bucket's entries (``plugin.manage.entries``)."""
 

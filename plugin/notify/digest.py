@@ -2,8 +2,9 @@
 
 An organisation's members (those with notifications on) get at most one digest a day, and only
 when something is new since the last one: a payment method seen for the first time, more held or
-failed entries for a reason, or a connection that needs reconnecting. Each item links to the
-exact page that fixes it.
+failed entries for a reason, more purchases waiting for review (review mode), or a connection
+that needs reconnecting. Each item links to the exact page that fixes it; a digest sent says how
+many purchases wait for review, whatever else it is about.
 
 Building the digest is pure (``is_news``, ``due``, ``build_digest``); ``snapshot_of`` and
 ``recipients`` read the database; ``send_digest`` puts it together and hands each email to
@@ -24,11 +25,13 @@ from sqlmodel import Session
 from sqlmodel import col
 from sqlmodel import select
 
+from plugin.ledger.counts import counts_by_state
 from plugin.manage.entries import reason_groups
 from plugin.manage.status import new_payment_methods
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
 from plugin.models import ConnectionStatus
+from plugin.models import EntryState
 from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import OrgStatus
@@ -50,11 +53,12 @@ class Snapshot:
     methods: dict[str, str] = field(default_factory=dict)  # key -> label, unmapped and new
     held: dict[str, tuple[str, int]] = field(default_factory=dict)  # code -> (reason, count)
     reconnect: dict[str, str] = field(default_factory=dict)  # "xero" / "amazon:<id>" -> name
+    in_review: int = 0  # purchases waiting for the bookkeeper's approval (ledger.review)
 
     @property
     def empty(self) -> bool:
         """Nothing needs attention."""
-        return not (self.methods or self.held or self.reconnect)
+        return not (self.methods or self.held or self.reconnect or self.in_review)
 
     def as_detail(self) -> dict[str, Any]:
         """What the digest's AuditEvent remembers (to tell what is new next time)."""
@@ -62,6 +66,7 @@ class Snapshot:
             "methods": sorted(self.methods),
             "held": {code: count for code, (_reason, count) in self.held.items()},
             "reconnect": sorted(self.reconnect),
+            "in_review": self.in_review,
         }
 
 
@@ -74,6 +79,8 @@ def is_news(current: Snapshot, previous: dict[str, Any] | None) -> bool:
     if set(current.methods) - set(previous.get("methods") or []):
         return True
     if set(current.reconnect) - set(previous.get("reconnect") or []):
+        return True
+    if current.in_review > int(previous.get("in_review") or 0):
         return True
     before = previous.get("held") or {}
     return any(count > int(before.get(code, 0)) for code, (_r, count) in current.held.items())
@@ -141,6 +148,17 @@ def build_digest(org_id: int, org_name: str, base_url: str, snapshot: Snapshot) 
                 f"{manage}#payment-methods-section",
             )
         )
+    if snapshot.in_review:
+        count = snapshot.in_review
+        noun = "purchase waits" if count == 1 else "purchases wait"
+        items.append(
+            DigestItem(
+                f"{count} {noun} for your review",
+                "Review before posting is on for this organisation: nothing of these is in Xero "
+                "until you approve it.",
+                f"{base}/orgs/{org_id}/review",
+            )
+        )
     for code, (reason, count) in sorted(snapshot.held.items(), key=lambda kv: -kv[1][1]):
         noun = "purchase is" if count == 1 else "purchases are"
         query = urlencode({"state": "attention", "reason": code})
@@ -168,7 +186,8 @@ def snapshot_of(session: Session, org: Organisation) -> Snapshot:
         )
     ):
         reconnect[f"amazon:{connection.id}"] = connection.name or f"Amazon {connection.store}"
-    return Snapshot(methods, held, reconnect)
+    in_review = counts_by_state(session, org_id).get(EntryState.REVIEW, 0)
+    return Snapshot(methods, held, reconnect, in_review)
 
 
 def last_digest(session: Session, org_id: int) -> AuditEvent | None:

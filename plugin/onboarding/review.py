@@ -36,7 +36,13 @@ from plugin.models import PaymentMethod
 from plugin.posting import SAME_AS_ITEM
 from plugin.work.posting_run import posting_context
 
-PENDING: Final = (EntryState.FETCHED, EntryState.HELD, EntryState.READY, EntryState.FAILED)
+PENDING: Final = (
+    EntryState.FETCHED,
+    EntryState.HELD,
+    EntryState.REVIEW,
+    EntryState.READY,
+    EntryState.FAILED,
+)
 KIND_LABELS: Final = {
     "spend_money": "Spend money",
     "receive_money": "Receive money",
@@ -89,7 +95,8 @@ class SummaryLine:
 
 
 def pending_entries(session: Session, org_id: int) -> list[LedgerEntry]:
-    """Return the org's entries not posted yet (fetched, held, ready, failed), oldest first."""
+    """Return the org's entries not posted yet (fetched, held, in review, ready, failed),
+    oldest first."""
     return list(
         session.exec(
             select(LedgerEntry)

@@ -8,8 +8,8 @@ design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mappi
 context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``lines``, ``bodies``
 (Xero JSON), ``card_bills``
 (foreign-currency purchases on a base-currency card), ``translation``,
-``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line) and
-``amounts``.
+``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line),
+``coding`` (a purchase's coding chosen in review) and ``amounts``.
 """
 
 from plugin.posting.accounts import bank_account_for as bank_account_for
@@ -51,6 +51,9 @@ from plugin.posting.checks import posting_date as posting_date
 from plugin.posting.checks import require_contact as require_contact
 from plugin.posting.checks import sign_factor as sign_factor
 from plugin.posting.checks import transaction_currency as transaction_currency
+from plugin.posting.coding import Coding as Coding
+from plugin.posting.coding import LineCoding as LineCoding
+from plugin.posting.coding import coding_from_json as coding_from_json
 from plugin.posting.inputs import BILL_PAID_FROM_ACCOUNT as BILL_PAID_FROM_ACCOUNT
 from plugin.posting.inputs import EXPENSE_RULE_FIELDS as EXPENSE_RULE_FIELDS
 from plugin.posting.inputs import FOREIGN_CURRENCY_OPTIONS as FOREIGN_CURRENCY_OPTIONS
@@ -110,6 +113,7 @@ from plugin.posting.tax import rounding_allowance as rounding_allowance
 from plugin.posting.tax import tax_treatment_for as tax_treatment_for
 from plugin.posting.tax import xero_line_tax as xero_line_tax
 from plugin.posting.tracking import LineTracking as LineTracking
+from plugin.posting.tracking import chosen_tracking as chosen_tracking
 from plugin.posting.tracking import options_to_create as options_to_create
 from plugin.posting.tracking import source_label as source_label
 from plugin.posting.tracking import source_value as source_value

@@ -16,6 +16,7 @@ from typing import Final
 from plugin.amazon.models import TransactionLineItem
 from plugin.amazon.models import payment_method_key
 from plugin.posting.amounts import HUNDRED
+from plugin.posting.coding import Coding
 
 SAME_AS_ITEM: Final = "same_as_item"
 TREATMENTS: Final = ("spend_money", "bill")
@@ -272,13 +273,15 @@ class PostingContext:
     ``entry_url(transaction_id)`` gives our page for the ledger entry (``Url``);
     ``bill_due_dates`` maps Amazon invoice numbers to due dates from
     ``getBatchInvoicePaymentDetails``; ``original_line_items`` gives charge lines for refunds;
-    ``timezone`` is the org's, for the calendar date of ``transactionDate``.
+    ``timezone`` is the org's, for the calendar date of ``transactionDate``; ``codings`` maps
+    Amazon transaction ids to the coding a bookkeeper chose in review (``posting.coding``).
     """
 
     entry_url: Callable[[str], str | None] | None = None
     bill_due_dates: AbcMapping[str, date] = field(default_factory=dict)
     original_line_items: AbcMapping[LineKey, TransactionLineItem] = field(default_factory=dict)
     timezone: tzinfo | None = None
+    codings: AbcMapping[str, Coding] = field(default_factory=dict)
 
 
 def url_template(template: str) -> Callable[[str], str | None]:

@@ -18,6 +18,9 @@ from plugin.posting.amounts import ZERO
 from plugin.posting.amounts import Components
 from plugin.posting.amounts import components_of
 from plugin.posting.amounts import percent_text
+from plugin.posting.coding import FIX as CODING_FIX
+from plugin.posting.coding import PURPOSE as CODING_PURPOSE
+from plugin.posting.coding import LineCoding
 from plugin.posting.inputs import SAME_AS_ITEM
 from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
@@ -32,6 +35,7 @@ from plugin.posting.tax import no_tax_type
 from plugin.posting.tax import tax_treatment_for
 from plugin.posting.tax import xero_line_tax
 from plugin.posting.tracking import LineTracking
+from plugin.posting.tracking import chosen_tracking
 from plugin.posting.tracking import tracking_for
 
 
@@ -185,6 +189,7 @@ def lines_for_item(
     factor: Decimal,
     mapping: Mapping,
     chart: Chart,
+    coding: LineCoding | None = None,
 ) -> ItemLines:
     """Return the Xero lines for one Amazon line item (item line first).
 
@@ -193,13 +198,16 @@ def lines_for_item(
     which carries ``NONE``; the cents between those figures and Amazon's ``tax`` are posted by
     ``rounding.settle`` for the whole document. Unreclaimable tax (US sales tax) is, per
     ``Mapping.unreclaimable_tax``, set aside for a separate ``NONE`` line (``separate_line``) or
-    added to the item line (``fold_into_item``).
+    added to the item line (``fold_into_item``). ``coding``: the account, tax rate and tracking
+    the bookkeeper chose for this item in review, where they replace the mapping's
+    (``posting.coding``).
     """
+    coding = coding or LineCoding()
     parts = components_of(item, factor)
-    item_account = expense_account_for(transaction, item, mapping, chart)
-    tracking = tracking_for(transaction, item, mapping, chart)
+    item_account = _item_account(transaction, item, mapping, chart, coding)
+    tracking = _item_tracking(transaction, item, mapping, chart, coding)
     extras = component_lines(item, parts, item_account, mapping, chart)
-    treatment = tax_treatment_for(item, parts, mapping, chart)
+    treatment = tax_treatment_for(item, parts, mapping, chart, coding.tax_type)
     principal = parts.principal
     set_aside = ZERO
     tax_types = [treatment.tax_type] * (1 + len(extras))
@@ -246,6 +254,37 @@ def lines_for_item(
     )
 
 
+def _item_account(
+    transaction: Transaction,
+    item: TransactionLineItem | None,
+    mapping: Mapping,
+    chart: Chart,
+    coding: LineCoding,
+) -> str:
+    if coding.account_code is not None:
+        return line_account(coding.account_code, chart, CODING_PURPOSE, CODING_FIX)
+    if item is None:  # the single line of an over-refund
+        return line_account(
+            mapping.expense_default_account_code,
+            chart,
+            "the default expense account (used for over-refunds)",
+            "Expenses",
+        )
+    return expense_account_for(transaction, item, mapping, chart)
+
+
+def _item_tracking(
+    transaction: Transaction,
+    item: TransactionLineItem | None,
+    mapping: Mapping,
+    chart: Chart,
+    coding: LineCoding,
+) -> tuple[LineTracking, ...]:
+    if coding.tracking is not None:
+        return chosen_tracking(coding.tracking, chart)
+    return tracking_for(transaction, item, mapping, chart)
+
+
 def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Chart) -> list[Line]:
     """One ``NONE`` line per rate and tracking for tax the org cannot reclaim
     (``separate_line``): the tax of items tracked differently stays on their own lines."""
@@ -272,26 +311,25 @@ def unreclaimable_tax_lines(items: list[ItemLines], mapping: Mapping, chart: Cha
     ]
 
 
-def over_refund_line(transaction: Transaction, mapping: Mapping, chart: Chart) -> Line:
+def over_refund_line(
+    transaction: Transaction, mapping: Mapping, chart: Chart, coding: LineCoding | None = None
+) -> Line:
     """The single line of an over-refund that came without line items.
 
-    Goodwill: ``|amount|`` to the default expense account with ``TaxType`` ``NONE``. It reduces
-    the cost of purchases, and Amazon reported no tax to reclaim or reverse.
+    Goodwill: ``|amount|`` to the default expense account (or the account chosen in review)
+    with ``TaxType`` ``NONE``. It reduces the cost of purchases, and Amazon reported no tax to
+    reclaim or reverse.
     """
     assert transaction.amount is not None
-    account = line_account(
-        mapping.expense_default_account_code,
-        chart,
-        "the default expense account (used for over-refunds)",
-        "Expenses",
-    )
+    coding = coding or LineCoding()
+    account = _item_account(transaction, None, mapping, chart, coding)
     no_tax_type(chart, "over-refunds without line items")
     return Line(
         "Amazon over-refund (goodwill credit)",
         account,
         abs(transaction.amount.amount),
         NO_TAX,
-        tracking=tracking_for(transaction, None, mapping, chart),
+        tracking=_item_tracking(transaction, None, mapping, chart, coding),
     )
 
 
@@ -310,12 +348,14 @@ def build_lines(
     than its own: ``rounding.settle`` then posts the cents of tax rounding as a pair of lines,
     on a bill or credit note on one line's ``TaxAmount``.
     """
+    coding = context.codings.get(transaction.transaction_id)
     if not transaction.line_items:
-        return [over_refund_line(transaction, mapping, chart)]
+        return [over_refund_line(transaction, mapping, chart, coding.line(0) if coding else None)]
     items = []
-    for item in transaction.line_items:
+    for index, item in enumerate(transaction.line_items):
         source = with_original_details(item, context) if kind != "CHARGE" else item
-        items.append(lines_for_item(transaction, source, kind, factor, mapping, chart))
+        chosen = coding.line(index) if coding else None
+        items.append(lines_for_item(transaction, source, kind, factor, mapping, chart, chosen))
     lines = [line for entry in items for line in entry.lines]
     differences: dict[str, TaxDifference] = {}
     for entry in items:

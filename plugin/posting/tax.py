@@ -15,6 +15,7 @@ from plugin.posting.amounts import ZERO
 from plugin.posting.amounts import Components
 from plugin.posting.amounts import money_text
 from plugin.posting.amounts import percent_text
+from plugin.posting.coding import FIX as CODING_FIX
 from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
 from plugin.posting.inputs import TaxRate
@@ -32,27 +33,30 @@ class TaxTreatment:
     rate: Decimal
 
 
-def mapped_tax_rate(tax_type: str, chart: Chart, rate: Decimal) -> TaxRate:
-    """Return the chart's tax rate for ``tax_type`` if it is usable on expenses."""
+def mapped_tax_rate(tax_type: str, chart: Chart, rate: Decimal, chosen: bool = False) -> TaxRate:
+    """Return the chart's tax rate for ``tax_type`` if it is usable on expenses (``chosen``:
+    the bookkeeper chose it for this purchase in review, which the reason then says)."""
     found = chart.tax_rate(tax_type)
+    how = "chosen for this purchase in review" if chosen else "mapped"
+    fix = CODING_FIX if chosen else "Taxes"
     if found is None:
         raise Unpostable(
             "unknown_tax_type",
-            f"Tax type {tax_type} (mapped for Amazon tax rate {percent_text(rate)}) is not "
-            "among the organisation's Xero tax rates. Choose another under Taxes.",
+            f"Tax type {tax_type} ({how} for Amazon tax rate {percent_text(rate)}) is not "
+            f"among the organisation's Xero tax rates. Choose another under {fix}.",
         )
     if found.status != "ACTIVE":
         raise Unpostable(
             "archived_tax_rate",
-            f"Xero tax rate {found.name} ({tax_type}, mapped for Amazon tax rate "
-            f"{percent_text(rate)}) is {found.status.lower()}. Choose another under Taxes.",
+            f"Xero tax rate {found.name} ({tax_type}, {how} for Amazon tax rate "
+            f"{percent_text(rate)}) is {found.status.lower()}. Choose another under {fix}.",
         )
     if not found.can_apply_to_expenses:
         raise Unpostable(
             "tax_type_not_for_expenses",
             f"Xero tax rate {found.name} ({tax_type}) cannot be used on expenses. Choose "
             "another for Amazon tax rate "
-            f"{percent_text(rate)} under Taxes.",
+            f"{percent_text(rate)} under {fix}.",
         )
     return found
 
@@ -73,7 +77,11 @@ def no_tax_type(chart: Chart, purpose: str) -> str:
 
 
 def tax_treatment_for(
-    item: TransactionLineItem, parts: Components, mapping: Mapping, chart: Chart
+    item: TransactionLineItem,
+    parts: Components,
+    mapping: Mapping,
+    chart: Chart,
+    chosen: str | None = None,
 ) -> TaxTreatment:
     """Decide the item's tax type and whether its tax is reclaimable; hold mismatches.
 
@@ -81,7 +89,9 @@ def tax_treatment_for(
     tax type (the transaction-level ``shipTaxRate`` / ``giftWrapTaxRate`` cannot be right for
     items of different rates). Xero's ``EffectiveRate`` is a percentage (``20.0000``), Amazon's
     rate a fraction (``"0.20"``): equal rates are reclaimable; a mapped 0% rate for a taxed item is
-    unreclaimable. A missing ``taxRate`` is rate 0 when the tax is zero, else held.
+    unreclaimable. A missing ``taxRate`` is rate 0 when the tax is zero, else held. ``chosen``:
+    the tax type the bookkeeper chose for this item in review, instead of the mapped one (the
+    same checks apply).
     """
     rate = item.tax_rate
     if rate is None:
@@ -93,18 +103,26 @@ def tax_treatment_for(
                 "choose a tax rate. Post it by hand.",
             )
         rate = ZERO
-    tax_type = mapping.tax_type_for(rate)
+    tax_type = chosen or mapping.tax_type_for(rate)
     if tax_type is None:
         raise Unpostable(
             "unmapped_tax_rate",
             f"Amazon tax rate {percent_text(rate)} is not mapped to a Xero tax rate yet. Map "
             "it under Taxes.",
         )
-    xero_rate = mapped_tax_rate(tax_type, chart, rate)
+    xero_rate = mapped_tax_rate(tax_type, chart, rate, chosen=chosen is not None)
     if xero_rate.fraction == rate:
         return TaxTreatment(tax_type, reclaimable=True, rate=rate)
     if xero_rate.effective_rate == 0 and rate > 0:
         return TaxTreatment(tax_type, reclaimable=False, rate=rate)
+    if chosen is not None:
+        raise Unpostable(
+            "tax_rate_mismatch",
+            f"Amazon charged tax at {percent_text(rate)} but the Xero tax rate chosen for this "
+            f"purchase in review, {xero_rate.name} ({tax_type}), is "
+            f"{percent_text(xero_rate.fraction)}. Choose a rate of {percent_text(rate)} (or a "
+            f"0% rate if the tax cannot be reclaimed) under {CODING_FIX}.",
+        )
     raise Unpostable(
         "tax_rate_mismatch",
         f"Amazon charged tax at {percent_text(rate)} but the mapped Xero tax rate "

@@ -20,6 +20,8 @@ from typing import Final
 
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionLineItem
+from plugin.posting.coding import FIX as CODING_FIX
+from plugin.posting.inputs import MAX_TRACKING_CATEGORIES as MAX_CATEGORIES
 from plugin.posting.inputs import Chart
 from plugin.posting.inputs import Mapping
 from plugin.posting.inputs import TrackingCategory
@@ -177,6 +179,41 @@ def tracking_for(
         if name is None:
             continue
         option = option_for(category, name)
+        found.append(
+            LineTracking(category.name, option.name, category.category_id, option.option_id)
+        )
+    return tuple(found)
+
+
+def chosen_tracking(pairs: tuple[tuple[str, str], ...], chart: Chart) -> tuple[LineTracking, ...]:
+    """The ``Tracking`` the bookkeeper chose for one line item in review (``posting.coding``):
+    each category and option must exist in Xero and be ACTIVE, one option per category, at most
+    ``MAX_TRACKING_CATEGORIES``; else the purchase is held saying what to change."""
+    fix = f"Change it under {CODING_FIX}, or post it by hand."
+    found: list[LineTracking] = []
+    for category_name, option_name in pairs:
+        category = chart.tracking_category(category_name)
+        if category is None or category.status != "ACTIVE":
+            state = "not in Xero" if category is None else "archived in Xero"
+            raise Unpostable(
+                "unknown_tracking_category" if category is None else "archived_tracking_category",
+                f"Tracking category {category_name!r}, chosen for this purchase in review, is "
+                f"{state}. {fix}",
+            )
+        option = category.option(option_name)
+        if option is None or option.status != "ACTIVE":
+            state = "not in Xero" if option is None else "archived in Xero"
+            raise Unpostable(
+                "unknown_tracking_option" if option is None else "archived_tracking_option",
+                f"Tracking option {option_name!r} of {category.name!r}, chosen for this purchase "
+                f"in review, is {state}. {fix}",
+            )
+        if any(t.category == category.name for t in found) or len(found) >= MAX_CATEGORIES:
+            raise Unpostable(
+                "unknown_tracking_category",
+                "The tracking chosen for this purchase in review names a category twice or "
+                f"more than {MAX_CATEGORIES} categories (Xero allows two). {fix}",
+            )
         found.append(
             LineTracking(category.name, option.name, category.category_id, option.option_id)
         )

@@ -121,7 +121,8 @@ def run_posting(
             log.warning("Could not read Pay by Invoice due dates for org %s: %s", org_id, exc)
         client, mapping, chart = load_rules(app, session, org, POSTING_MAX_WAIT_SECONDS)
         context = posting_context(app, org)
-        states = [EntryState.FETCHED, EntryState.HELD]
+        # Entries in review too: one a mapping or chart change can no longer post is held now.
+        states = [EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW]
         if include_failed:
             states.append(EntryState.FAILED)
         ledger.evaluate(session, org_id, mapping, chart, context, states)

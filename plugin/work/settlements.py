@@ -97,7 +97,9 @@ def fill_due_dates(session: Session, app: Flask, org_id: int) -> int:
                 LedgerEntry.transaction_type == "CHARGE",
                 col(LedgerEntry.bill_due_date).is_(None),
                 col(LedgerEntry.invoice_number).is_not(None),
-                col(LedgerEntry.state).in_([EntryState.FETCHED, EntryState.HELD, EntryState.READY]),
+                col(LedgerEntry.state).in_(
+                    [EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW, EntryState.READY]
+                ),
             )
         )
         if _is_invoice_method(e.payment_method_key)

@@ -280,7 +280,7 @@ def test_the_lists_filters_show_the_entries_of_each_bucket():
 
     for state in EntryState:
         bucket = bucket_of(state, None)
-        assert (state in STATE_FILTERS["waiting"]) == (bucket == Bucket.WAITING), state
+        assert (state in STATE_FILTERS["pending"]) == (bucket == Bucket.WAITING), state
         assert (state in STATE_FILTERS["in_xero"]) == (bucket in IN_XERO), state
         assert (state in STATE_FILTERS["attention"]) == (bucket in (Bucket.HELD, Bucket.FAILED))
 

@@ -346,3 +346,26 @@ def test_outbox_folder_setting(app, tmp_path):
     assert outbox.outbox_dir(app) == Path(tmp_path / "mail")
     app.config["MAIL_OUTBOX_DIR"] = None
     assert outbox.outbox_dir(app) == Path(app.instance_path) / "outbox"
+
+
+# --- Review before posting (issue 16 point 4) ---------------------------------------------------
+
+
+def test_purchases_waiting_for_review_are_news_when_more_wait():
+    snapshot = notifications.Snapshot(in_review=4)
+    assert notifications.is_news(snapshot, None) is True
+    assert notifications.is_news(snapshot, {"in_review": 4}) is False
+    assert notifications.is_news(snapshot, {"in_review": 2}) is True
+    digest = notifications.build_digest(7, "Thames", "https://app.example", snapshot)
+    [item] = digest.items
+    assert item.title == "4 purchases wait for your review"
+    assert item.url == "https://app.example/orgs/7/review"
+
+
+def test_the_digest_says_how_many_wait_for_review(app, make_member, db_session):
+    _user, org = ready_org(make_member, db_session)
+    add_entries(db_session, org, 3, state="review")
+    assert send_digests()["emails"] == 1
+    text = outbox_mails(app)[0].get_body(preferencelist=("plain",)).get_content()
+    assert "3 purchases wait for your review" in text
+    assert f"/orgs/{org.id}/review" in text

@@ -79,7 +79,7 @@ def test_the_page_shows_each_month_tying_out_with_its_figures_linked(client, led
     assert any("state=held" in h and "reason=lock_date" in h and "method=Visa" in h for h in hrefs)
     assert any("reason=already_in_xero" in h for h in hrefs)
     assert any("reason=posted_by_hand" in h for h in hrefs)
-    assert any("state=waiting" in h and "method=Pay+by+Invoice" in h for h in hrefs)
+    assert any("state=pending" in h and "method=Pay+by+Invoice" in h for h in hrefs)
 
 
 def test_a_figures_link_lists_exactly_its_entries(client, ledger):

@@ -18,6 +18,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.amazon.legal_entities import scope_for
 from plugin.ledger.record import parsed
 from plugin.ledger.transitions import move
 from plugin.models import EntryState
@@ -40,7 +41,8 @@ class EvaluateCounts:
 def context_for(
     session: Session, org_id: int, entries: Sequence[LedgerEntry], base: posting.PostingContext
 ) -> posting.PostingContext:
-    """The posting context with what the ledger knows: charge lines for refunds, due dates."""
+    """The posting context with what the ledger knows: charge lines for refunds, due dates,
+    and which legal entities the organisation takes (``amazon.legal_entities.scope_for``)."""
     order_ids = {e.order_id for e in entries if e.order_id and e.transaction_type != "CHARGE"}
     originals = dict(base.original_line_items)
     if order_ids:
@@ -57,7 +59,10 @@ def context_for(
     for entry in entries:
         if entry.invoice_number and entry.bill_due_date:
             due_dates.setdefault(entry.invoice_number, entry.bill_due_date)
-    return dataclasses.replace(base, original_line_items=originals, bill_due_dates=due_dates)
+    legal = scope_for(session, org_id, (e.amazon_transaction_id for e in entries))
+    return dataclasses.replace(
+        base, original_line_items=originals, bill_due_dates=due_dates, legal_entities=legal
+    )
 
 
 def evaluate(

@@ -8,8 +8,8 @@ design.md §4; the field names are the APIs' own. The modules: ``inputs`` (mappi
 context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``lines``, ``bodies``
 (Xero JSON), ``card_bills``
 (foreign-currency purchases on a base-currency card), ``translation``,
-``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line) and
-``amounts``.
+``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line),
+``legal_entities`` (which organisation takes a purchase) and ``amounts``.
 """
 
 from plugin.posting.accounts import bank_account_for as bank_account_for

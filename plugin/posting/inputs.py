@@ -16,6 +16,7 @@ from typing import Final
 from plugin.amazon.models import TransactionLineItem
 from plugin.amazon.models import payment_method_key
 from plugin.posting.amounts import HUNDRED
+from plugin.posting.legal_entities import EntityScope
 
 SAME_AS_ITEM: Final = "same_as_item"
 TREATMENTS: Final = ("spend_money", "bill")
@@ -272,13 +273,16 @@ class PostingContext:
     ``entry_url(transaction_id)`` gives our page for the ledger entry (``Url``);
     ``bill_due_dates`` maps Amazon invoice numbers to due dates from
     ``getBatchInvoicePaymentDetails``; ``original_line_items`` gives charge lines for refunds;
-    ``timezone`` is the org's, for the calendar date of ``transactionDate``.
+    ``timezone`` is the org's, for the calendar date of ``transactionDate``;
+    ``legal_entities`` which legal entities this organisation takes (``posting.legal_entities``;
+    None: no rule, as in the preview command).
     """
 
     entry_url: Callable[[str], str | None] | None = None
     bill_due_dates: AbcMapping[str, date] = field(default_factory=dict)
     original_line_items: AbcMapping[LineKey, TransactionLineItem] = field(default_factory=dict)
     timezone: tzinfo | None = None
+    legal_entities: EntityScope | None = None
 
 
 def url_template(template: str) -> Callable[[str], str | None]:

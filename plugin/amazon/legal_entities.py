@@ -293,6 +293,7 @@ def retire_copies(
             delete(LedgerEntry).where(
                 col(LedgerEntry.id).in_([i for i, _ in gone[start : start + CHUNK]]),
                 col(LedgerEntry.state) == EntryState.HELD,  # unless it changed meanwhile
+                col(LedgerEntry.reason_code).in_(sorted(CODES)),
             )
         )
     for owner, count in Counter(owner for _, owner in gone).items():

@@ -26,6 +26,7 @@ from plugin.models import LedgerEntry
 from plugin.models import utcnow
 
 EVALUATE_CHUNK = 500
+IN_XERO = (EntryState.POSTED, EntryState.POSTING, EntryState.BY_HAND, EntryState.CANCELLED)
 
 
 @dataclass
@@ -60,6 +61,9 @@ def context_for(
         if entry.invoice_number and entry.bill_due_date:
             due_dates.setdefault(entry.invoice_number, entry.bill_due_date)
     legal = scope_for(session, org_id, (e.amazon_transaction_id for e in entries))
+    if legal is not None:  # a posted document is corrected where it is, whatever is taken now
+        posted = {e.amazon_transaction_id for e in entries if e.state in IN_XERO}
+        legal = dataclasses.replace(legal, in_these_books=frozenset(posted))
     return dataclasses.replace(
         base, original_line_items=originals, bill_due_dates=due_dates, legal_entities=legal
     )

@@ -59,12 +59,16 @@ class EntityScope:
     ``taken_here``: the entities this organisation takes; ``taken_elsewhere``: the ones another
     organisation takes; ``in_other_books``: transaction ids (of the entries being evaluated)
     that another organisation connected to the account has recorded and not merely held for a
-    legal entity it does not take (so they are, or may be, in its Xero books).
+    legal entity it does not take (so they are, or may be, in its Xero books);
+    ``in_these_books``: see below.
     """
 
     taken_here: frozenset[str]
     taken_elsewhere: frozenset[str] = frozenset()
     in_other_books: frozenset[str] = frozenset()
+    in_these_books: frozenset[str] = frozenset()
+    """Transaction ids already in this organisation's Xero books (posted): whatever is taken
+    now, their documents are corrected here (Amazon's changes, a remap), never held."""
 
 
 def route(entity: str, taken_here: Iterable[str], imported_elsewhere: Iterable[str]) -> Route:
@@ -106,7 +110,7 @@ class EntityHold:
 
 def check(transaction_id: str | None, entity: str, scope: EntityScope | None) -> EntityHold | None:
     """Why the transaction may not post in this organisation's books, or None when it may."""
-    if scope is None:
+    if scope is None or (transaction_id is not None and transaction_id in scope.in_these_books):
         return None
     name = display_name(entity)
     if entity not in scope.taken_here:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from plugin import ledger
 from plugin.amazon import legal_entities as store
 from plugin.amazon.legal_entity_table import LegalEntity
 from plugin.db import session_scope
@@ -16,7 +17,17 @@ from plugin.models import AmazonConnection
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Membership
+from plugin.posting import Document
+from plugin.posting import PostingContext
+from plugin.posting import translate
+from plugin.posting.legal_entities import IN_OTHER_BOOKS
 from plugin.posting.legal_entities import NOT_TAKEN
+from plugin.posting.legal_entities import OTHER_ORGANISATION
+from tests.common.amazon_payloads import uk_card_charge
+from tests.common.charts import chart_of
+from tests.common.charts import mapping_of
+from tests.common.charts import uk_chart
+from tests.common.charts import uk_mapping
 
 KEY = "payer:amzn1.account.PAYER"
 LTD, SCOT = "Thames Stationery Ltd", "Thames Stationery (Scotland) Ltd"
@@ -152,3 +163,48 @@ def test_copies_held_for_an_untaken_entity_leave_when_its_taker_has_them(db_sess
     assert sorted(left) == sorted(
         [(thames.id, "T2"), (scotland.id, "T1"), (thames.id, "T3"), (scotland.id, "T3")]
     )
+
+
+def _charge(org_id, tid, entity, state=EntryState.FETCHED, **fields):
+    raw = uk_card_charge(transactionId=tid, legalEntityName=entity)
+    return LedgerEntry(
+        organisation_id=org_id,
+        amazon_transaction_id=tid,
+        transaction_type="CHARGE",
+        amount="43.18",
+        currency="GBP",
+        raw_payload=raw,
+        state=state,
+        **fields,
+    )
+
+
+def test_an_entity_moved_after_posting_never_posts_its_purchases_twice(db_session, two_orgs):
+    """Thames posted T1 while it took Scotland, then gave Scotland up; the Scotland organisation
+    takes it and evaluates its copy of T1: held, already in another organisation's books. Its
+    own new purchase T2 is ready. Thames, meanwhile, holds its unposted T3 as no longer taken
+    but still corrects its posted T1 (Amazon's changes go to the document where it is)."""
+    (_, thames), (_, scotland) = two_orgs
+    db_session.add(LegalEntity(account_key=KEY, name=SCOT, organisation_id=scotland.id))
+    db_session.add_all(
+        [
+            _charge(thames.id, "T1", SCOT, EntryState.POSTED, xero_document_id="doc-1"),
+            _charge(thames.id, "T3", SCOT),
+            _charge(scotland.id, "T1", SCOT),
+            _charge(scotland.id, "T2", SCOT),
+        ]
+    )
+    db_session.commit()
+    mapping, chart = mapping_of(uk_mapping()), chart_of(uk_chart())
+    ledger.evaluate(db_session, scotland.id, mapping, chart, PostingContext())
+    ledger.evaluate(db_session, thames.id, mapping, chart, PostingContext())
+    db_session.expire_all()
+    rows = db_session.exec(select(LedgerEntry)).all()
+    outcome = {(e.organisation_id, e.amazon_transaction_id): (e.state, e.reason_code) for e in rows}
+    assert outcome[(scotland.id, "T1")] == (EntryState.HELD, IN_OTHER_BOOKS)
+    assert outcome[(scotland.id, "T2")] == (EntryState.READY, None)
+    assert outcome[(thames.id, "T3")] == (EntryState.HELD, OTHER_ORGANISATION)
+    assert outcome[(thames.id, "T1")] == (EntryState.POSTED, None)
+    posted = [e for e in rows if e.amazon_transaction_id == "T1" and e.organisation_id == thames.id]
+    context = ledger.context_for(db_session, thames.id, posted, PostingContext())
+    assert isinstance(translate(ledger.parsed(posted[0]), mapping, chart, context), Document)

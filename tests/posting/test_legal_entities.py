@@ -82,3 +82,12 @@ def test_translate_holds_before_any_other_rule():
         post_us(us_card_charge(legalEntityName=SCOT), context=PostingContext(legal_entities=taken)),
         Document,
     )
+
+
+def test_a_document_already_in_these_books_is_never_held_for_its_entity():
+    """Amazon changing a posted purchase, or a remap, corrects its document where it is."""
+    scope = EntityScope(taken_here=frozenset(), in_these_books=frozenset({"t1"}))
+    assert le.check("t1", SCOT, scope) is None
+    held = le.check("t2", SCOT, scope)
+    assert held is not None
+    assert held.code == le.NOT_TAKEN

@@ -143,7 +143,13 @@ def scope_for(
         name for name, owner in owners.items() if owner is not None and owner != org_id
     )
     others = organisations_of(session, key) - {org_id}
-    return EntityScope(here, elsewhere, in_other_books(session, others, transaction_ids))
+    return EntityScope(
+        here,
+        elsewhere,
+        in_other_books(session, others, transaction_ids),
+        known=frozenset(owners),
+        takes_unknown=not others,
+    )
 
 
 def in_other_books(

@@ -69,6 +69,15 @@ class EntityScope:
     in_these_books: frozenset[str] = frozenset()
     """Transaction ids already in this organisation's Xero books (posted): whatever is taken
     now, their documents are corrected here (Amazon's changes, a remap), never held."""
+    known: frozenset[str] = frozenset()
+    """Every legal entity recorded for the account (taken or not)."""
+    takes_unknown: bool = False
+    """The organisation is alone on its account: an entity not recorded yet (in a ledger kept
+    from before legal entities were recorded) is its, as ``auto_taken`` would make it."""
+
+    def takes(self, entity: str) -> bool:
+        """Whether this organisation takes ``entity``."""
+        return entity in self.taken_here or (self.takes_unknown and entity not in self.known)
 
 
 def route(entity: str, taken_here: Iterable[str], imported_elsewhere: Iterable[str]) -> Route:
@@ -113,7 +122,7 @@ def check(transaction_id: str | None, entity: str, scope: EntityScope | None) ->
     if scope is None or (transaction_id is not None and transaction_id in scope.in_these_books):
         return None
     name = display_name(entity)
-    if entity not in scope.taken_here:
+    if not scope.takes(entity):
         if entity in scope.taken_elsewhere:
             return EntityHold(
                 OTHER_ORGANISATION,

@@ -91,3 +91,17 @@ def test_a_document_already_in_these_books_is_never_held_for_its_entity():
     held = le.check("t2", SCOT, scope)
     assert held is not None
     assert held.code == le.NOT_TAKEN
+
+
+def test_alone_on_its_account_an_organisation_takes_an_entity_not_recorded_yet():
+    """A ledger kept from before legal entities were recorded: its entities are the org's."""
+    alone = EntityScope(taken_here=frozenset({LTD}), known=frozenset({LTD}), takes_unknown=True)
+    assert le.check("t1", SCOT, alone) is None
+    shared = EntityScope(taken_here=frozenset({LTD}), known=frozenset({LTD}))
+    held = le.check("t1", SCOT, shared)
+    assert held is not None
+    assert held.code == le.NOT_TAKEN
+    released = EntityScope(
+        taken_here=frozenset({LTD}), known=frozenset({LTD, SCOT}), takes_unknown=True
+    )
+    assert le.check("t1", SCOT, released) is not None  # given up: not taken, even alone

@@ -5,7 +5,9 @@ entity and imports the same store (``plugin.posting.legal_entities.route``).
 Before routing, the page's legal entities are recorded (``note_seen``: taken at once by an
 organisation alone on its account, as imports always behaved). After recording, the copies
 other organisations held only for a legal entity they do not take are removed from their
-ledgers, now that the organisation taking it has the transaction (``retire_copies``).
+ledgers, now that the organisation taking it has the transaction (``retire_copies``). A
+transaction this organisation recorded before (while it took the entity) keeps coming here,
+so Amazon's later changes reach what it posted.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlmodel import Session
+from sqlmodel import col
+from sqlmodel import select
 
 from plugin.amazon.legal_entities import importers
 from plugin.amazon.legal_entities import note_seen
@@ -22,9 +26,26 @@ from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionsPage
 from plugin.models import AmazonConnection
 from plugin.models import AuditEvent
+from plugin.models import LedgerEntry
 from plugin.posting.legal_entities import Route
 from plugin.posting.legal_entities import entity_of
 from plugin.posting.legal_entities import routes
+
+
+def already_recorded(session: Session, org_id: int, transaction_ids: set[str]) -> set[str]:
+    """Those transactions the organisation's ledger already holds (recorded while it took
+    their legal entity): they keep coming here, so Amazon's later changes reach the document
+    posted from them (or the entry held for them)."""
+    if not transaction_ids:
+        return set()
+    return set(
+        session.exec(
+            select(LedgerEntry.amazon_transaction_id).where(
+                LedgerEntry.organisation_id == org_id,
+                col(LedgerEntry.amazon_transaction_id).in_(sorted(transaction_ids)),
+            )
+        )
+    )
 
 
 class EntityRouting:
@@ -59,6 +80,7 @@ class EntityRouting:
         decided = routes(entities, here, elsewhere)
         self.here = [tid for tid, where in decided.items() if where is Route.HERE]
         left = {tid for tid, where in decided.items() if where is Route.ELSEWHERE}
+        left -= already_recorded(self.session, self.org_id, left)  # Amazon's changes of them
         if not left:
             return page
         for tid in left:

@@ -253,45 +253,43 @@ US_CONTACTS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("legacy", "Legacy Vendor Inc", "ARCHIVED", {}),
 ]
 
-_THAMES_SPEC: dict[str, Any] = {
-    "key": "thames",
-    "name": "Thames Stationery Ltd",
-    "tenant_type": "ORGANISATION",
-    "organisation": {
-        "Name": "Thames Stationery Ltd",
-        "LegalName": "Thames Stationery Limited",
-        "PaysTax": True,
-        "Version": "UK",
-        "OrganisationType": "COMPANY",
-        "OrganisationEntityType": "COMPANY",
-        "BaseCurrency": "GBP",
-        "CountryCode": "GB",
-        "IsDemoCompany": False,
-        "OrganisationStatus": "ACTIVE",
-        "TaxNumber": "GB123456789",
-        "FinancialYearEndDay": 31,
-        "FinancialYearEndMonth": 12,
-        "SalesTaxBasis": "ACCRUALS",
-        "SalesTaxPeriod": "QUARTERLY1",
-        "DefaultSalesTax": "Tax Exclusive",
-        "DefaultPurchasesTax": "Tax Exclusive",
-        "Timezone": "GMTSTANDARDTIME",
-        "ShortCode": "!tHm5S",
-        "Edition": "BUSINESS",
-        "Class": "STANDARD",
-    },
-    "period_lock_date": "2026-01-31",
-    "end_of_year_lock_date": "2025-12-31",
-    "created": "2021-04-06",
-    "currencies": ["GBP", "EUR", "USD"],
-    "accounts": UK_ACCOUNTS,
-    "tax_rates": UK_TAX_RATES,
-    "contacts": UK_CONTACTS,
-    "not_allowed_actions": [],
-}
-
 TENANTS: list[dict[str, Any]] = [
-    _THAMES_SPEC,
+    {
+        "key": "thames",
+        "name": "Thames Stationery Ltd",
+        "tenant_type": "ORGANISATION",
+        "organisation": {
+            "Name": "Thames Stationery Ltd",
+            "LegalName": "Thames Stationery Limited",
+            "PaysTax": True,
+            "Version": "UK",
+            "OrganisationType": "COMPANY",
+            "OrganisationEntityType": "COMPANY",
+            "BaseCurrency": "GBP",
+            "CountryCode": "GB",
+            "IsDemoCompany": False,
+            "OrganisationStatus": "ACTIVE",
+            "TaxNumber": "GB123456789",
+            "FinancialYearEndDay": 31,
+            "FinancialYearEndMonth": 12,
+            "SalesTaxBasis": "ACCRUALS",
+            "SalesTaxPeriod": "QUARTERLY1",
+            "DefaultSalesTax": "Tax Exclusive",
+            "DefaultPurchasesTax": "Tax Exclusive",
+            "Timezone": "GMTSTANDARDTIME",
+            "ShortCode": "!tHm5S",
+            "Edition": "BUSINESS",
+            "Class": "STANDARD",
+        },
+        "period_lock_date": "2026-01-31",
+        "end_of_year_lock_date": "2025-12-31",
+        "created": "2021-04-06",
+        "currencies": ["GBP", "EUR", "USD"],
+        "accounts": UK_ACCOUNTS,
+        "tax_rates": UK_TAX_RATES,
+        "contacts": UK_CONTACTS,
+        "not_allowed_actions": [],
+    },
     {
         "key": "hudson",
         "name": "Hudson Design LLC",
@@ -365,14 +363,25 @@ TENANTS: list[dict[str, Any]] = [
         ],
         "not_allowed_actions": ["UseMulticurrency"],
     },
-    # Thames Stationery's second legal entity, its own Xero organisation (issue 16 point 3): the
-    # same Amazon Business account buys for both; only Fiona keeps its books.
     {
-        **_THAMES_SPEC,
+        "key": "alice-practice",
+        "name": "Alice & Co Practice",
+        "tenant_type": "PRACTICE",
+        "organisation": None,
+    },
+]
+
+# Thames Stationery's second legal entity, its own Xero organisation (issue 16 point 3): the same
+# Amazon Business account buys for both; only Fiona keeps its books. Thames's books, renamed.
+_THAMES = TENANTS[0]
+TENANTS.insert(
+    len(TENANTS) - 1,  # before the practice
+    {
+        **_THAMES,
         "key": "thames-scotland",
         "name": "Thames Stationery (Scotland) Ltd",
         "organisation": {
-            **_THAMES_SPEC["organisation"],
+            **_THAMES["organisation"],
             "Name": "Thames Stationery (Scotland) Ltd",
             "LegalName": "Thames Stationery (Scotland) Limited",
             "TaxNumber": "GB987654321",
@@ -381,10 +390,4 @@ TENANTS: list[dict[str, Any]] = [
         "period_lock_date": None,
         "end_of_year_lock_date": None,
     },
-    {
-        "key": "alice-practice",
-        "name": "Alice & Co Practice",
-        "tenant_type": "PRACTICE",
-        "organisation": None,
-    },
-]
+)

@@ -74,6 +74,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from plugin.views import amazon
     from plugin.views import entries
     from plugin.views import health
+    from plugin.views import legal_entities
     from plugin.views import main
     from plugin.views import manage
     from plugin.views import manage_signal
@@ -102,6 +103,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         entries.bp,
         manage.bp,
         manage_signal.bp,
+        legal_entities.bp,
         rollbacks.bp,
         remaps.bp,
         tie_out.bp,

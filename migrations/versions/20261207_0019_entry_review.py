@@ -1,7 +1,7 @@
 """entry_review: review before posting (issue 16 point 4)
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 
 ``entry_review`` (``plugin.ledger.review_model``): per ledger entry, the coding the bookkeeper
 chose for it in review (account, tax rate, tracking per Amazon line item; JSON) and when and by
@@ -22,7 +22,7 @@ from alembic import op
 import plugin.models
 
 revision: str = "0019"
-down_revision: str | Sequence[str] | None = "0016"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

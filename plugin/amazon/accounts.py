@@ -1,7 +1,9 @@
 """Which Amazon Business account a store connection belongs to, and who may claim it.
 
 Rules (design §1 step 3): all of an organisation's store connections belong to one Amazon
-Business account, and an account feeds at most one Xero organisation.
+Business account. Several organisations may connect the same account (issue 16 point 3): each
+legal entity of it goes to one organisation at most (``plugin.amazon.legal_entities``), so the
+organisations of one account share its ``account_key``.
 
 What identifies an account. Neither the consent redirect nor the LWA token answer says
 anything about the account (spec §1.3-1.4), and no Amazon Business API returns an account id.
@@ -23,8 +25,11 @@ team, the same person across stores — the sandbox uses one payer per account),
 the same ``account_key`` (the first store's), so the column also groups an org's stores.
 
 Limits: a window without transactions (or without buyer/payer ids) identifies nothing
-(``identify_account`` returns None) and the claim waits for a later import; two organisations
-claiming an account at the same instant are not serialised (the check is a read then a write).
+(``identify_account`` returns None) and the claim waits for a later import. Two organisations
+identifying one account at the same instant may each take a key of their own; their legal
+entities are then recorded under two keys (no transaction is posted twice: the ledger checks
+other organisations' books by transaction id only among those sharing a key, so this race is a
+known limit, see docs/architecture.md).
 
 Usage from the import job, after the first page: ``claim_account(session, connection,
 identify_account(page.transactions))`` — it is a no-op for None, raises ``AccountConflict``
@@ -157,10 +162,11 @@ def _identity_of(connection: AmazonConnection) -> AccountIdentity | None:
 def claim_account(
     session: Session, connection: AmazonConnection, identity: AccountIdentity | None
 ) -> AccountIdentity | None:
-    """Record ``identity`` on the connection, unless that breaks one account per org and back.
+    """Record ``identity`` on the connection, unless that breaks one account per organisation.
 
     Raises AccountConflict when this org's other stores (or this store, earlier) belong to a
-    different account, or another organisation already has this account. The caller commits.
+    different account; another organisation on the same account lends its key. The caller
+    commits.
     """
     if identity is None:
         return None
@@ -194,22 +200,20 @@ def claim_account(
                 f"same account as {sibling.name}, or disconnect {name}."
             )
         account_key = sibling.account_key or account_key
-    others = session.exec(
-        select(AmazonConnection).where(
-            AmazonConnection.organisation_id != connection.organisation_id,
-            col(AmazonConnection.account_key).is_not(None),
-        )
-    ).all()
-    for other in others:
-        known = _identity_of(other)
-        if known is not None and known.same_account(identity):
-            raise AccountConflict(
-                f"The Amazon Business account behind {name} ({identity.describe()}) is already "
-                "connected to another Xero organisation. An Amazon Business account can send "
-                "its purchases to one Xero organisation only, so nothing will be imported "
-                "twice. Disconnect it from the other organisation first, or connect a "
-                "different Amazon Business account here."
+    if not any(sibling.id != connection.id for sibling in siblings):
+        # Several organisations may share an account, each taking its own legal entities
+        # (``plugin.amazon.legal_entities``): they share its key, so they share its entities.
+        others = session.exec(
+            select(AmazonConnection).where(
+                AmazonConnection.organisation_id != connection.organisation_id,
+                col(AmazonConnection.account_key).is_not(None),
             )
+        ).all()
+        for other in others:
+            known = _identity_of(other)
+            if known is not None and known.same_account(identity):
+                account_key = other.account_key or account_key
+                break
     merged = replace(identity if previous is None else previous.merged(identity), key=account_key)
     connection.account_key = account_key
     connection.account_identity = merged.to_json()

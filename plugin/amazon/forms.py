@@ -1,10 +1,12 @@
 """The forms of connecting Amazon Business: the store picker (which store to connect, or
-reconnect) and renaming a connection. The rules and their messages stay where they live:
-``plugin.amazon.regions.store_for`` for stores, ``rename_connection`` for names.
+reconnect), renaming a connection, and the legal entities an organisation takes. The rules and
+their messages stay where they live: ``plugin.amazon.regions.store_for`` for stores,
+``rename_connection`` for names, ``plugin.amazon.legal_entities`` for legal entities.
 """
 
 from __future__ import annotations
 
+from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
@@ -32,3 +34,14 @@ class RenameConnectionForm(PostForm):
     """``name``: the user's name for a store connection (checked by ``rename_connection``)."""
 
     name = StringField()
+
+
+class LegalEntitiesForm(PostForm):
+    """``entity`` (repeated): the legal entities the organisation takes, among ``choices``
+    (the account's legal entities, set by the view)."""
+
+    entity = SelectMultipleField(choices=[], validate_choice=True)
+
+    def __init__(self, names: list[str], **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.entity.choices = [(name, name) for name in names]

@@ -21,6 +21,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin import posting
+from plugin.amazon.legal_entities import scope_for
 from plugin.ledger import review
 from plugin.ledger.record import parsed
 from plugin.ledger.transitions import move
@@ -29,6 +30,7 @@ from plugin.models import LedgerEntry
 from plugin.models import utcnow
 
 EVALUATE_CHUNK = 500
+IN_XERO = (EntryState.POSTED, EntryState.POSTING, EntryState.BY_HAND, EntryState.CANCELLED)
 
 
 @dataclass
@@ -46,8 +48,9 @@ class EvaluateCounts:
 def context_for(
     session: Session, org_id: int, entries: Sequence[LedgerEntry], base: posting.PostingContext
 ) -> posting.PostingContext:
-    """The posting context with what the ledger knows: charge lines for refunds, due dates, and
-    the codings chosen in review."""
+    """The posting context with what the ledger knows: charge lines for refunds, due dates, the
+    codings chosen in review, and which legal entities the organisation takes
+    (``amazon.legal_entities.scope_for``)."""
     order_ids = {e.order_id for e in entries if e.order_id and e.transaction_type != "CHARGE"}
     originals = dict(base.original_line_items)
     if order_ids:
@@ -65,8 +68,16 @@ def context_for(
         if entry.invoice_number and entry.bill_due_date:
             due_dates.setdefault(entry.invoice_number, entry.bill_due_date)
     codings = {**base.codings, **review.codings_for(session, entries)}
+    legal = scope_for(session, org_id, (e.amazon_transaction_id for e in entries))
+    if legal is not None:  # a posted document is corrected where it is, whatever is taken now
+        posted = {e.amazon_transaction_id for e in entries if e.state in IN_XERO}
+        legal = dataclasses.replace(legal, in_these_books=frozenset(posted))
     return dataclasses.replace(
-        base, original_line_items=originals, bill_due_dates=due_dates, codings=codings
+        base,
+        original_line_items=originals,
+        bill_due_dates=due_dates,
+        codings=codings,
+        legal_entities=legal,
     )
 
 

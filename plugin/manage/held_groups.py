@@ -43,6 +43,8 @@ TEXT_CODES = frozenset(
         "tax_type_not_for_expenses",
         "unmapped_tax_rate",
         "tax_rate_mismatch",
+        "legal_entity_not_taken",
+        "legal_entity_other_organisation",
     }
 )
 """Codes whose reason sentence names the cause only (no figures of the purchase)."""

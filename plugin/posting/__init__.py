@@ -9,7 +9,8 @@ context), ``checks``, ``accounts``, ``tax``, ``rounding`` (tax rounding), ``line
 (Xero JSON), ``card_bills``
 (foreign-currency purchases on a base-currency card), ``translation``,
 ``results`` (documents, held codes, plans), ``tracking`` (tracking categories on every line),
-``coding`` (a purchase's coding chosen in review) and ``amounts``.
+``coding`` (a purchase's coding chosen in review), ``legal_entities`` (which organisation takes a
+purchase) and ``amounts``.
 """
 
 from plugin.posting.accounts import bank_account_for as bank_account_for

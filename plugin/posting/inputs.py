@@ -17,6 +17,7 @@ from plugin.amazon.models import TransactionLineItem
 from plugin.amazon.models import payment_method_key
 from plugin.posting.amounts import HUNDRED
 from plugin.posting.coding import Coding
+from plugin.posting.legal_entities import EntityScope
 
 SAME_AS_ITEM: Final = "same_as_item"
 TREATMENTS: Final = ("spend_money", "bill")
@@ -274,7 +275,9 @@ class PostingContext:
     ``bill_due_dates`` maps Amazon invoice numbers to due dates from
     ``getBatchInvoicePaymentDetails``; ``original_line_items`` gives charge lines for refunds;
     ``timezone`` is the org's, for the calendar date of ``transactionDate``; ``codings`` maps
-    Amazon transaction ids to the coding a bookkeeper chose in review (``posting.coding``).
+    Amazon transaction ids to the coding a bookkeeper chose in review (``posting.coding``);
+    ``legal_entities`` which legal entities this organisation takes (``posting.legal_entities``;
+    None: no rule, as in the preview command).
     """
 
     entry_url: Callable[[str], str | None] | None = None
@@ -282,6 +285,7 @@ class PostingContext:
     original_line_items: AbcMapping[LineKey, TransactionLineItem] = field(default_factory=dict)
     timezone: tzinfo | None = None
     codings: AbcMapping[str, Coding] = field(default_factory=dict)
+    legal_entities: EntityScope | None = None
 
 
 def url_template(template: str) -> Callable[[str], str | None]:

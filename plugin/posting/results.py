@@ -59,6 +59,9 @@ HELD_CODES: Final[dict[str, str]] = {
     "archived_tracking_category": "A mapped tracking category is archived in Xero.",
     "unknown_tracking_option": "A mapped tracking option is not in Xero.",
     "archived_tracking_option": "A mapped tracking option is archived in Xero.",
+    "legal_entity_not_taken": "Its legal entity is not taken by this organisation.",
+    "legal_entity_other_organisation": "Its legal entity is taken by another organisation.",
+    "legal_entity_in_other_books": "Already in another organisation's books.",
     "internal_error": "A bug in the posting rules; reported, never posted.",
 }
 """Every ``Held.code`` the rules produce, with a one-line gloss."""

@@ -10,6 +10,7 @@ from dataclasses import replace
 from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionLineItem
+from plugin.posting import legal_entities
 from plugin.posting.accounts import bank_account_for
 from plugin.posting.accounts import payment_method_for
 from plugin.posting.bodies import bank_transaction_body
@@ -132,8 +133,16 @@ def translate(
     """
     if isinstance(transaction, ParseFailure):
         return parse_failure_held(transaction)
+    context = context or PostingContext()
+    elsewhere = legal_entities.check(
+        transaction.transaction_id,
+        legal_entities.entity_of(transaction.legal_entity_name),
+        context.legal_entities,
+    )
+    if elsewhere is not None:  # first: a purchase of another organisation is not judged here
+        return Held(transaction.transaction_id, elsewhere.code, elsewhere.reason)
     try:
-        return _translate(transaction, mapping, chart, context or PostingContext())
+        return _translate(transaction, mapping, chart, context)
     except Unpostable as held:
         return Held(transaction.transaction_id, held.code, held.reason)
 

@@ -51,6 +51,7 @@ from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
+from plugin.work.entity_routing import EntityRouting
 from plugin.work.import_ranges import feed_window
 from plugin.work.import_ranges import judged_by_transaction_date
 from plugin.work.import_ranges import keep_in_range
@@ -276,6 +277,7 @@ def _import_connection(
 ) -> None:
     window_start, window_end = feed_window(run, utcnow())
     judge = judged_by_transaction_date(run)
+    routing = EntityRouting(session, int(org.id or 0), connection)
     with amazon_client(app, connection) as amazon:
         for fetched in amazon.iter_transaction_pages(window_start, window_end):
             if fetched.transactions and not connection.account_key:
@@ -287,7 +289,9 @@ def _import_connection(
                 page, left = keep_in_range(page, run.range_start, run.range_end)
                 outside.update(t.transaction_id for t in left)  # chunks share boundaries
                 progress.outside_range = len(outside)
+            page = routing.route(page)  # without what the org taking its entity imports
             counts = ledger.record_page(session, int(org.id or 0), connection.id, page)
+            routing.recorded()
             record_payment_methods(session, int(org.id or 0), page.transactions)
             progress.pages += 1
             progress.fetched += counts.fetched
@@ -304,6 +308,7 @@ def _import_connection(
             report(progress)
         connection.last_synced_at = utcnow()
         session.add(connection)
+        routing.finish()
         session.commit()
 
 

@@ -36,6 +36,13 @@ USERS: list[dict[str, Any]] = [
         "tenants": ["hudson"],
     },
     {
+        "key": "fiona",
+        "email": "fiona@example.com",
+        "given_name": "Fiona",
+        "family_name": "Finance",
+        "tenants": ["thames-scotland"],
+    },
+    {
         "key": "greta",
         "email": "greta@example.com",
         "given_name": "Greta",
@@ -363,3 +370,24 @@ TENANTS: list[dict[str, Any]] = [
         "organisation": None,
     },
 ]
+
+# Thames Stationery's second legal entity, its own Xero organisation (issue 16 point 3): the same
+# Amazon Business account buys for both; only Fiona keeps its books. Thames's books, renamed.
+_THAMES = TENANTS[0]
+TENANTS.insert(
+    len(TENANTS) - 1,  # before the practice
+    {
+        **_THAMES,
+        "key": "thames-scotland",
+        "name": "Thames Stationery (Scotland) Ltd",
+        "organisation": {
+            **_THAMES["organisation"],
+            "Name": "Thames Stationery (Scotland) Ltd",
+            "LegalName": "Thames Stationery (Scotland) Limited",
+            "TaxNumber": "GB987654321",
+            "ShortCode": "!sCt7T",
+        },
+        "period_lock_date": None,
+        "end_of_year_lock_date": None,
+    },
+)

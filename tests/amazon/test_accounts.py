@@ -1,5 +1,5 @@
-"""Which Amazon Business account a connection belongs to: one account per org, one org per
-account."""
+"""Which Amazon Business account a connection belongs to: one account per organisation; several
+organisations of one account share its key (issue 16 point 3)."""
 
 from __future__ import annotations
 
@@ -126,19 +126,23 @@ def test_a_store_of_a_different_account_in_the_same_org_is_refused(
     assert de.account_key is None
 
 
-def test_an_account_already_used_by_another_org_is_refused(db_session, make_member, connect):
+def test_a_second_org_on_the_same_account_shares_its_key(db_session, make_member, connect):
+    """Issue 16 point 3: several organisations may connect one Amazon Business account (each
+    takes its own legal entities), so the second one adopts the first one's key."""
     _, thames = make_member("alice", "tenant-thames", "Thames Stationery Ltd")
-    _, copycat = make_member("bob", "tenant-copy", "Copycat Ltd")
-    claim_account(db_session, connect(thames), identify_account([tx()]))
+    _, scotland = make_member("bob", "tenant-scot", "Thames Stationery (Scotland) Ltd")
+    first = connect(thames)
+    claim_account(db_session, first, identify_account([tx()]))
     db_session.commit()
-    intruder = connect(copycat)
-    with pytest.raises(
-        AccountConflict, match="already connected to another Xero organisation"
-    ) as c:
-        claim_account(db_session, intruder, identify_account([tx(payer="amzn1.account.X")]))
-    assert "Thames Stationery Ltd" in c.value.message  # legal entity of the account, not the org
-    assert "tenant-thames" not in c.value.message
-    assert intruder.account_key is None
+    second = connect(scotland)
+    # Its most frequent payer differs; a shared buyer shows it is the same account.
+    claim_account(
+        db_session,
+        second,
+        identify_account([tx(payer="amzn1.account.X", buyer="amzn1.account.BUYER")]),
+    )
+    db_session.commit()
+    assert second.account_key == first.account_key
 
 
 def test_a_store_reconnected_to_another_account_is_refused(db_session, make_member, connect):

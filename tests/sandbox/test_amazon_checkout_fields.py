@@ -24,3 +24,21 @@ def test_transactions_carry_the_fields_tracking_maps_from(uk):
     assert not any("budgetId" in i for i in items if not i.get("businessOrderInfo"))
     projects = {i["businessOrderInfo"].get("Project") for i in with_info}
     assert projects == {"Riverside", "Harbour", None}
+
+
+def test_one_account_buys_for_several_legal_entities_and_a_refund_keeps_its_purchases(uk):
+    """Issue 16 point 3: as Amazon's getTransactions does (spec §3.1), the one account's feed
+    carries every legal entity it buys for; a refund names the entity of the order it refunds
+    (so both go to the same Xero organisation)."""
+    _token, transactions = uk
+    entities = {t["legalEntityName"] for t in transactions}
+    assert entities == {"Thames Stationery Ltd", "Thames Stationery (Scotland) Ltd"}
+    of_order: dict[str, set[str]] = {}
+    refunded: set[str] = set()
+    for t in transactions:
+        for item in t.get("transactionLineItems") or []:
+            of_order.setdefault(item["orderId"], set()).add(t["legalEntityName"])
+            if t["transactionType"] == "REFUND":
+                refunded.add(item["orderId"])
+    assert refunded
+    assert all(len(names) == 1 for names in of_order.values()), "an order has one entity"

@@ -36,9 +36,13 @@ def post_some_documents(xero):  # noqa: F811
     return transaction_id, invoice["InvoiceID"]
 
 
+SCOTLAND = "Thames Stationery (Scotland) Ltd"
+
+
 def test_orgs_lists_tenants_users_and_connections(xero):  # noqa: F811
     orgs = {o["tenantName"]: o for o in xero.client.get("/_sandbox/xero/orgs").json["orgs"]}
-    assert set(orgs) == {THAMES, HUDSON, "Beispiel GmbH", PRACTICE}
+    assert set(orgs) == {THAMES, HUDSON, "Beispiel GmbH", SCOTLAND, PRACTICE}
+    assert orgs[SCOTLAND]["users"] == ["fiona@example.com"]  # its own books, its own person
     assert orgs["Beispiel GmbH"]["baseCurrency"] == "EUR"
     assert orgs["Beispiel GmbH"]["users"] == ["greta@example.com"]
     assert orgs[THAMES]["users"] == ["alice@example.com", "bob@example.com"]

@@ -31,6 +31,7 @@ GET_ROUTES = [
     "/orgs/{org}/mapping/tracking",
     "/orgs/{org}/mapping/export",
     "/orgs/{org}/entries/TX-CARD-1",
+    "/orgs/{org}/legal-entities",
 ]
 POST_ROUTES = [
     "/orgs/{org}/setup/history",
@@ -43,6 +44,7 @@ POST_ROUTES = [
     "/orgs/{org}/mapping/line-types",
     "/orgs/{org}/mapping/tracking",
     "/orgs/{org}/mapping/import",
+    "/orgs/{org}/legal-entities",
 ]
 
 

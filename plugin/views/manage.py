@@ -134,6 +134,7 @@ def _import_context(
         "org": org,
         "run": run,
         "active": manual_import.run_active(run),
+        "progress": manual_import.progress_while_active(current_app, run),
         "confirmed": confirmed,
         "import_error": error,
         "import_message": message,

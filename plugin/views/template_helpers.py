@@ -1,8 +1,10 @@
 """Template helpers every page may use (registered app-wide by this small blueprint):
-``background_paused()`` for the banner, and the ``when`` and ``hhmm`` time filters."""
+``background_paused()`` for the banner, the ``when`` and ``hhmm`` time filters, and
+``picked_day``: a date picker's value said back as every page writes dates ("8 Oct 2026")."""
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ from flask import Blueprint
 from flask import current_app
 
 from plugin.infra.background import background_available
+from plugin.manage.entry_names import day_text
 
 bp = Blueprint("template_helpers", __name__)
 
@@ -30,3 +33,14 @@ def _when(moment: datetime | None) -> str:
 def _hhmm(moment: datetime | None) -> str:
     """A time as "14:32"."""
     return moment.strftime("%H:%M") if moment else ""
+
+
+@bp.app_template_filter("picked_day")
+def _picked_day(value: str | None) -> str:
+    """A date input's value (always YYYY-MM-DD, whatever the browser shows) as "8 Oct 2026",
+    so the page says the chosen date in its own words beside a picker that follows the
+    browser's locale (``static/js/forms.js`` keeps it up to date); "" for no date."""
+    try:
+        return day_text(date.fromisoformat(str(value or "")))
+    except ValueError:
+        return ""

@@ -107,8 +107,7 @@ def check_requested_range(start: date, end: date) -> None:
     if start < EARLIEST_IMPORT_DATE:
         raise ImportRangeError(
             f"Amazon Business has no purchases before "
-            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after "
-            f"{EARLIEST_IMPORT_DATE.isoformat()}."
+            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after that day."
         )
     days = (end - start).days + 1
     if days > MAX_IMPORT_DAYS:

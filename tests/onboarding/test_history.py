@@ -82,7 +82,7 @@ def _days(n):
         (_days(2), _days(10), "The start date is after the end date."),
         ("", _days(0), "Enter the start date."),
         ("31/02/2026", _days(0), "is not a date"),
-        ("31/02/2026", "", "is not a date; use the calendar"),
+        ("31/02/2026", "", "is not a date: choose it in the calendar"),
         (_days(3), " ", "Enter the end date."),
     ],
     ids=["too-old", "future", "reversed", "missing", "not-a-date", "first-problem", "no-end"],

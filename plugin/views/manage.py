@@ -119,6 +119,7 @@ def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[
         "groups": entry_list.reason_groups(session, org_id),
         "anything_imported": entry_list.has_entries(session, org_id),
         "state_labels": entry_list.STATE_LABELS,
+        "posting_blocked": ready_to_post(org),  # "nothing waiting" would then be untrue
     }
 
 

@@ -162,6 +162,21 @@ def test_nothing_waiting_when_everything_posted(client, member, db_session):
     assert "Nothing imported yet. Purchases appear here" not in body
 
 
+def test_nothing_held_but_posting_paused_does_not_say_nothing_waits(client, member, db_session):
+    """Issue 15 point 2: with the contact archived, the list does not say all is well."""
+    _user, org = member
+    add_entries(db_session, org, 3, state="ready")
+    stored = db_session.get(Organisation, org.id)
+    stored.settings = {
+        "contact_problem": {"kind": "archived", "message": "The contact is archived in Xero."}
+    }
+    db_session.add(stored)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage"))
+    assert "Nothing is waiting for you" not in body
+    assert "purchases not posted yet wait until this is fixed: The contact is archived" in body
+
+
 def test_counts_by_state(client, member, db_session):
     _user, org = member
     add_entries(db_session, org, 4, state="posted")

@@ -8,7 +8,8 @@ Routes:
 - ``POST /orgs/<org_id>/setup/history``: start a historical import (HTMX: the panel with its
   progress; a plain form: redirect back). A bad range answers 422 with the message in the form.
 - ``GET /orgs/<org_id>/setup/history/runs/<run_id>``: the progress fragment; it polls itself
-  every second while the import is queued or running, and stops when it is done.
+  every half second (plus its request's time: it moves at least every 2 s) while the import is
+  queued or running, and stops when it is done.
 - ``POST /orgs/<org_id>/setup/history/next``: Skip or Next: on to mapping.
 - ``GET /orgs/<org_id>/setup/mapping``: the mapping page as a wizard step (the page itself is
   ``plugin.views.mapping``).

@@ -603,7 +603,7 @@ def test_manual_import_previews_then_posts_on_request(app, client, member, db_se
     body = text(started)
     assert "already in Xero are recognised and never posted twice" in body
     assert "Importing" in body
-    assert 'hx-trigger="every 1s"' in body
+    assert 'hx-trigger="every 500ms"' in body
     run = db_session.exec(select(ImportRun)).one()
     assert run.trigger == "manual"
     assert f"import-{run.id}" in queued_ids(app)
@@ -615,7 +615,7 @@ def test_manual_import_previews_then_posts_on_request(app, client, member, db_se
     done = client.get(f"/orgs/{org.id}/manage/import?polling=1", headers=HTMX)
     assert "3 new, 5 already known" in text(done)
     assert "Post 3 new" in text(done)
-    assert "every 1s" not in text(done)
+    assert "every 500ms" not in text(done)
     assert done.headers["HX-Trigger"] == "manage-changed"
     assert f"post-{org.id}" not in queued_ids(app)
 

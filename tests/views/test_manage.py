@@ -174,7 +174,7 @@ def test_nothing_held_but_posting_paused_does_not_say_nothing_waits(client, memb
     db_session.commit()
     body = text(client.get(f"/orgs/{org.id}/manage"))
     assert "Nothing is waiting for you" not in body
-    assert "purchases not posted yet wait until this is fixed: The contact is archived" in body
+    assert "nothing is posted until this is fixed: The contact is archived" in body
 
 
 def test_counts_by_state(client, member, db_session):

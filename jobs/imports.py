@@ -12,6 +12,7 @@ from jobs.context import job_app
 from plugin.infra.keys import import_job_id
 from plugin.work import imports
 from plugin.work.context import work_context
+from plugin.work.import_progress import Progress
 
 
 def import_range(run_id: int) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def import_range(run_id: int) -> dict[str, Any]:
     job = get_current_job()
     holder = job.id if job is not None else import_job_id(run_id)
 
-    def report(progress: imports.Progress) -> None:
+    def report(progress: Progress) -> None:
         if job is not None:
             job.meta["progress"] = asdict(progress)
             job.save_meta()

@@ -23,13 +23,17 @@ from plugin.work.card_payment_model import CardPayment
 from plugin.work.card_payment_model import CardPaymentState
 
 STATES: Final = {
-    EntryState.FETCHED: ("Imported", "Imported from Amazon Business; not checked yet."),
+    # Badged as the entries list and its filter say it (issue 15 point 8): "Waiting to post".
+    EntryState.FETCHED: (
+        "Waiting to post",
+        "Imported from Amazon Business; checked against your mapping when it is next posted.",
+    ),
     EntryState.HELD: ("Held", "Not posted to Xero yet: something needs your attention."),
     EntryState.REVIEW: (
         "Waiting for your review",
         "Review before posting is on: this purchase posts when you approve it (Review page).",
     ),
-    EntryState.READY: ("Ready", "Will be posted to Xero on the next run."),
+    EntryState.READY: ("Waiting to post", "Checked; posted to Xero on the next run."),
     EntryState.POSTING: ("Posting", "Being posted to Xero right now."),
     EntryState.POSTED: ("Posted", "Posted to Xero."),
     EntryState.FAILED: ("Refused by Xero", "Xero refused this document; see the reason."),
@@ -164,10 +168,18 @@ def _extras(item: TransactionLineItem) -> str:
     return ", ".join(parts)
 
 
+def _quantity(quantity: int | None) -> str:
+    """A line's quantity; "none returned" for Amazon's 0 on a goodwill refund (money back,
+    nothing sent back), never a bare 0 (issue 15 point 8)."""
+    if quantity is None:
+        return ""
+    return "none returned" if quantity == 0 else str(quantity)
+
+
 def _line(item: TransactionLineItem) -> LineView:
     return LineView(
         title=item.product_title or item.asin or "(no title)",
-        quantity=str(item.item_quantity) if item.item_quantity is not None else "",
+        quantity=_quantity(item.item_quantity),
         principal=_money(item.principal_amount),
         extras=_extras(item),
         tax=_money(item.tax),

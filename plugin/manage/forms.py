@@ -30,7 +30,7 @@ NOTHING_TO_RETRY = "Choose an entry or a reason to retry."
 
 MANUAL_IMPORT_WORDING = RangeWording(
     missing="Choose both a start date and an end date.",
-    malformed="Enter the dates as YYYY-MM-DD, for example 2026-03-01.",
+    malformed="Those are not dates: choose both in the calendar.",
     together=True,
 )
 

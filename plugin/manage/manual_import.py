@@ -12,6 +12,7 @@ from sqlmodel import select
 from plugin.infra.forms import first_error
 from plugin.infra.keys import post_job_id
 from plugin.infra.locks import AlreadyRunning
+from plugin.infra.queues import get_redis
 from plugin.manage.actions import queue_job
 from plugin.manage.org_actions import refusal_for
 from plugin.manage.status import REDIS_ERRORS
@@ -23,6 +24,8 @@ from plugin.models import ImportTrigger
 from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.onboarding.forms import DateRangeForm
+from plugin.onboarding.history import Progress
+from plugin.onboarding.history import progress_of
 from plugin.work.imports import ImportRangeError
 from plugin.work.imports import start_import
 
@@ -122,6 +125,17 @@ def posting_confirmed(session: Session, org_id: int, run_id: int) -> bool:
 def run_active(run: ImportRun | None) -> bool:
     """Whether an import run is still queued or running."""
     return run is not None and run.state in (RunState.QUEUED, RunState.RUNNING)
+
+
+def progress_while_active(app: Flask, run: ImportRun | None) -> Progress | None:
+    """A running import's progress (store, page, counts, what it does now); None otherwise or
+    when Redis cannot say (the section then shows the run's own counts)."""
+    if run is None or not run_active(run):
+        return None
+    try:
+        return progress_of(run, get_redis(app))
+    except REDIS_ERRORS:
+        return None
 
 
 def import_history(session: Session, org_id: int, limit: int = HISTORY_SIZE) -> list[ImportRun]:

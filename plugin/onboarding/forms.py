@@ -31,7 +31,7 @@ class RangeWording:
 
 HISTORY_WORDING = RangeWording(
     missing="Enter the {what} date.",
-    malformed="The {what} date {text} is not a date; use the calendar (YYYY-MM-DD).",
+    malformed="The {what} date {text} is not a date: choose it in the calendar.",
 )
 
 

@@ -2,9 +2,10 @@
 ``plugin.onboarding.forms.DateRangeForm``).
 
 Progress comes from the ``ImportRun`` row (durable counts and state) and, while the job runs,
-from the RQ job's meta (``{"fetched","new","already_known","pages","done"}``), which also gives
-the page count. A run whose job has vanished or died while the row still says queued/running
-(a killed worker) is shown as stopped, so the progress bar never polls forever.
+from the RQ job's meta (``plugin.work.import_progress.Progress``), which also gives the store,
+its page and what the job does this moment, in words. A run whose job has vanished or died while
+the row still says queued/running (a killed worker) is shown as stopped, so the progress bar
+never polls forever.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlmodel import select
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
 from plugin.models import RunState
+from plugin.work import import_progress
 from plugin.work.imports import EARLIEST_IMPORT_DATE
 from plugin.work.imports import range_rule
 
@@ -88,6 +90,11 @@ class Progress:
     error: str | None
     range_start: date
     range_end: date
+    where: str = ""
+    """While it runs: "UK store: page 3 — 250 fetched, 180 new" (``import_progress.doing``)."""
+    now: str = ""
+    """While it runs: what it does this moment ("Asking Amazon for the next page…")."""
+    running_percent: int = 0
 
     @property
     def active(self) -> bool:
@@ -101,8 +108,11 @@ class Progress:
 
     @property
     def percent(self) -> int | None:
-        """100 when finished; None (indeterminate) while the total is unknown."""
-        return None if self.active else 100
+        """The share of the feed dates read while it runs (None before the first report);
+        100 once finished."""
+        if not self.active:
+            return 100
+        return self.running_percent if self.where else None
 
 
 def _job_meta(client: redis.Redis, job_id: str | None) -> tuple[dict[str, Any] | None, bool]:
@@ -122,13 +132,15 @@ def progress_of(run: ImportRun, client: redis.Redis) -> Progress:
     """Return the run's progress, from the job's meta while it runs and the row otherwise."""
     state, error = str(run.state), run.error
     counts = {"fetched": run.fetched, "new": run.new, "already_known": run.already_known}
-    pages = 0
+    pages, where, now, share = 0, "", "", 0
     if run.state in ACTIVE_STATES:
         meta, dead = _job_meta(client, run.rq_job_id)
         if meta:
             pages = int(meta.get("pages") or 0)
             for name in counts:
                 counts[name] = max(counts[name], int(meta.get(name) or 0))
+            where, now = import_progress.doing(meta)
+            share = import_progress.percent(meta)
         if dead:
             state, error = RunState.FAILED, STOPPED_MESSAGE
     return Progress(
@@ -138,5 +150,8 @@ def progress_of(run: ImportRun, client: redis.Redis) -> Progress:
         error=error,
         range_start=run.range_start.date(),
         range_end=run.range_end.date(),
+        where=where,
+        now=now,
+        running_percent=share,
         **counts,
     )

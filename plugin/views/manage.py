@@ -120,6 +120,7 @@ def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[
         "anything_imported": entry_list.has_entries(session, org_id),
         "state_labels": entry_list.STATE_LABELS,
         "in_review": entry_list.in_review(session, org_id),
+        "posting_blocked": ready_to_post(org),  # "nothing waiting" would then be untrue
     }
 
 
@@ -135,6 +136,7 @@ def _import_context(
         "org": org,
         "run": run,
         "active": manual_import.run_active(run),
+        "progress": manual_import.progress_while_active(current_app, run),
         "confirmed": confirmed,
         "import_error": error,
         "import_message": message,

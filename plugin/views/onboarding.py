@@ -8,13 +8,15 @@ Routes:
 - ``POST /orgs/<org_id>/setup/history``: start a historical import (HTMX: the panel with its
   progress; a plain form: redirect back). A bad range answers 422 with the message in the form.
 - ``GET /orgs/<org_id>/setup/history/runs/<run_id>``: the progress fragment; it polls itself
-  every second while the import is queued or running, and stops when it is done.
+  every half second (plus its request's time: it moves at least every 2 s) while the import is
+  queued or running, and stops when it is done.
 - ``POST /orgs/<org_id>/setup/history/next``: Skip or Next: on to mapping.
 - ``GET /orgs/<org_id>/setup/mapping``: the mapping page as a wizard step (the page itself is
   ``plugin.views.mapping``).
 - ``POST /orgs/<org_id>/setup/mapping/next``: mapping done: on to review.
 - ``GET /orgs/<org_id>/setup/review``: the mapping summary and what posting would create.
-- ``POST /orgs/<org_id>/setup/review``: Finish: sync on, posting queued, on to Manage.
+- ``POST /orgs/<org_id>/setup/review``: Finish: sync on, posting queued, on to Manage (HTMX:
+  ``HX-Redirect``). Refused while Xero is disconnected, the answer beside the Finish button.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from flask import Response
 from flask import abort
 from flask import current_app
 from flask import flash
+from flask import make_response
 from flask import redirect
+from flask import render_template
 from flask import url_for
 from flask_login import current_user
 from flask_login import login_required
@@ -43,8 +47,10 @@ from plugin.infra.keys import post_job_id
 from plugin.infra.locks import AlreadyRunning
 from plugin.infra.outages import OUTAGES
 from plugin.infra.outages import explain
+from plugin.infra.placed_flash import flash_at
 from plugin.infra.queues import enqueue_once
 from plugin.infra.queues import get_redis
+from plugin.manage.org_actions import refusal_for
 from plugin.mapping.page import load_inputs
 from plugin.models import ConnectionStatus
 from plugin.models import ImportRun
@@ -251,6 +257,15 @@ def finish() -> Any:
     org, elsewhere = _org_at(OnboardingStep.REVIEW)
     if elsewhere is not None:
         return elsewhere
+    refused = refusal_for(org, "finishing set-up")
+    if refused:  # the answer beside the Finish button, not at the top of the page
+        if is_htmx_request():
+            return make_response(
+                render_template("partials/onboarding/_finish.html", org=org, finish_error=refused),
+                409,
+            )
+        flash_at(refused, "error", "finish")
+        return redirect(url_for("onboarding.review_page", org_id=org.id), code=303)
     session = get_session()
     org.sync_enabled = True
     session.add(org)
@@ -262,4 +277,8 @@ def finish() -> Any:
         "ones will follow by themselves.",
         "success",
     )
+    if is_htmx_request():  # on to Manage Integrations, which says so first
+        response = make_response("", 200)
+        response.headers["HX-Redirect"] = next_step_url(org)
+        return response
     return redirect(next_step_url(org), code=303)

@@ -1,9 +1,11 @@
 """Template helpers every page may use (registered app-wide by this small blueprint):
 ``background_paused()`` for the banner, the ``when`` and ``hhmm`` time filters, and
-``month_words`` and ``tie_money`` for the tie-out report."""
+``month_words`` and ``tie_money`` for the tie-out report; ``picked_day``: a date picker's value
+said back as every page writes dates ("8 Oct 2026")."""
 
 from __future__ import annotations
 
+from datetime import date
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +14,7 @@ from flask import Blueprint
 from flask import current_app
 
 from plugin.infra.background import background_available
+from plugin.manage.entry_names import day_text
 from plugin.manage.tie_out import CENT
 from plugin.manage.tie_out import month_label
 
@@ -46,3 +49,14 @@ def _tie_money(amount: Decimal) -> str:
 def _hhmm(moment: datetime | None) -> str:
     """A time as "14:32"."""
     return moment.strftime("%H:%M") if moment else ""
+
+
+@bp.app_template_filter("picked_day")
+def _picked_day(value: str | None) -> str:
+    """A date input's value (always YYYY-MM-DD, whatever the browser shows) as "8 Oct 2026",
+    so the page says the chosen date in its own words beside a picker that follows the
+    browser's locale (``static/js/forms.js`` keeps it up to date); "" for no date."""
+    try:
+        return day_text(date.fromisoformat(str(value or "")))
+    except ValueError:
+        return ""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
 from datetime import date
 from datetime import datetime
@@ -30,6 +29,7 @@ from plugin.amazon.accounts import AccountConflict
 from plugin.amazon.accounts import claim_account
 from plugin.amazon.accounts import identify_account
 from plugin.amazon.errors import AmazonError
+from plugin.amazon.models import TransactionsPage
 from plugin.infra.keys import import_job_id
 from plugin.infra.keys import import_later_job_ids
 from plugin.infra.keys import post_job_id
@@ -52,6 +52,8 @@ from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
 from plugin.work.entity_routing import EntityRouting
+from plugin.work.import_progress import Progress
+from plugin.work.import_progress import chunks
 from plugin.work.import_ranges import feed_window
 from plugin.work.import_ranges import judged_by_transaction_date
 from plugin.work.import_ranges import keep_in_range
@@ -106,8 +108,7 @@ def check_requested_range(start: date, end: date) -> None:
     if start < EARLIEST_IMPORT_DATE:
         raise ImportRangeError(
             f"Amazon Business has no purchases before "
-            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after "
-            f"{EARLIEST_IMPORT_DATE.isoformat()}."
+            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after that day."
         )
     days = (end - start).days + 1
     if days > MAX_IMPORT_DAYS:
@@ -191,19 +192,6 @@ def start_import(
     return run
 
 
-@dataclass
-class Progress:
-    """Where an import is, for the progress bar (job meta) and the ImportRun row."""
-
-    fetched: int = 0
-    new: int = 0
-    already_known: int = 0
-    pages: int = 0
-    done: bool = False
-    outside_range: int = 0
-    """Fetched (their feed date is in the window) but dated outside the range asked for."""
-
-
 def run_import(
     session: Session,
     app: Flask,
@@ -246,7 +234,9 @@ def run_import(
         if not connections:
             return _finish(session, run, RunState.FAILED, "No active Amazon Business store.")
         try:
-            for connection in connections:
+            for index, connection in enumerate(connections):
+                progress.start_store(connection.store, index, len(connections))
+                report(progress)
                 _import_connection(
                     session, app, run, org, connection, progress, outside, keep_alive, report
                 )
@@ -290,26 +280,42 @@ def _import_connection(
                 outside.update(t.transaction_id for t in left)  # chunks share boundaries
                 progress.outside_range = len(outside)
             page = routing.route(page)  # without what the org taking its entity imports
-            counts = ledger.record_page(session, int(org.id or 0), connection.id, page)
+            progress.start_page(len(page.in_order or (*page.transactions, *page.failures)))
+            for part in chunks(page):  # a long page shows movement while it is recorded
+                _record_part(session, run, org, connection, part, progress)
+                keep_alive()
+                report(progress)
             routing.recorded()
-            record_payment_methods(session, int(org.id or 0), page.transactions)
-            progress.pages += 1
-            progress.fetched += counts.fetched
-            progress.new += counts.new
-            progress.already_known += counts.already_known + counts.updated + counts.flagged
-            run.fetched, run.new, run.already_known = (
-                progress.fetched,
-                progress.new,
-                progress.already_known,
-            )
-            session.add(run)
             session.commit()
-            keep_alive()
+            progress.page_read(fetched, window_start, window_end)
             report(progress)
         connection.last_synced_at = utcnow()
         session.add(connection)
         routing.finish()
         session.commit()
+
+
+def _record_part(
+    session: Session,
+    run: ImportRun,
+    org: Organisation,
+    connection: AmazonConnection,
+    part: TransactionsPage,
+    progress: Progress,
+) -> None:
+    """Record part of a page; its counts on the progress and the ImportRun (committed)."""
+    counts = ledger.record_page(session, int(org.id or 0), connection.id, part)
+    record_payment_methods(session, int(org.id or 0), part.transactions)
+    seen = counts.already_known + counts.updated + counts.flagged
+    progress.fetched += counts.fetched
+    progress.new += counts.new
+    progress.already_known += seen
+    progress.store_fetched += counts.fetched
+    progress.store_new += counts.new
+    progress.recorded += len(part.in_order or (*part.transactions, *part.failures))
+    run.fetched, run.new, run.already_known = progress.fetched, progress.new, progress.already_known
+    session.add(run)
+    session.commit()
 
 
 BUSY_RETRY_SECONDS = 30

@@ -10,6 +10,10 @@
  * No answer at all (network down, time-out) says so in the same box. A new request from the form
  * clears its box. A placeholder marked data-swap-errors takes any answer (the section it loads
  * says what went wrong itself). Successes are said by the fragments themselves ("Saved.", "Import queued: …").
+ *
+ * A date picker shows its date in the browser's locale (10/08/2026 or 08/10/2026); the
+ * <output data-said-for="<input id>"> beside it says the chosen date as every page writes dates,
+ * "8 Oct 2026", so the two never leave a reader guessing which is the day and which the month.
  */
 (function () {
   "use strict";
@@ -91,6 +95,23 @@
     showError(formOf(event.detail.requestConfig ? event.detail.requestConfig.elt : event.target),
       messageOf(xhr, doc));
   });
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function dayText(iso) {
+    var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+    if (!parts) { return ""; }
+    return Number(parts[3]) + " " + MONTHS[Number(parts[2]) - 1] + " " + parts[1];
+  }
+
+  function sayDate(event) {
+    var input = event.target;
+    if (!input || input.type !== "date" || !input.id) { return; }
+    var said = document.querySelector('output[data-said-for="' + input.id + '"]');
+    if (said) { said.textContent = dayText(input.value); }
+  }
+  document.addEventListener("input", sayDate);
+  document.addEventListener("change", sayDate);
 
   function noAnswer(event) {
     showError(formOf(event.detail.elt || event.target), NO_ANSWER);

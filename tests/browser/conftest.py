@@ -61,6 +61,7 @@ class LiveApp:
     def __init__(self, app: Any, port: int, env: dict[str, str], sandbox: LiveSandbox) -> None:
         self.app = app
         self.sandbox = sandbox
+        self.env = env  # a test may start more workers (the Procfile's lines) with it
         self.server = make_server("localhost", port, app, threaded=True)
         self.url = f"http://localhost:{port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -92,3 +92,44 @@ def test_the_small_things_read_right(live_app, page):
     page.goto(f"{live_app.url}/xero/organisations")
     assert "You have 1 organisation connected." in page.locator("main").inner_text()
     page.shots("xero organisations")
+
+
+def test_waiting_badges_and_goodwill_refund_lines_read_right(live_app, page):
+    """Issue 15 point 8: entries listed under "Waiting to post" are badged "Waiting to post"
+    (not "Fetched" or "Ready"), and a goodwill refund's line (Amazon's quantity 0: money back,
+    nothing returned) never says "(quantity 0, …)" on its entry page."""
+    import json
+
+    from sqlmodel import select
+
+    from plugin.models import LedgerEntry
+    from tests.browser.test_manage_flow import import_and_wait
+
+    app = live_app.app
+    org_id = sign_up_and_connect_amazon(live_app, page)
+    org = import_and_wait(app, org_id, days=60)
+    finish_setup(app, org, include_new_card=True)  # set-up done, nothing posted yet
+    page.goto(f"{live_app.url}/orgs/{org_id}/manage")
+    page.get_by_label("Show").select_option(label="Waiting to post")
+    page.get_by_role("button", name="Apply").click()
+    rows = page.locator("#manage-entries tbody tr")
+    rows.first.wait_for()
+    badges = page.locator("#manage-entries tbody .badge").all_inner_texts()
+    assert badges
+    assert set(badges) == {"Waiting to post"}, badges
+    page.locator("#entries").scroll_into_view_if_needed()
+    page.shots("waiting to post badges")
+
+    with session_scope(app) as db:
+        entries = db.exec(select(LedgerEntry).where(LedgerEntry.organisation_id == org_id)).all()
+        goodwill = [e for e in entries if "Goodwill credit" in json.dumps(e.raw_payload or {})]
+    assert goodwill, "the sandbox's UK history has goodwill refunds"
+    page.goto(f"{live_app.url}/orgs/{org_id}/entries/{goodwill[0].amazon_transaction_id}")
+    main = page.locator("main").inner_text()
+    assert "refund" in main.lower()
+    assert "quantity 0" not in main
+    quantities = page.locator("table.amazon-lines tbody td:nth-child(2)").all_inner_texts()
+    assert "0" not in quantities
+    assert "none returned" in quantities
+    assert page.locator("#entry-state .badge").inner_text() == "Waiting to post"
+    page.shots("goodwill refund entry")

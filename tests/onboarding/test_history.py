@@ -82,7 +82,7 @@ def _days(n):
         (_days(2), _days(10), "The start date is after the end date."),
         ("", _days(0), "Enter the start date."),
         ("31/02/2026", _days(0), "is not a date"),
-        ("31/02/2026", "", "is not a date; use the calendar"),
+        ("31/02/2026", "", "is not a date: choose it in the calendar"),
         (_days(3), " ", "Enter the end date."),
     ],
     ids=["too-old", "future", "reversed", "missing", "not-a-date", "first-problem", "no-end"],
@@ -113,7 +113,7 @@ def test_starting_an_import_shows_a_polling_progress_bar(client, member, db_sess
     assert run.trigger == "historical"
     assert run.rq_job_id == f"import-{run.id}"
     poll = f"/orgs/{member.id}/setup/history/runs/{run.id}"
-    assert f'hx-get="{poll}" hx-trigger="every 1s"' in body
+    assert f'hx-get="{poll}" hx-trigger="every 500ms"' in body
     assert "<progress aria-label" in body
     assert "Start import" not in body  # no second import while one runs
     assert step_of(db_session, member.id) == OnboardingStep.IMPORT_HISTORY  # nothing posted/moved
@@ -127,7 +127,7 @@ def test_a_plain_form_post_redirects_back_to_the_page(client, member):
     assert response.headers["Location"].endswith(f"/orgs/{member.id}/setup/history")
     page = text_of(client.get(response.headers["Location"]))
     assert "The import has started." in page
-    assert 'hx-trigger="every 1s"' in page
+    assert 'hx-trigger="every 500ms"' in page
 
 
 def test_progress_stops_polling_when_done(client, member, db_session, app):
@@ -149,7 +149,7 @@ def test_progress_stops_polling_when_done(client, member, db_session, app):
     job.save_meta()
     running = text_of(client.get(url, headers=HX)).strip()
     assert running.startswith('<div id="import-progress"')
-    assert 'hx-trigger="every 1s"' in running
+    assert 'hx-trigger="every 500ms"' in running
     assert re.search(r"<dt>Fetched</dt><dd>40</dd>", running)
     assert re.search(r"<dt>Already known</dt><dd>10</dd>", running)
     assert re.search(r"<dt>Pages</dt><dd>2</dd>", running)

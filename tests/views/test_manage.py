@@ -162,6 +162,21 @@ def test_nothing_waiting_when_everything_posted(client, member, db_session):
     assert "Nothing imported yet. Purchases appear here" not in body
 
 
+def test_nothing_held_but_posting_paused_does_not_say_nothing_waits(client, member, db_session):
+    """Issue 15 point 2: with the contact archived, the list does not say all is well."""
+    _user, org = member
+    add_entries(db_session, org, 3, state="ready")
+    stored = db_session.get(Organisation, org.id)
+    stored.settings = {
+        "contact_problem": {"kind": "archived", "message": "The contact is archived in Xero."}
+    }
+    db_session.add(stored)
+    db_session.commit()
+    body = text(client.get(f"/orgs/{org.id}/manage"))
+    assert "Nothing is waiting for you" not in body
+    assert "nothing is posted until this is fixed: The contact is archived" in body
+
+
 def test_counts_by_state(client, member, db_session):
     _user, org = member
     add_entries(db_session, org, 4, state="posted")
@@ -532,12 +547,12 @@ def test_sync_cannot_be_turned_on_before_set_up(client, make_member, db_session,
         ({}, "Choose both a start date and an end date."),
         ({"start": "2026-01-05"}, "Choose both a start date and an end date."),
         ({"start": "05/01/2026", "end": " "}, "Choose both a start date and an end date."),
-        ({"start": "05/01/2026", "end": "2026-01-06"}, "Enter the dates as YYYY-MM-DD"),
+        ({"start": "05/01/2026", "end": "2026-01-06"}, "Those are not dates"),
         ({"start": "2026-01-06", "end": "2026-01-05"}, "The start date is after the end date."),
         ({"start": "2026-01-06", "end": "2999-01-01"}, "The end date is in the future."),
         ({"start": "0001-01-01", "end": "2026-01-05"}, "no purchases before 28 April 2015"),
         ({"start": "1900-01-01", "end": "1900-01-02"}, "no purchases before 28 April 2015"),
-        ({"start": "2015-04-27", "end": "2015-04-30"}, "choose a start on or after 2015-04-28"),
+        ({"start": "2015-04-27", "end": "2015-04-30"}, "choose a start on or after that day"),
         ({"start": "2025-01-01", "end": "2026-01-02"}, "That range is 367 days"),
     ],
 )
@@ -588,7 +603,7 @@ def test_manual_import_previews_then_posts_on_request(app, client, member, db_se
     body = text(started)
     assert "already in Xero are recognised and never posted twice" in body
     assert "Importing" in body
-    assert 'hx-trigger="every 2s"' in body
+    assert 'hx-trigger="every 500ms"' in body
     run = db_session.exec(select(ImportRun)).one()
     assert run.trigger == "manual"
     assert f"import-{run.id}" in queued_ids(app)
@@ -600,7 +615,7 @@ def test_manual_import_previews_then_posts_on_request(app, client, member, db_se
     done = client.get(f"/orgs/{org.id}/manage/import?polling=1", headers=HTMX)
     assert "3 new, 5 already known" in text(done)
     assert "Post 3 new" in text(done)
-    assert "every 2s" not in text(done)
+    assert "every 500ms" not in text(done)
     assert done.headers["HX-Trigger"] == "manage-changed"
     assert f"post-{org.id}" not in queued_ids(app)
 

@@ -13,18 +13,71 @@ a manual import) is a range of *purchase* dates, so:
   or counted by this one, and are returned so the import can say how many it left.
 
 A scheduled sync is a feed window (everything Amazon fed since the last sync): it keeps all.
+
+The rule for a range a person asks for (``range_rule``, ``validate_range``) is here too.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC
+from datetime import date
 from datetime import datetime
+from datetime import time
 
 from plugin.amazon.models import ParseFailure
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import TransactionsPage
 from plugin.models import ImportRun
 from plugin.models import ImportTrigger
+from plugin.models import utcnow
+
+# One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
+# Business opened on 28 April 2015, so nothing is dated before it, and one import covers at most
+# a year (Amazon's own reporting ranges stop at 366 days; a longer range is several imports).
+EARLIEST_IMPORT_DATE = date(2015, 4, 28)
+MAX_IMPORT_DAYS = 366
+
+
+class ImportRangeError(ValueError):
+    """The requested import range is not allowed; the message is fit to show the user."""
+
+
+def range_rule() -> str:
+    """The rule for requested ranges, in words for the import forms (the wizard's and Manage's
+    say the same sentence)."""
+    return (
+        f"Any dates from {EARLIEST_IMPORT_DATE.day} {EARLIEST_IMPORT_DATE:%b %Y} (when Amazon "
+        f"Business opened) to today, at most {MAX_IMPORT_DAYS} days in one import."
+    )
+
+
+def check_requested_range(start: date, end: date) -> None:
+    """ImportRangeError when a range a person asked for breaks the rule of ``range_rule``."""
+    if start < EARLIEST_IMPORT_DATE:
+        raise ImportRangeError(
+            f"Amazon Business has no purchases before "
+            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after that day."
+        )
+    days = (end - start).days + 1
+    if days > MAX_IMPORT_DAYS:
+        raise ImportRangeError(
+            f"That range is {days} days; one import covers at most {MAX_IMPORT_DAYS}. "
+            "Import it in parts of a year or less."
+        )
+
+
+def validate_range(start: date, end: date, trigger: str, today: date) -> tuple[datetime, datetime]:
+    """The feed-date window for a requested range of days (end inclusive), or ImportRangeError."""
+    if start > end:
+        raise ImportRangeError("The start date is after the end date.")
+    if end > today:
+        raise ImportRangeError("The end date is in the future.")
+    if trigger != ImportTrigger.SCHEDULED:  # the wizard's history and Manage: one rule
+        check_requested_range(start, end)
+    window_start = datetime.combine(start, time.min, tzinfo=UTC)
+    window_end = min(datetime.combine(end, time.max, tzinfo=UTC), utcnow())
+    return window_start, window_end
 
 
 def judged_by_transaction_date(run: ImportRun) -> bool:

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC
 from datetime import date
-from datetime import datetime
-from datetime import time
 from typing import Any
 
 from flask import Flask
@@ -54,9 +51,15 @@ from plugin.models import utcnow
 from plugin.work.entity_routing import EntityRouting
 from plugin.work.import_progress import Progress
 from plugin.work.import_progress import chunks
+from plugin.work.import_ranges import EARLIEST_IMPORT_DATE as EARLIEST_IMPORT_DATE
+from plugin.work.import_ranges import MAX_IMPORT_DAYS as MAX_IMPORT_DAYS
+from plugin.work.import_ranges import ImportRangeError as ImportRangeError
+from plugin.work.import_ranges import check_requested_range as check_requested_range
 from plugin.work.import_ranges import feed_window
 from plugin.work.import_ranges import judged_by_transaction_date
 from plugin.work.import_ranges import keep_in_range
+from plugin.work.import_ranges import range_rule as range_rule
+from plugin.work.import_ranges import validate_range
 from plugin.work.import_runs import is_job_of_run
 from plugin.work.import_runs import note_outside_range
 from plugin.work.import_runs import unfinished_scheduled_run
@@ -66,21 +69,12 @@ from plugin.work.stores import amazon_client
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT_DAYS = 90  # how far back a first scheduled sync looks (no request: no rule)
-# One rule for every import a person asks for (Manage's form, the wizard, the CLI): Amazon
-# Business opened on 28 April 2015, so nothing is dated before it, and one import covers at most
-# a year (Amazon's own reporting ranges stop at 366 days; a longer range is several imports).
-EARLIEST_IMPORT_DATE = date(2015, 4, 28)
-MAX_IMPORT_DAYS = 366
 FINISHED_RUN_STATES = (RunState.SUCCEEDED, RunState.FAILED)
 IMPORT_JOB_OPTIONS: dict[str, Any] = {
     "job_timeout": 60 * 60,
     "result_ttl": 3600,
     "failure_ttl": 7 * 24 * 3600,
 }
-
-
-class ImportRangeError(ValueError):
-    """The requested import range is not allowed; the message is fit to show the user."""
 
 
 class RunFinished(Exception):
@@ -92,43 +86,6 @@ class RunFinished(Exception):
 
 
 # --- Starting an import ----------------------------------------------------------------------
-
-
-def range_rule() -> str:
-    """The rule for requested ranges, in words for the import forms (the wizard's and Manage's
-    say the same sentence)."""
-    return (
-        f"Any dates from {EARLIEST_IMPORT_DATE.day} {EARLIEST_IMPORT_DATE:%b %Y} (when Amazon "
-        f"Business opened) to today, at most {MAX_IMPORT_DAYS} days in one import."
-    )
-
-
-def check_requested_range(start: date, end: date) -> None:
-    """ImportRangeError when a range a person asked for breaks the rule of ``range_rule``."""
-    if start < EARLIEST_IMPORT_DATE:
-        raise ImportRangeError(
-            f"Amazon Business has no purchases before "
-            f"{EARLIEST_IMPORT_DATE.strftime('%-d %B %Y')}: choose a start on or after that day."
-        )
-    days = (end - start).days + 1
-    if days > MAX_IMPORT_DAYS:
-        raise ImportRangeError(
-            f"That range is {days} days; one import covers at most {MAX_IMPORT_DAYS}. "
-            "Import it in parts of a year or less."
-        )
-
-
-def validate_range(start: date, end: date, trigger: str, today: date) -> tuple[datetime, datetime]:
-    """The feed-date window for a requested range of days (end inclusive), or ImportRangeError."""
-    if start > end:
-        raise ImportRangeError("The start date is after the end date.")
-    if end > today:
-        raise ImportRangeError("The end date is in the future.")
-    if trigger != ImportTrigger.SCHEDULED:  # the wizard's history and Manage: one rule
-        check_requested_range(start, end)
-    window_start = datetime.combine(start, time.min, tzinfo=UTC)
-    window_end = min(datetime.combine(end, time.max, tzinfo=UTC), utcnow())
-    return window_start, window_end
 
 
 def import_queue(trigger: str) -> str:

@@ -1,4 +1,5 @@
-"""The tie-out report at 100,000 entries: computed by the database (a handful of statements, one
+"""The tie-out report over 20,000 entries (the figures in docs/performance.md section 10 were
+measured with ``TOTAL = 100_000``): computed by the database (a handful of statements, one
 GROUP BY, never an entry at a time), exact to the cent against the same sums done in Python
 with Decimal; the month filter of its links stays an index range scan (no timing asserts)."""
 
@@ -21,7 +22,8 @@ from plugin.models import LedgerEntry
 from plugin.posting.dates import xero_zone
 from tests.manage.test_entries import query_plan
 
-TOTAL = 100_000
+TOTAL = 20_000  # 100,000 for the figures; the default run stays small
+MINUTES_APART = 3 * 100_000 // TOTAL  # about seven months whatever TOTAL is
 STATES = ("posted",) * 12 + ("held", "failed", "fetched", "ready", "by_hand", "cancelled")
 LONDON = xero_zone("GMTSTANDARDTIME")
 METHODS = ("Visa:4242", "Mastercard:5454", "Pay by Invoice:", None)
@@ -34,7 +36,7 @@ def amount_of(i: int, state: str) -> Decimal:
     return -cents if i % 7 == 0 else cents  # one in seven a refund
 
 
-def test_the_report_at_100k_entries_is_sql_and_exact(db_session, make_member):
+def test_the_report_over_many_entries_is_sql_and_exact(db_session, make_member):
     _, org = make_member("alice", "tenant-a", timezone="GMTSTANDARDTIME")
     _, other = make_member("bob", "tenant-b")
     start = datetime(2025, 1, 1, tzinfo=UTC)
@@ -43,7 +45,7 @@ def test_the_report_at_100k_entries_is_sql_and_exact(db_session, make_member):
         state = STATES[i % len(STATES)]
         mine = i % 50 != 0
         amount = amount_of(i, state)
-        when = start + timedelta(minutes=3 * i)  # about seven months
+        when = start + timedelta(minutes=MINUTES_APART * i)  # about seven months
         rows.append(
             {
                 "organisation_id": org.id if mine else other.id,

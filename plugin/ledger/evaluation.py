@@ -1,6 +1,7 @@
 """Deciding what can post: each ``fetched`` or ``held`` entry becomes ``ready`` or ``held``.
 
-``held`` entries are evaluated again whenever the mapping or chart changes; ``failed`` ones
+``held`` entries are evaluated again whenever the mapping or chart changes, except those a
+rollback held (``HELD_AFTER_ROLLBACK``: only ``retry`` sends them back); ``failed`` ones
 (Xero refused them) on a mapping change or an explicit ``retry``. ``context_for`` adds to the
 posting context what only the ledger knows: the charge lines a refund credits, due dates.
 """
@@ -12,6 +13,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy import update
 from sqlmodel import Session
 from sqlmodel import col
@@ -19,6 +21,7 @@ from sqlmodel import select
 
 from plugin import posting
 from plugin.ledger.record import parsed
+from plugin.ledger.rollbacks import HELD_AFTER_ROLLBACK
 from plugin.ledger.transitions import move
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -80,6 +83,10 @@ def evaluate(
                     LedgerEntry.organisation_id == org_id,
                     col(LedgerEntry.state).in_(wanted),
                     col(LedgerEntry.id) > last_id,
+                    ~(
+                        (col(LedgerEntry.state) == EntryState.HELD)
+                        & (func.coalesce(col(LedgerEntry.reason_code), "") == HELD_AFTER_ROLLBACK)
+                    ),
                 )
                 .order_by(col(LedgerEntry.id))
                 .limit(EVALUATE_CHUNK)

@@ -62,11 +62,14 @@ def post_ready(
     max_batches: int | None = None,
     on_batch: Callable[[], None] | None = None,
     feed_cache: FeedCache | None = None,
+    posting_run: Callable[[], int] | None = None,
 ) -> PostCounts:
     """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
 
     ``on_batch`` is called after each batch (the job keeps its organisation lock alive);
-    ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run.
+    ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run;
+    ``posting_run`` gives the id of the run's ``PostingRun`` row (made when first asked), which
+    each batch names.
 
     Raises the Xero errors that mean "stop for now" (rate limited, unavailable, reconnect) after
     putting the batch's entries back to ``ready``; the caller re-queues the job.
@@ -114,7 +117,8 @@ def post_ready(
                 if full_only and len(chunk) < BATCH_SIZE:
                     break
                 try:
-                    batch = open_batch(session, org_id, endpoint, chunk)
+                    run_id = posting_run() if posting_run is not None else None
+                    batch = open_batch(session, org_id, endpoint, chunk, run_id)
                 except ClaimLost as lost:  # someone else is posting this organisation
                     log.warning("Posting stopped: %s", lost)
                     counts.stopped = str(lost)

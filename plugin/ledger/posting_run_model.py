@@ -29,11 +29,10 @@ from plugin.models import _ts
 class PostingCause(enum.StrEnum):
     """What started a posting run, as the history says it."""
 
-    SYNC = "sync"  # "Sync now", set-up finished, after an import, a reconnect
+    SYNC = "sync"  # "Sync now", set-up finished, after an import, a reconnect, recovery
     RETRY = "retry"  # a retry of held or refused purchases, "post it" on a duplicate
     MAPPING = "mapping"  # a mapping change re-checked the held and refused purchases
     LATER = "later"  # a run that came back after a rate limit, an outage or a busy moment
-    RECOVERY = "recovery"  # recovery after a crash
 
 
 CAUSE_LABELS = {
@@ -41,7 +40,6 @@ CAUSE_LABELS = {
     PostingCause.RETRY: "Retry",
     PostingCause.MAPPING: "Mapping change",
     PostingCause.LATER: "Resumed",
-    PostingCause.RECOVERY: "Recovery",
 }
 
 
@@ -55,8 +53,6 @@ def cause_of_job(job_id: str) -> PostingCause:
         return PostingCause.MAPPING
     if job_id.startswith(("post-later-", "post-after-busy-", "post-lookup-")):
         return PostingCause.LATER
-    if job_id.startswith("resume") or "recover" in job_id:
-        return PostingCause.RECOVERY
     return PostingCause.SYNC
 
 

@@ -207,15 +207,15 @@ def _back_to_waiting(entry: LedgerEntry, correction: Correction, now: datetime) 
     back (``HELD_AFTER_ROLLBACK``: evaluation leaves it alone)."""
     removed = "voided" if correction.action == "void" else "deleted"
     run = (
-        f"posting run {correction.posting_run_id}"
+        "with the posting run that posted it"
         if correction.posting_run_id
-        else f"import {correction.import_run_id}"
+        else "with the import that brought it in"
     )
     if correction.hold_after:
         entry.state = EntryState.HELD
         entry.reason_code = HELD_AFTER_ROLLBACK
         entry.reason = (
-            f"Rolled back on {now:%d %b %Y} with {run}: its Xero document was {removed}. "
+            f"Rolled back on {now:%d %b %Y} {run}: its Xero document was {removed}. "
             "Held so that it does not post again with the same mapping: correct the mapping, "
             "then press Retry to post it again, as a new document."
         )
@@ -223,7 +223,7 @@ def _back_to_waiting(entry: LedgerEntry, correction: Correction, now: datetime) 
         entry.state = EntryState.FETCHED
         entry.reason_code = ROLLED_BACK
         entry.reason = (
-            f"Rolled back on {now:%d %b %Y} with {run}: its Xero document was {removed}. "
+            f"Rolled back on {now:%d %b %Y} {run}: its Xero document was {removed}. "
             "It is posted again, as a new document, with the next posting run."
         )
     entry.xero_document_id = entry.xero_document_type = entry.xero_reference = None

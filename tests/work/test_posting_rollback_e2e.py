@@ -169,7 +169,7 @@ def test_rolled_back_to_waiting_posts_again_with_the_next_run(pipeline, sandbox,
     waiting = [e for e in entries if e.reason_code == "rolled_back"]
     assert waiting
     assert all(e.state == EntryState.FETCHED for e in waiting)
-    assert "with posting run" in waiting[0].reason
+    assert "with the posting run that posted it" in waiting[0].reason
     get_queue("high", app).enqueue("jobs.posting.post_ready", org.id)
     run_jobs()
     for entry in ledger_entries(app, org):

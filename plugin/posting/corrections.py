@@ -100,6 +100,12 @@ def summary(document: JsonBody) -> JsonBody:
     """What the audit trail keeps of a Xero document: status, totals, flags and lines."""
     keep = ("Status", "Total", "SubTotal", "TotalTax", "IsReconciled", "AmountPaid", "AmountDue")
     shown: JsonBody = {k: document[k] for k in keep if k in document}
+    if isinstance(document.get("BankAccount"), dict):  # what a remap may change
+        shown["BankAccount"] = {
+            k: document["BankAccount"][k]
+            for k in ("AccountID", "Code")
+            if k in document["BankAccount"]
+        }
     shown["LineItems"] = [
         {
             k: line[k]

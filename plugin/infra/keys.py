@@ -36,6 +36,12 @@ def rollback_job_ids(run_id: int) -> tuple[str, str]:
     return f"rollback-{run_id}", f"rollback-{run_id}-later"
 
 
+def posting_rollback_job_ids(run_id: int) -> tuple[str, str]:
+    """The rollback of a posting run (``plugin.ledger.posting_run_model``), and the id it waits
+    under when its organisation is busy."""
+    return f"rollback-posting-{run_id}", f"rollback-posting-{run_id}-later"
+
+
 def remap_job_ids(org_id: int) -> tuple[str, str]:
     """Correcting posted documents to a changed mapping (``plugin.work.remaps``), and the id it
     waits under when its organisation is busy."""

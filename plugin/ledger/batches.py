@@ -120,8 +120,10 @@ def open_batch(
     org_id: int,
     endpoint: str,
     members: list[tuple[LedgerEntry, posting.Document]],
+    posting_run: int | None = None,
 ) -> PostingBatch:
-    """Commit the batch (members, bodies, key) and mark it sent, before any call to Xero."""
+    """Commit the batch (members, bodies, key) and mark it sent, before any call to Xero;
+    ``posting_run`` names the posting run it belongs to (``plugin.ledger.posting_run_model``)."""
     batch = PostingBatch(
         organisation_id=org_id,
         idempotency_key=uuid.uuid4().hex,
@@ -132,6 +134,7 @@ def open_batch(
             "bodies": [document.body for _, document in members],
             "transaction_ids": [document.amazon_transaction_id for _, document in members],
             **card_payment_intents(members),
+            **({"posting_run": posting_run} if posting_run is not None else {}),
         },
     )
     session.add(batch)

@@ -67,7 +67,9 @@ class Correction(SQLModel, table=True):
     attempts: int = 0
     answered: bool = False  # the last send got an answer from Xero (a 500): look it up at once
     reason: str | None = _text()  # why it is held, in plain words, with what to do
-    import_run_id: int | None = Field(default=None, index=True)  # the run rolled back
+    import_run_id: int | None = Field(default=None, index=True)  # the import run rolled back
+    posting_run_id: int | None = Field(default=None, index=True)  # the posting run rolled back
+    hold_after: bool = False  # a rollback: the entry is held afterwards, not posted again
     created_at: datetime = _created()
     sent_at: datetime | None = _ts()
     recorded_at: datetime | None = _ts()

@@ -22,6 +22,7 @@ from plugin.ledger.correction_advice import advice
 from plugin.ledger.correction_model import Correction
 from plugin.ledger.correction_model import CorrectionCause
 from plugin.ledger.correction_model import CorrectionState
+from plugin.ledger.rollbacks import HELD_AFTER_ROLLBACK
 from plugin.ledger.rollbacks import ROLLBACK_HELD
 from plugin.ledger.rollbacks import ROLLED_BACK
 from plugin.models import AuditEvent
@@ -201,14 +202,30 @@ def take_new_version(session: Session, correction: Correction, entry: LedgerEntr
 
 def _back_to_waiting(entry: LedgerEntry, correction: Correction, now: datetime) -> None:
     """Its document is out of Xero: the entry waits to be evaluated and posted again (a new
-    document: the look-ups of recovery never take a deleted or voided one for it)."""
+    document: the look-ups of recovery never take a deleted or voided one for it), or, when the
+    rollback asked to hold it (the mapping was wrong), it is held until the bookkeeper sends it
+    back (``HELD_AFTER_ROLLBACK``: evaluation leaves it alone)."""
     removed = "voided" if correction.action == "void" else "deleted"
-    entry.state = EntryState.FETCHED
-    entry.reason_code = ROLLED_BACK
-    entry.reason = (
-        f"Rolled back on {now:%d %b %Y}: its Xero document was {removed}. It is posted again, "
-        "as a new document, with the next posting run."
+    run = (
+        "with the posting run that posted it"
+        if correction.posting_run_id
+        else "with the import that brought it in"
     )
+    if correction.hold_after:
+        entry.state = EntryState.HELD
+        entry.reason_code = HELD_AFTER_ROLLBACK
+        entry.reason = (
+            f"Rolled back on {now:%d %b %Y} {run}: its Xero document was {removed}. "
+            "Held so that it does not post again with the same mapping: correct the mapping, "
+            "then press Retry to post it again, as a new document."
+        )
+    else:
+        entry.state = EntryState.FETCHED
+        entry.reason_code = ROLLED_BACK
+        entry.reason = (
+            f"Rolled back on {now:%d %b %Y} {run}: its Xero document was {removed}. "
+            "It is posted again, as a new document, with the next posting run."
+        )
     entry.xero_document_id = entry.xero_document_type = entry.xero_reference = None
     entry.batch_id = entry.posted_at = None
     entry.settlement_state = entry.xero_payment_id = None

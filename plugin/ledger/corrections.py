@@ -140,8 +140,6 @@ def _plan(
     endpoint = str(correction.endpoint)
     if correction.cause in (CorrectionCause.AMAZON_CANCELLED, CorrectionCause.ROLLBACK):
         return ("void" if endpoint != "BankTransactions" else "delete"), rules.cancel_body(endpoint)
-    if endpoint == "CreditNotes":
-        return "This app corrects bank transactions and bills only, not credit notes."
     item = parse_transaction(correction.after_payload or {})
     if not isinstance(item, Transaction):
         return "Amazon's new version cannot be read."

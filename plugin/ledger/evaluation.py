@@ -1,11 +1,12 @@
 """Deciding what can post: each ``fetched`` or ``held`` entry becomes ``ready`` or ``held`` (or,
 in review mode, ``review`` until the bookkeeper approves it: ``ledger.review``).
 
-``held`` entries are evaluated again whenever the mapping or chart changes; ``failed`` ones
+``held`` entries are evaluated again whenever the mapping or chart changes, except those a
+rollback held (``HELD_AFTER_ROLLBACK``: only ``retry`` sends them back); ``failed`` ones
 (Xero refused them) on a mapping change or an explicit ``retry``; ``review`` ones by every
 posting run, which holds those that can no longer post and leaves the others untouched.
 ``context_for`` adds to the posting context what only the ledger knows: the charge lines a
-refund credits, due dates, the codings chosen in review.
+refund credits, due dates, the codings chosen in review, the legal entities taken.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import func
 from sqlalchemy import update
 from sqlmodel import Session
 from sqlmodel import col
@@ -24,6 +26,7 @@ from plugin import posting
 from plugin.amazon.legal_entities import scope_for
 from plugin.ledger import review
 from plugin.ledger.record import parsed
+from plugin.ledger.rollbacks import HELD_AFTER_ROLLBACK
 from plugin.ledger.transitions import move
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
@@ -103,6 +106,10 @@ def evaluate(
                     LedgerEntry.organisation_id == org_id,
                     col(LedgerEntry.state).in_(wanted),
                     col(LedgerEntry.id) > last_id,
+                    ~(
+                        (col(LedgerEntry.state) == EntryState.HELD)
+                        & (func.coalesce(col(LedgerEntry.reason_code), "") == HELD_AFTER_ROLLBACK)
+                    ),
                 )
                 .order_by(col(LedgerEntry.id))
                 .limit(EVALUATE_CHUNK)

@@ -64,13 +64,15 @@ def post_ready(
     feed_cache: FeedCache | None = None,
     guard: BankFeedGuard | None = None,
     more_coming: bool = False,
+    posting_run: Callable[[], int] | None = None,
 ) -> PostCounts:
     """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
 
     ``on_batch`` is called after each batch (the job keeps its organisation lock alive);
     ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run
     (``guard``: one the caller keeps across calls). ``more_coming`` (an import is still
-    fetching): only full batches are sent, the rest waits for the next call.
+    fetching): only full batches are sent, the rest waits for the next call. ``posting_run``
+    gives the id of the run's ``PostingRun`` row (made when first asked), which each batch names.
 
     Raises the Xero errors that mean "stop for now" (rate limited, unavailable, reconnect) after
     putting the batch's entries back to ``ready``; the caller re-queues the job.
@@ -120,7 +122,8 @@ def post_ready(
                 if full_only and len(chunk) < BATCH_SIZE:
                     break
                 try:
-                    batch = open_batch(session, org_id, endpoint, chunk)
+                    run_id = posting_run() if posting_run is not None else None
+                    batch = open_batch(session, org_id, endpoint, chunk, run_id)
                 except ClaimLost as lost:  # someone else is posting this organisation
                     log.warning("Posting stopped: %s", lost)
                     counts.stopped = str(lost)

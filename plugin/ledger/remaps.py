@@ -69,10 +69,22 @@ def _code(reference: Any) -> str:
     return str((reference or {}).get("Code") or (reference or {}).get("AccountID") or "")
 
 
+def _same_account(old: Any, new: Any) -> bool:
+    """The same account, named by id on both sides if it can be, else by code."""
+    old, new = old or {}, new or {}
+    if old.get("AccountID") and new.get("AccountID"):
+        return str(old["AccountID"]).lower() == str(new["AccountID"]).lower()
+    return _code(old) == _code(new)
+
+
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """What the new body changes in the old one, line by line, in words."""
     found = []
-    if "BankAccount" in new and _code(old.get("BankAccount")) != _code(new.get("BankAccount")):
+    if (
+        "BankAccount" in new
+        and "BankAccount" in old  # an older audit summary of the document kept none
+        and not _same_account(old["BankAccount"], new["BankAccount"])
+    ):
         found.append(
             f"bank account {_code(old.get('BankAccount'))} → {_code(new.get('BankAccount'))}"
         )

@@ -4,19 +4,24 @@ in Xero (applied, waiting, or left as it is with what the bookkeeper should do).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from typing import Final
 
 from sqlmodel import Session
+from sqlmodel import col
+from sqlmodel import select
 
 from plugin.amazon.models import Transaction
 from plugin.amazon.models import parse_transaction
 from plugin.ledger.correction_advice import amount_text
+from plugin.ledger.correction_advice import review_note
 from plugin.ledger.correction_model import Correction
 from plugin.ledger.correction_model import CorrectionState
 from plugin.ledger.corrections import corrections_of
 from plugin.ledger.remaps import differences
+from plugin.models import LedgerEntry
 from plugin.posting import money_text
 
 STATES: Final = {
@@ -28,7 +33,7 @@ STATES: Final = {
 }
 CAUSES: Final = {
     "amazon_changed": "Amazon changed the amount or the lines",
-    "amazon_cancelled": "Amazon cancelled the charge",
+    "amazon_cancelled": "Amazon cancelled it",
     "rollback": "The run that posted it was rolled back",
     "remap": "Corrected to the new mapping",
 }
@@ -111,6 +116,31 @@ def describe_correction(correction: Correction) -> CorrectionView:
             else None
         ),
     )
+
+
+def latest_changes(session: Session, entry_ids: Iterable[int]) -> dict[int, Correction]:
+    """Entry id -> its latest correction that is not replaced (one query), for
+    ``review_note``."""
+    wanted = list(entry_ids)
+    if not wanted:
+        return {}
+    found = session.exec(
+        select(Correction)
+        .where(
+            col(Correction.ledger_entry_id).in_(wanted),
+            col(Correction.state) != CorrectionState.SUPERSEDED,
+        )
+        .order_by(col(Correction.id))
+    )
+    return {c.ledger_entry_id: c for c in found}
+
+
+def review_of(session: Session, entry: LedgerEntry) -> str | None:
+    """What the entry page says about Amazon's change after posting (None: no change)."""
+    if not entry.needs_review:
+        return None
+    latest = latest_changes(session, [int(entry.id or 0)]).get(int(entry.id or 0))
+    return review_note(str(entry.state), entry.reason_code, entry.reason, latest)
 
 
 def entry_corrections(session: Session, entry_id: int) -> list[CorrectionView]:

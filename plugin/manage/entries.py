@@ -27,7 +27,9 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import get_redis
+from plugin.ledger.correction_advice import review_note
 from plugin.ledger.counts import counts_by_state
+from plugin.manage.corrections_view import latest_changes
 from plugin.manage.held_groups import Cause
 from plugin.manage.held_groups import HeldGroup
 from plugin.manage.held_groups import Member
@@ -174,6 +176,7 @@ class EntryRow:
     xero_document_id: str | None
     xero_url: str = ""
     xero_name: str = ""
+    review: str = ""  # what Amazon changed after posting, and what to do (``review_note``)
 
     @property
     def retryable(self) -> bool:
@@ -298,11 +301,15 @@ def list_entries(
     rows.sort(key=_newest_first, reverse=True)
     more = len(rows) > page_size
     rows = rows[:page_size]
+    changes = latest_changes(session, (row.id for row in rows if row.needs_review))
     entries = [
         EntryRow(
             **row._asdict(),
             xero_url=document_url(row.xero_document_type, row.xero_document_id, short_code),
             xero_name=document_name(row.xero_document_type),
+            review=review_note(row.state, row.reason_code, row.reason, changes.get(row.id))
+            if row.needs_review
+            else "",
         )
         for row in rows
     ]

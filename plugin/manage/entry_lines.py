@@ -20,6 +20,7 @@ from plugin import ledger
 from plugin import posting
 from plugin.amazon.models import Transaction
 from plugin.infra.queues import get_redis
+from plugin.ledger.remaps import posted_body
 from plugin.manage.status import REDIS_ERRORS
 from plugin.mapping.chart import cached_parts
 from plugin.mapping.chart import chart_from_document
@@ -29,7 +30,6 @@ from plugin.mapping.store import load_mapping
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.models import Organisation
-from plugin.models import PostingBatch
 from plugin.work.posting_run import posting_context
 
 POSTED_STATES = (EntryState.POSTED, EntryState.POSTING)
@@ -122,17 +122,10 @@ def cached_chart_of(app: Flask, org: Organisation) -> posting.Chart | None:
 
 
 def sent_body(session: Session, entry: LedgerEntry) -> dict[str, Any] | None:
-    """The body the entry was sent to Xero with (from its batch), if it was sent."""
-    batch = session.get(PostingBatch, entry.batch_id) if entry.batch_id else None
-    if batch is None:
-        return None
-    summary = batch.request_summary or {}
-    ids = list(summary.get("transaction_ids") or [])
-    bodies = list(summary.get("bodies") or [])
-    if entry.amazon_transaction_id not in ids:
-        return None
-    index = ids.index(entry.amazon_transaction_id)
-    return bodies[index] if index < len(bodies) and isinstance(bodies[index], dict) else None
+    """The body the entry's document was last sent to Xero with: its latest correction made in
+    Xero (an amount change, a remap), else its batch's (``ledger.remaps.posted_body``)."""
+    body = posted_body(session, entry)
+    return body if isinstance(body, dict) else None
 
 
 def xero_lines(

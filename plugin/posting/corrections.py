@@ -3,7 +3,8 @@
 Given the Xero document as it is now (its JSON, read just before) and what it should become:
 
 - ``lock_reason``: why the document must not be touched (reconciled, paid, has payments or
-  credits, already deleted or voided), in words a bookkeeper can act on; None when it may be;
+  credits, a credit note allocated or refunded, already deleted or voided), in words a
+  bookkeeper can act on; None when it may be;
 - ``is_cancellation``: Amazon's re-fed transaction is a cancellation (amount 0, no lines: see
   ``sandbox.amazon.changes`` for why that is the representation);
 - ``cancel_body``: the status change that takes the document out of the books (a bank
@@ -48,12 +49,16 @@ def lock_reason(endpoint: str, document: JsonBody) -> str | None:
         return f"The Xero document is already {status.lower()}, so it was left as it is."
     if endpoint == "BankTransactions" and document.get("IsReconciled"):
         return "The Xero document is reconciled with a bank statement line."
-    if endpoint in ("Invoices", "CreditNotes"):
+    if endpoint == "CreditNotes":
+        used = _amount(document.get("Total")) - _amount(document.get("RemainingCredit"))
+        if document.get("Payments"):
+            return "The Xero credit note is refunded (a refund payment is recorded against it)."
+        if document.get("Allocations") or used != 0 or status == "PAID":
+            return "The Xero credit note is allocated to a bill."
+    if endpoint == "Invoices":
         paid = _amount(document.get("AmountPaid")) + _amount(document.get("AmountCredited"))
         if status == "PAID" or paid != 0 or document.get("Payments"):
             return "The Xero bill has a payment (or a credit) against it."
-        if endpoint == "CreditNotes" and (document.get("Allocations") or document.get("Payments")):
-            return "The Xero credit note is allocated or refunded."
     return None
 
 
@@ -95,6 +100,12 @@ def summary(document: JsonBody) -> JsonBody:
     """What the audit trail keeps of a Xero document: status, totals, flags and lines."""
     keep = ("Status", "Total", "SubTotal", "TotalTax", "IsReconciled", "AmountPaid", "AmountDue")
     shown: JsonBody = {k: document[k] for k in keep if k in document}
+    if isinstance(document.get("BankAccount"), dict):  # what a remap may change
+        shown["BankAccount"] = {
+            k: document["BankAccount"][k]
+            for k in ("AccountID", "Code")
+            if k in document["BankAccount"]
+        }
     shown["LineItems"] = [
         {
             k: line[k]

@@ -49,6 +49,7 @@ from plugin.manage.actions import mark_posted_by_hand
 from plugin.manage.actions import retry_entries
 from plugin.manage.actions import unmark_posted_by_hand
 from plugin.manage.corrections_view import entry_corrections
+from plugin.manage.corrections_view import review_of
 from plugin.manage.entries import BADGE_LABELS
 from plugin.manage.entries import xero_short_code
 from plugin.manage.entry import describe
@@ -114,6 +115,7 @@ def entry(transaction_id: str) -> Any:
         mapped=mapped_lines(session, org, found),
         document_url=document_url(found.xero_document_type, found.xero_document_id, short_code),
         corrections=entry_corrections(session, int(found.id or 0)),
+        review=review_of(session, found),
         **_state_context(org, found, view),
     )
 

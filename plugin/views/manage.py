@@ -51,6 +51,7 @@ from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.infra.placed_flash import flash_at
+from plugin.ledger.posting_run_model import CAUSE_LABELS
 from plugin.manage import actions
 from plugin.manage import change_signal
 from plugin.manage import entries as entry_list
@@ -71,6 +72,7 @@ from plugin.security import set_security_headers
 from plugin.views.amazon import consent_form_targets
 from plugin.work.imports import EARLIEST_IMPORT_DATE
 from plugin.work.imports import range_rule
+from plugin.work.posting_runs import posting_history
 from plugin.work.readiness import ready_to_post
 
 bp = Blueprint("manage", __name__, url_prefix="/orgs/<int:org_id>/manage")
@@ -148,7 +150,13 @@ def _import_context(
 
 
 def _history_context(org: Organisation) -> dict[str, Any]:
-    return {"org": org, "history": manual_import.import_history(get_session(), int(org.id or 0))}
+    session, org_id = get_session(), int(org.id or 0)
+    return {
+        "org": org,
+        "history": manual_import.import_history(session, org_id),
+        "postings": posting_history(session, org_id),
+        "posting_causes": CAUSE_LABELS,
+    }
 
 
 def _notify_context(org: Organisation) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from plugin.models import utcnow
 from plugin.posting.dates import xero_zone
 from plugin.work.bank_feed_cache import RedisFeedCache
 from plugin.work.card_bill_payments import pay_card_bills
+from plugin.work.posting_runs import PostingRunRecord
 from plugin.work.readiness import NotReady
 from plugin.work.readiness import ready_to_post
 from plugin.work.settlements import fill_due_dates
@@ -130,16 +131,25 @@ def run_posting(
             forget_chart(get_redis(app), org_id)  # the new options, then their purchases
             client, mapping, chart = load_rules(app, session, org)
             ledger.evaluate(session, org_id, mapping, chart, context, [EntryState.HELD])
-        counts = ledger.post_ready(
-            session,
-            org_id,
-            client,
-            mapping,
-            chart,
-            context,
-            on_batch=keep_alive,
-            feed_cache=RedisFeedCache(get_redis(app), org_id),
-        )
+        record = PostingRunRecord(session, org_id, holder)  # the history's row (issue 14)
+        record.close_interrupted()
+        try:
+            counts = ledger.post_ready(
+                session,
+                org_id,
+                client,
+                mapping,
+                chart,
+                context,
+                on_batch=keep_alive,
+                feed_cache=RedisFeedCache(get_redis(app), org_id),
+                posting_run=record,
+            )
+        except XeroError as stop:
+            session.rollback()
+            record.finish(ledger.PostCounts(), error=stop.message)
+            raise
+        record.finish(counts)
         counts.lookup_at = ledger.next_lookup_at(session, org_id, client.in_flight)
         # Card bills (foreign-currency purchases on a base-currency card) are paid right after.
         paid = pay_card_bills(session, org_id, client)

@@ -7,7 +7,9 @@ Xero. ``POST /_sandbox/xero/documents/<id>/reconcile`` does what that leaves beh
 - a bank transaction gets ``IsReconciled: true`` (``{"reconciled": false}`` un-reconciles it,
   as "Remove & redo" in Xero would);
 - a bill is paid in full from a bank account (``{"account": "<code>"}``, default the first
-  active BANK account), the payment itself reconciled: the bill is ``PAID``.
+  active BANK account), the payment itself reconciled: the bill is ``PAID``;
+- a credit note is refunded in full to a bank account (the supplier's refund matched on the
+  statement; same ``account``), the refund reconciled: the credit note is ``PAID``.
 
 From then on Xero refuses to edit, delete or void the document (``sandbox.xero.updates``).
 """
@@ -62,15 +64,26 @@ def reconcile(document_id: str) -> Any:
             bill = tenant.document("Invoices", document_id)
             if bill is not None:
                 return _pay_in_full(tenant, bill, body)
+            note = tenant.document("CreditNotes", document_id)
+            if note is not None:
+                return _pay_in_full(tenant, note, body, "CreditNotes")
     return _bad_request("unknown document", 404)
 
 
-def _pay_in_full(tenant: Tenant, bill: dict[str, Any], body: dict[str, Any]) -> Any:
+def _pay_in_full(
+    tenant: Tenant, bill: dict[str, Any], body: dict[str, Any], endpoint: str = "Invoices"
+) -> Any:
+    """Pay a bill (or refund a credit note) in full, reconciled."""
     sandbox = current_sandbox()
     code = str(body.get("account") or _first_bank_code(tenant) or "")
     context = BatchContext(today=sandbox.clock.now().date(), new_id=xero_world().new_id)
+    target = (
+        {"CreditNote": {"CreditNoteID": bill["CreditNoteID"]}}
+        if endpoint == "CreditNotes"
+        else {"Invoice": {"InvoiceID": bill["InvoiceID"]}}
+    )
     element = {
-        "Invoice": {"InvoiceID": bill["InvoiceID"]},
+        **target,
         "Account": {"Code": code},
         "Date": context.today.isoformat(),
         "Amount": float(outstanding(bill)),
@@ -83,7 +96,9 @@ def _pay_in_full(tenant: Tenant, bill: dict[str, Any], body: dict[str, Any]) -> 
     payment = books.commit(tenant, "Payments", draft, sandbox.clock.now())
     return jsonify(
         {
-            "Invoice": books.render(tenant, "Invoices", bill),
+            "CreditNote" if endpoint == "CreditNotes" else "Invoice": books.render(
+                tenant, endpoint, bill
+            ),
             "Payment": books.render(tenant, "Payments", payment),
         }
     )

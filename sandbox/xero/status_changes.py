@@ -1,7 +1,7 @@
 """``POST /{Endpoint}/{id}``: deleting and voiding documents, deleting payments (which puts the
 amount back on the bill or credit note), and (``sandbox.xero.updates``) updating a bank
-transaction or a bill in place. A reconciled bank transaction, or a deleted or voided document,
-cannot be changed at all; other field updates (credit notes, payments) are refused."""
+transaction, a bill or a credit note in place. A reconciled bank transaction, or a deleted or
+voided document, cannot be changed at all; other field updates (payments) are refused."""
 
 from __future__ import annotations
 

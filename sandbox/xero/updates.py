@@ -1,5 +1,5 @@
-"""``POST /BankTransactions/{id}`` and ``POST /Invoices/{id}`` with new fields: updating a
-document in place, as Xero allows it, checked exactly as a new one is.
+"""``POST /BankTransactions/{id}``, ``POST /Invoices/{id}`` and ``POST /CreditNotes/{id}`` with
+new fields: updating a document in place, as Xero allows it, checked exactly as a new one is.
 
 What Xero refuses (spec §3.7 to 3.10, December 2026 pt 7), the sandbox refuses:
 
@@ -8,6 +8,9 @@ What Xero refuses (spec §3.7 to 3.10, December 2026 pt 7), the sandbox refuses:
 - a deleted or voided document cannot be edited;
 - a bill with payments or credit notes against it (or ``PAID``) cannot have its lines or
   amounts changed, nor be voided;
+- a credit note allocated to a bill or refunded (``Allocations``, ``Payments``, less
+  ``RemainingCredit`` than its total, or ``PAID``) cannot be changed nor voided: the allocation
+  or refund must be removed in Xero first;
 - a document dated in a locked period cannot be changed, nor moved into one.
 
 The update is the stored document with the request's fields laid over it: ``LineItems`` given
@@ -27,7 +30,7 @@ from sandbox.xero.validation import check_lock_dates
 from sandbox.xero.world import Tenant
 from sandbox.xero.xerojson import parse_date
 
-UPDATABLE = ("BankTransactions", "Invoices")
+UPDATABLE = ("BankTransactions", "Invoices", "CreditNotes")
 RECONCILED = (
     "This Bank Transaction cannot be edited as it has been reconciled with a Bank Statement."
 )
@@ -58,13 +61,33 @@ KEPT = {
         "PlannedPaymentDate",
         "Url",
     ),
+    "CreditNotes": (
+        "Type",
+        "Contact",
+        "CreditNoteNumber",
+        "Reference",
+        "CurrencyCode",
+        "CurrencyRate",
+        "LineAmountTypes",
+        "Status",
+    ),
+}
+ID_KEYS = {
+    "BankTransactions": "BankTransactionID",
+    "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
 }
 
 
 def _has_payments(document: dict[str, Any]) -> bool:
     paid = Decimal(str(document.get("AmountPaid", 0) or 0))
     credited = Decimal(str(document.get("AmountCredited", 0) or 0))
-    return paid != 0 or credited != 0 or bool(document.get("Payments"))
+    if paid != 0 or credited != 0 or document.get("Payments") or document.get("Allocations"):
+        return True
+    if "CreditNoteID" in document:  # some of its credit used
+        remaining = Decimal(str(document.get("RemainingCredit", 0) or 0))
+        return remaining != Decimal(str(document.get("Total", 0) or 0))
+    return False
 
 
 def refusal(endpoint: str, document: dict[str, Any], tenant: Tenant) -> str | None:
@@ -121,14 +144,16 @@ def apply_update(
     why = refusal(endpoint, document, tenant)
     if why:
         return Draft([why])
-    if endpoint == "Invoices" and (_has_payments(document) or document.get("Status") == "PAID"):
+    if endpoint != "BankTransactions" and (
+        _has_payments(document) or document.get("Status") == "PAID"
+    ):
         return Draft([HAS_PAYMENTS])
     merged = merged_input(endpoint, document, element)
     draft = CHECKERS[endpoint](tenant, merged, context)
     if draft.errors or draft.document is None:
         return draft
     updated = draft.document
-    id_key = "BankTransactionID" if endpoint == "BankTransactions" else "InvoiceID"
+    id_key = ID_KEYS[endpoint]
     updated[id_key] = document[id_key]
     if "LineItems" in element:
         _keep_line_ids(document.get("LineItems") or [], element["LineItems"], updated["LineItems"])
@@ -137,6 +162,8 @@ def apply_update(
             new["LineItemID"] = old["LineItemID"]
     if endpoint == "BankTransactions":
         updated["IsReconciled"] = bool(document.get("IsReconciled"))
+    elif endpoint == "CreditNotes":
+        updated["RemainingCredit"] = as_number(Decimal(str(updated["Total"])))
     else:
         updated["AmountDue"] = as_number(Decimal(str(updated["Total"])))
     updated["HasAttachments"] = bool(document.get("HasAttachments"))

@@ -1,11 +1,13 @@
 """Updating documents in place (POST /{Endpoint}/{id}), reconciling them from the control, and
-Xero's refusals: a reconciled bank transaction, a paid bill, a deleted document."""
+Xero's refusals: a reconciled bank transaction, a paid bill, an allocated or refunded credit
+note, a deleted document."""
 
 from __future__ import annotations
 
 from tests.sandbox.test_xero_bank_transactions import spend
 from tests.sandbox.test_xero_bills import bill
 from tests.sandbox.test_xero_bills import create
+from tests.sandbox.test_xero_bills import credit_note
 from tests.sandbox.xero_support import xero  # noqa: F401
 from tests.sandbox.xero_support import xero_app  # noqa: F401
 
@@ -115,3 +117,55 @@ def test_unpaid_bill_can_be_voided_and_then_not_edited(xero):  # noqa: F811
 
 def test_reconcile_control_knows_only_real_documents(xero):  # noqa: F811
     assert reconcile(xero, "00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def _stale_free(line: dict) -> dict:
+    return {k: v for k, v in line.items() if k not in ("TaxAmount", "LineAmount")}
+
+
+def test_credit_note_update_keeps_line_ids_and_its_credit(xero):  # noqa: F811
+    note = create(xero, "CreditNotes", credit_note(xero.contact_id("Amazon Business")))
+    note_id = note["CreditNoteID"]
+    line = {**_stale_free(note["LineItems"][0]), "UnitAmount": 80.0}
+    answer = xero.post(f"CreditNotes/{note_id}", json={"CreditNotes": [{"LineItems": [line]}]})
+    assert answer.status_code == 200, answer.json
+    updated = answer.json["CreditNotes"][0]
+    assert updated["LineItems"][0]["LineItemID"] == note["LineItems"][0]["LineItemID"]
+    assert (updated["Total"], updated["RemainingCredit"]) == (96.0, 96.0)
+    assert updated["CreditNoteNumber"] == note["CreditNoteNumber"]
+    stored = xero.get(f"CreditNotes/{note_id}").json["CreditNotes"][0]
+    assert stored["Total"] == 96.0
+    assert xero.post(f"CreditNotes/{note_id}", json={"Status": "VOIDED"}).status_code == 200
+
+
+def test_allocated_credit_note_cannot_be_edited_or_voided(xero):  # noqa: F811
+    amazon = xero.contact_id("Amazon Business")
+    invoice = create(xero, "Invoices", bill(amazon))
+    note = create(xero, "CreditNotes", credit_note(amazon, amount=100.0))
+    note_id = note["CreditNoteID"]
+    allocation = {"Invoice": {"InvoiceID": invoice["InvoiceID"]}, "Amount": 20.0}
+    allocated = xero.put(
+        f"CreditNotes/{note_id}/Allocations",
+        json={"Allocations": [{**allocation, "Date": "2026-05-10"}]},
+    )
+    assert allocated.status_code == 200
+    line = {**_stale_free(note["LineItems"][0]), "UnitAmount": 90.0}
+    edit = xero.post(f"CreditNotes/{note_id}", json={"LineItems": [line]})
+    assert edit.status_code == 400
+    assert "allocated" in message(edit)
+    void = xero.post(f"CreditNotes/{note_id}", json={"Status": "VOIDED"})
+    assert void.status_code == 400
+    assert "allocations" in message(void)
+    assert xero.get(f"CreditNotes/{note_id}").json["CreditNotes"][0]["Total"] == 120.0
+
+
+def test_refunded_credit_note_cannot_be_edited(xero):  # noqa: F811
+    note = create(xero, "CreditNotes", credit_note(xero.contact_id("Amazon Business")))
+    note_id = note["CreditNoteID"]
+    refunded = reconcile(xero, note_id).json
+    assert refunded["CreditNote"]["Status"] == "PAID"
+    assert refunded["Payment"]["Amount"] == note["Total"]
+    line = {**_stale_free(note["LineItems"][0]), "UnitAmount": 90.0}
+    edit = xero.post(f"CreditNotes/{note_id}", json={"LineItems": [line]})
+    assert edit.status_code == 400
+    assert "payment" in message(edit)

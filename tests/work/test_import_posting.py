@@ -30,8 +30,8 @@ def steps(monkeypatch):
     seen: list[tuple[str, int]] = []
     step = import_posting.PostingAlongside.__call__
 
-    def spy(self, keep_alive, last=False):
-        step(self, keep_alive, last)
+    def spy(self, keep_alive):
+        step(self, keep_alive)
         with session_scope(self.app) as db:
             run = db.exec(select(ImportRun).where(ImportRun.organisation_id == self.org_id)).one()
         seen.append((str(run.state), self.posted))

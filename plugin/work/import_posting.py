@@ -6,10 +6,8 @@ for the whole import. So an import that posts when it ends anyway (``posts_after
 scheduled syncs and the history import, set-up done) posts as it goes: after each page it
 stores (once a full batch has been fetched: a small import costs no extra call), it readies the
 new entries and sends the *full* batches it can without waiting for the window
-(``XeroRateLimiter.free_now``), and goes on fetching. After the last page it sends the
-part-filled batches too, if the window has room, with the bank-feed guard it loaded once for the
-import's whole range. The posting run the import queues when it ends sends the rest (what the
-window had no room for, card-bill payments) as before.
+(``XeroRateLimiter.free_now``), and goes on fetching. The posting run the import queues
+when it ends sends the rest (part-filled batches, card-bill payments) as before.
 
 It runs inside the import job, under the organisation's lock the import holds, with the same
 ledger calls as the posting run (``ledger.evaluate``, ``ledger.post_ready``): one run per
@@ -78,14 +76,11 @@ class PostingAlongside:
         self.started = False
         self.posted = 0
 
-    def __call__(self, keep_alive: Callable[[], None], last: bool = False) -> None:
-        """After a page (``last``: after the import's last page, when part-filled batches go
-        too, with the guard this import already loaded: the run after it then has nothing to
-        look up again unless the window was full)."""
+    def __call__(self, keep_alive: Callable[[], None]) -> None:
         if not self.enabled:
             return
         try:
-            self._step(keep_alive, last)
+            self._step(keep_alive)
         except XeroRateLimited:
             pass  # the window filled meanwhile: after the next page
         except Exception:  # never the import's failure: the posting run after it takes over
@@ -129,7 +124,7 @@ class PostingAlongside:
     def _free(self) -> int:
         return self.client.limiter.free_now(self.client.tenant_id)
 
-    def _step(self, keep_alive: Callable[[], None], last: bool) -> None:
+    def _step(self, keep_alive: Callable[[], None]) -> None:
         from plugin.work.settlements import fill_due_dates
 
         if not self.started:
@@ -155,6 +150,6 @@ class PostingAlongside:
             max_batches=self._free(),
             on_batch=keep_alive,
             guard=self.guard,
-            more_coming=not last,
+            more_coming=True,
         )
         self.posted += counts.posted

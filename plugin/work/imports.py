@@ -212,7 +212,6 @@ def run_import(
             return _finish(session, run, RunState.FAILED, str(exc))
         except AmazonError as exc:
             return _finish(session, run, RunState.FAILED, f"Amazon Business: {exc}")
-        alongside(keep_alive, last=True)
         progress.done = True
         report(progress)
         note_outside_range(session, run, outside)

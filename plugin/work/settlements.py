@@ -87,13 +87,8 @@ def _is_invoice_method(key: str | None) -> bool:
     return bool(key) and "invoice" in str(key).lower()
 
 
-DUE_DATE_STATES = (EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW, EntryState.READY)
-
-
-def fill_due_dates(
-    session: Session, app: Flask, org_id: int, states: tuple[EntryState, ...] = DUE_DATE_STATES
-) -> int:
-    """Ask Amazon for the due dates of Pay by Invoice charges (in ``states``) that have none."""
+def fill_due_dates(session: Session, app: Flask, org_id: int) -> int:
+    """Ask Amazon for the due dates of Pay by Invoice charges that have none yet."""
     waiting = [
         e
         for e in session.exec(
@@ -102,7 +97,9 @@ def fill_due_dates(
                 LedgerEntry.transaction_type == "CHARGE",
                 col(LedgerEntry.bill_due_date).is_(None),
                 col(LedgerEntry.invoice_number).is_not(None),
-                col(LedgerEntry.state).in_(states),
+                col(LedgerEntry.state).in_(
+                    [EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW, EntryState.READY]
+                ),
             )
         )
         if _is_invoice_method(e.payment_method_key)

@@ -217,6 +217,8 @@ class MappingPage:
     stored_unreadable: bool = False
     tracking: list[TrackingRow] = field(default_factory=list)
     tracking_categories: int = 0  # how many active categories the organisation has in Xero
+    posted_before: int = 0  # after a save: documents already in Xero (a remap may correct them)
+    org_id: int = 0
 
     @property
     def new_methods(self) -> int:

@@ -18,6 +18,7 @@ from sqlmodel import col
 from sqlmodel import select
 
 from plugin.infra.queues import enqueue_once
+from plugin.ledger.counts import counts_by_state
 from plugin.mapping.chart_checks import validate_mapping
 from plugin.mapping.field_errors import errors_for
 from plugin.mapping.files import MappingFileError
@@ -133,6 +134,9 @@ def save_section(
     rechecking = recheck_after_change(session, org)
     page = build_page(_refreshed(session, inputs, org_id))
     page.saved[section] = SAVED[section]
+    if org.onboarding_step == OnboardingStep.DONE:  # the offer to correct what was posted
+        page.posted_before = counts_by_state(session, org_id).get(EntryState.POSTED, 0)
+        page.org_id = org_id
     return SectionResult(page, 200, rechecking)
 
 

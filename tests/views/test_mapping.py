@@ -316,6 +316,37 @@ def test_after_setup_a_save_rechecks_held_entries(client, setup, db_session, app
     assert job.args == (setup.id, True)
 
 
+def test_after_setup_a_save_offers_to_correct_what_was_posted(client, setup, db_session):
+    """Issue 14 point 3: a mapping changed after posting says how many documents are already in
+    Xero and links to the preview of which the change would correct (the remap page)."""
+    from plugin.models import EntryState
+    from plugin.models import LedgerEntry
+
+    org = db_session.get(Organisation, setup.id)
+    body = text_of(
+        client.post(
+            f"/orgs/{setup.id}/mapping/expenses", data={"expense_default": "429"}, headers=HX
+        )
+    )
+    assert "already in Xero" not in body  # set-up not finished: nothing was posted
+    org.onboarding_step = OnboardingStep.DONE
+    db_session.add(org)
+    entries = list(
+        db_session.exec(select(LedgerEntry).where(LedgerEntry.organisation_id == org.id))
+    )
+    for entry in entries[:3]:
+        entry.state = EntryState.POSTED
+        db_session.add(entry)
+    db_session.commit()
+    response = client.post(
+        f"/orgs/{setup.id}/mapping/expenses", data={"expense_default": "429"}, headers=HX
+    )
+    assert response.status_code == 200
+    body = text_of(response)
+    assert "3 documents are already in Xero as the mapping was when they were posted." in body
+    assert f'href="/orgs/{setup.id}/manage/remap"' in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("error", "expected"),
     [

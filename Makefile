@@ -34,7 +34,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --durations=25 $(PYTEST_ARGS)
 
 proof: install
 	E2E_ON_POSTGRES=1 $(BIN)/python -m pytest -m slow tests/proof $(PYTEST_ARGS)

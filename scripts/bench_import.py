@@ -351,7 +351,7 @@ def run(args: argparse.Namespace) -> int:
 
 def say_tie_out(report: Any, seconds: float) -> None:
     """The tie-out report per month and currency, and whether every month ties out."""
-    from plugin.manage.tie_out import money
+    from plugin.posting.amounts import money_text as money
 
     figure(
         "tie-out: every month ties out to the cent",

@@ -28,7 +28,6 @@ from decimal import Decimal
 from plugin.posting import HELD_CODES
 
 ZERO = Decimal("0.00")
-CENT = Decimal("0.01")
 UNDATED = "undated"  # entries without a purchase date (Amazon sent none we could read)
 NO_METHOD = "-"  # entries without a payment method key
 ALREADY_IN_XERO = "already_in_xero"  # plugin.ledger.by_hand.ALREADY_IN_XERO ("That is this …")
@@ -340,11 +339,3 @@ def build_report(rows: Iterable[GroupRow], changes: Iterable[Change] = ()) -> Re
     months.sort(key=lambda m: m.currency)
     months.sort(key=lambda m: (m.month != UNDATED, m.month), reverse=True)
     return Report(months)
-
-
-# --- Amounts as text ---------------------------------------------------------------------------
-
-
-def money(amount: Decimal) -> str:
-    """``Decimal`` to the cent, as text (no thousands separator): ``-12.50``."""
-    return f"{amount.quantize(CENT):f}"

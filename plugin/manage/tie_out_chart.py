@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from plugin.manage.tie_out import UNDATED
 from plugin.manage.tie_out import Month
-from plugin.manage.tie_out import money
 from plugin.manage.tie_out import month_label
+from plugin.posting.amounts import money_text as money
 
 WIDTH = 720
 HEIGHT = 260

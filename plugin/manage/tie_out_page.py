@@ -19,11 +19,11 @@ from plugin.manage.tie_out import NO_METHOD
 from plugin.manage.tie_out import Bucket
 from plugin.manage.tie_out import Line
 from plugin.manage.tie_out import Report
-from plugin.manage.tie_out import money
 from plugin.manage.tie_out_chart import charts_of
 from plugin.manage.tie_out_query import tie_out_report
 from plugin.models import Organisation
 from plugin.models import PaymentMethod
+from plugin.posting.amounts import money_text as money
 from plugin.posting.dates import xero_zone
 
 BUCKET_FILTERS: dict[Bucket, dict[str, str]] = {

@@ -15,8 +15,8 @@ from flask import current_app
 
 from plugin.infra.background import background_available
 from plugin.manage.entry_names import day_text
-from plugin.manage.tie_out import CENT
 from plugin.manage.tie_out import month_label
+from plugin.posting.amounts import CENT
 
 bp = Blueprint("template_helpers", __name__)
 

@@ -279,6 +279,15 @@ class XeroRateLimiter:
         else:
             self.block(tenant_id, retry_after, problem.lower() or "minute")
 
+    def free_now(self, tenant_id: str) -> int:
+        """Calls this tenant could make now without waiting for its minute window (0 while it
+        is blocked): what an import may spend on posting between its pages."""
+        if self.wait_needed(tenant_id)[0] > 0:
+            return 0
+        key = self._key("minute", tenant_id)
+        used = self.redis.zcount(key, f"({self.clock() - 60}", "+inf")
+        return max(0, self.limits.per_minute - int(used))
+
     def remaining_today(self, tenant_id: str) -> int:
         """Calls left in the tenant's daily budget, as far as we know."""
         return max(0, self.limits.per_day - int(self.redis.get(self._key("day", tenant_id)) or 0))

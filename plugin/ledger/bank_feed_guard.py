@@ -58,9 +58,18 @@ class BankFeedGuard:
     """The guard for one posting run of one organisation (its look-ups cached for the run)."""
 
     def __init__(
-        self, session: Session, org_id: int, xero: XeroWriter, cache: FeedCache | None = None
+        self,
+        session: Session,
+        org_id: int,
+        xero: XeroWriter,
+        cache: FeedCache | None = None,
+        span: tuple[date, date] | None = None,
     ) -> None:
+        """``span``: the dates every purchase this guard will check falls in, when the caller
+        knows them before they are all fetched (an import posting as it goes: its range), so
+        that the first window covers them all and no page of the import widens it."""
         self.session = session
+        self.span = span
         self.org_id = org_id
         self.xero = xero
         self.cache = cache
@@ -101,6 +110,8 @@ class BankFeedGuard:
 
     def _cover(self, account: str, first: date, last: date) -> None:
         """Make sure the documents of ``account`` dated around first..last are known."""
+        if self.span is not None:
+            first, last = min(first, self.span[0]), max(last, self.span[1])
         start, end = first - timedelta(days=MATCH_DAYS), last + timedelta(days=MATCH_DAYS)
         known = self.windows.get(account)
         if known is None:

@@ -62,21 +62,24 @@ def post_ready(
     max_batches: int | None = None,
     on_batch: Callable[[], None] | None = None,
     feed_cache: FeedCache | None = None,
+    guard: BankFeedGuard | None = None,
+    more_coming: bool = False,
     posting_run: Callable[[], int] | None = None,
 ) -> PostCounts:
     """Post every ``ready`` entry, after recovering any batch whose outcome is unknown.
 
     ``on_batch`` is called after each batch (the job keeps its organisation lock alive);
-    ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run;
-    ``posting_run`` gives the id of the run's ``PostingRun`` row (made when first asked), which
-    each batch names.
+    ``feed_cache`` keeps what the bank-feed guard saw of the card accounts for the next run
+    (``guard``: one the caller keeps across calls). ``more_coming`` (an import is still
+    fetching): only full batches are sent, the rest waits for the next call. ``posting_run``
+    gives the id of the run's ``PostingRun`` row (made when first asked), which each batch names.
 
     Raises the Xero errors that mean "stop for now" (rate limited, unavailable, reconnect) after
     putting the batch's entries back to ``ready``; the caller re-queues the job.
     """
     counts = PostCounts()
     counts.recovered = recover(session, org_id, xero, now=now)
-    guard = BankFeedGuard(session, org_id, xero, feed_cache)
+    guard = guard or BankFeedGuard(session, org_id, xero, feed_cache)
     while max_batches is None or counts.batches < max_batches:
         entries = list(
             session.exec(
@@ -88,7 +91,7 @@ def post_ready(
         )
         if not entries:
             break
-        last_scan = len(entries) < SCAN
+        last_scan = len(entries) < SCAN and not more_coming
         batch_context = context_for(session, org_id, entries, context)
         by_endpoint: dict[str, list[tuple[LedgerEntry, posting.Document]]] = {}
         for entry in entries:
@@ -109,6 +112,8 @@ def post_ready(
         # of their endpoint's (the scan mixes endpoints): fewer, fuller calls. The last scan,
         # or one with no full batch at all, sends what it has.
         full_only = not last_scan and any(len(m) >= BATCH_SIZE for m in by_endpoint.values())
+        if more_coming and not full_only:
+            return counts  # no full batch yet: the next call, or the run after the import
         for endpoint, members in by_endpoint.items():
             for start in range(0, len(members), BATCH_SIZE):
                 if max_batches is not None and counts.batches >= max_batches:

@@ -49,6 +49,8 @@ from plugin.models import Organisation
 from plugin.models import RunState
 from plugin.models import utcnow
 from plugin.work.entity_routing import EntityRouting
+from plugin.work.import_posting import PostingAlongside
+from plugin.work.import_posting import posts_after_import
 from plugin.work.import_progress import Progress
 from plugin.work.import_progress import chunks
 from plugin.work.import_ranges import EARLIEST_IMPORT_DATE as EARLIEST_IMPORT_DATE
@@ -63,7 +65,6 @@ from plugin.work.import_ranges import validate_range
 from plugin.work.import_runs import is_job_of_run
 from plugin.work.import_runs import note_outside_range
 from plugin.work.import_runs import unfinished_scheduled_run
-from plugin.work.readiness import ready_to_post
 from plugin.work.stores import amazon_client
 
 log = logging.getLogger(__name__)
@@ -190,17 +191,31 @@ def run_import(
         )
         if not connections:
             return _finish(session, run, RunState.FAILED, "No active Amazon Business store.")
+        alongside = PostingAlongside(session, app, run, org, holder)  # posts as pages come in
         try:
             for index, connection in enumerate(connections):
                 progress.start_store(connection.store, index, len(connections))
                 report(progress)
                 _import_connection(
-                    session, app, run, org, connection, progress, outside, keep_alive, report
+                    session,
+                    app,
+                    run,
+                    org,
+                    connection,
+                    progress,
+                    outside,
+                    keep_alive,
+                    report,
+                    alongside,
                 )
         except AccountConflict as exc:
+            alongside.finish(error=str(exc))
             return _finish(session, run, RunState.FAILED, str(exc))
         except AmazonError as exc:
+            alongside.finish(error=f"Amazon Business: {exc}")
             return _finish(session, run, RunState.FAILED, f"Amazon Business: {exc}")
+        alongside(keep_alive, last=True)
+        alongside.finish()
         progress.done = True
         report(progress)
         note_outside_range(session, run, outside)
@@ -221,6 +236,7 @@ def _import_connection(
     outside: set[str],
     keep_alive: Callable[[], None],
     report: Callable[[Progress], None],
+    alongside: PostingAlongside,
 ) -> None:
     window_start, window_end = feed_window(run, utcnow())
     judge = judged_by_transaction_date(run)
@@ -246,6 +262,7 @@ def _import_connection(
             session.commit()
             progress.page_read(fetched, window_start, window_end)
             report(progress)
+            alongside(keep_alive)
         connection.last_synced_at = utcnow()
         session.add(connection)
         routing.finish()
@@ -299,23 +316,6 @@ def _try_again_later(session: Session, app: Flask, run_id: int) -> str | None:
     session.add(run)
     session.commit()
     return job_id
-
-
-def posts_after_import(session: Session, run: ImportRun) -> bool:
-    """Whether a finished import queues the organisation's posting run by itself.
-
-    Scheduled syncs do. So does the history import: set-up usually ends while it runs (the
-    finishing step queues a posting run, which waits for the import's lock), and one resumed
-    after a crash has nobody else to post it. A manual import waits for the user to see how
-    many are new ("Post N new" in Manage Integrations; otherwise they post with the next sync).
-    Only a successful import of an organisation that may post now.
-    """
-    if run.state != RunState.SUCCEEDED:
-        return False
-    if run.trigger not in (ImportTrigger.SCHEDULED, ImportTrigger.HISTORICAL):
-        return False
-    org = session.get(Organisation, run.organisation_id)
-    return org is not None and ready_to_post(org) is None
 
 
 def _finish(session: Session, run: ImportRun, state: RunState, error: str | None) -> ImportRun:

@@ -87,8 +87,13 @@ def _is_invoice_method(key: str | None) -> bool:
     return bool(key) and "invoice" in str(key).lower()
 
 
-def fill_due_dates(session: Session, app: Flask, org_id: int) -> int:
-    """Ask Amazon for the due dates of Pay by Invoice charges that have none yet."""
+DUE_DATE_STATES = (EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW, EntryState.READY)
+
+
+def fill_due_dates(
+    session: Session, app: Flask, org_id: int, states: tuple[EntryState, ...] = DUE_DATE_STATES
+) -> int:
+    """Ask Amazon for the due dates of Pay by Invoice charges (in ``states``) that have none."""
     waiting = [
         e
         for e in session.exec(
@@ -97,9 +102,7 @@ def fill_due_dates(session: Session, app: Flask, org_id: int) -> int:
                 LedgerEntry.transaction_type == "CHARGE",
                 col(LedgerEntry.bill_due_date).is_(None),
                 col(LedgerEntry.invoice_number).is_not(None),
-                col(LedgerEntry.state).in_(
-                    [EntryState.FETCHED, EntryState.HELD, EntryState.REVIEW, EntryState.READY]
-                ),
+                col(LedgerEntry.state).in_(states),
             )
         )
         if _is_invoice_method(e.payment_method_key)

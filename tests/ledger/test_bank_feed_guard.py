@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from plugin import ledger
 from plugin import posting
+from plugin.ledger.bank_feed_guard import BankFeedGuard
 from plugin.models import EntryState
 from plugin.models import LedgerEntry
 from plugin.posting.bank_feed import CardDocument
@@ -225,3 +226,29 @@ def test_later_runs_ask_only_for_what_changed_and_still_see_the_line(
     ledger.post_ready(db_session, org.id, later, mapping, chart, context, feed_cache=cache)
     assert {e.state for e in entries(db_session, org)} == {EntryState.POSTED}
     assert next(iter(cache.states.values()))["docs"] == {}
+
+
+def test_a_guard_given_the_import_range_looks_once_whatever_the_pages(
+    db_session,
+    org,
+    rules,  # noqa: F811
+):
+    """An import posting as it fetches calls the guard after each page, each page's purchases
+    on other dates: with the import's range as its span, the first look covers every page (one
+    look-up per card account), and a line dated by a later page is still found. Without the
+    span, each page outside the window so far costs another look-up."""
+    mapping, chart, context = rules
+    pages = [["TXA"], ["TXB"], ["TXC"]]
+    days = {"TXA": "2026-03-04", "TXB": "2026-02-10", "TXC": "2026-03-28"}
+
+    def run(span):
+        xero = FakeXero()
+        guard = BankFeedGuard(db_session, org.id, xero, span=span) if span else None
+        for page in pages:
+            record(db_session, org, [charge(tid + str(bool(span)), days[tid]) for tid in page])
+            ledger.evaluate(db_session, org.id, mapping, chart, context)
+            ledger.post_ready(db_session, org.id, xero, mapping, chart, context, guard=guard)
+        return xero.lookups
+
+    assert run(span=(date(2026, 2, 1), date(2026, 3, 31))) == 1
+    assert run(span=None) == 3  # the old way: one per page outside the window (the cost seen)

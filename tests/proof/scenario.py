@@ -236,6 +236,19 @@ class Scenario:
             ).first()
         return open_batch is None
 
+    def organisation_free(self) -> bool:
+        """No job holds the organisation's lock (an import or posting run has let go)."""
+        from plugin.infra.locks import running_holder
+        from plugin.infra.queues import get_redis
+
+        return running_holder(get_redis(self.app), int(self.org.id or 0)) is None
+
+    def at_rest(self) -> bool:
+        """Settled, nothing queued and nobody holding the organisation: the next import the
+        test asks for starts instead of being refused as busy. (An import that posts as it
+        fetches settles the ledger before its job, and the posting run it queues, end.)"""
+        return self.settled() and queues_idle(self.app) and self.organisation_free()
+
     def describe(self) -> str:
         """The state of the work, for failure messages."""
         from rq import Worker

@@ -135,7 +135,11 @@ def test_redis_restored_from_a_snapshot_taken_while_posting_ran(
     directory = tmp_path / "private-redis"
     server = start_private_redis(directory)
     app_config["REDIS_URL"] = server.url
-    scenario = build_scenario(app_config, make_app, monkeypatch, 60, page=10, latency=(0.3, 0.1))
+    # Fewer purchases than one batch: the import posts none of them as it fetches
+    # (plugin.work.import_posting waits for a full batch), so the posting job after it sends
+    # them all, and with every Xero call taking a second it runs for several seconds: the
+    # snapshot is taken while it runs, whatever the machine's speed.
+    scenario = build_scenario(app_config, make_app, monkeypatch, 40, page=10, latency=(1.0, 0.1))
     client = get_redis(scenario.app)
     post_id = post_job_id(scenario.org.id)
     started = time.monotonic()

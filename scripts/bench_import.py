@@ -10,8 +10,9 @@ historical import and the posting that follows it, run by real RQ workers
 It prints the transactions, the Xero calls made (and per transaction), the wall time, the
 rate-limit floor for that volume (ceil(N/50) batch calls at 60/min) and the ratio to it, the
 same for the documents that could be posted (held entries excluded: ceil(postable/50)) and for
-every write they need (full batches per endpoint and the card-bill payments), the duplicates found in the sandbox (must be 0: the script exits 1 otherwise), the entries not
-posted and why, the tie-out report per month (Amazon's total = in Xero + held + waiting, to the
+every write they need (full batches per endpoint and the card-bill payments), the duplicates
+found in the sandbox (must be 0: the script exits 1 otherwise), the entries not posted and why,
+the tie-out report per month (Amazon's total = in Xero + held + waiting, to the
 cent: the script exits 1 when a month does not tie out), and the time ``plugin.posting`` alone
 takes to translate 10,000 transactions.
 

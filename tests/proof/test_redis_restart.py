@@ -150,6 +150,7 @@ def test_redis_restored_from_a_snapshot_taken_while_posting_ran(
         before = client.lastsave()
         client.bgsave()
         wait_until(lambda: client.lastsave() != before, 30, "the snapshot")
+        scenario.latency(0.1, 0.1)  # taken: the rest need not be slow
         wait_until(scenario.settled, 300, "posting to finish", 0.5, scenario.describe)
         server.process.kill()  # no save on the way down: it comes back from the snapshot
         server.process.wait(timeout=10)

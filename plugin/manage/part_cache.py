@@ -13,13 +13,15 @@ between makes the kept part newer than its version says, never older.
 
 What is per person is never kept: the CSRF token is rendered as ``CSRF_PLACEHOLDER`` and put in
 per request, and a request with flashed messages waiting renders live (they are shown once, in
-the part). Without Redis the part is rendered live every time.
+the part). Without Redis the part is rendered live every time. Either way the templates'
+indentation is left out (``compact``: the Manage page weighs a tenth less).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Callable
 
 import redis
@@ -45,6 +47,18 @@ def version_of(*values: object) -> str:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
+_INDENT = re.compile(r"\n[ \t]*(?:\n[ \t]*)*")
+
+
+def compact(html: str) -> str:
+    """The HTML without its templates' indentation and blank lines (a line break stays, so the
+    page reads the same: the browser collapses white space anyway); left as it is when it holds
+    a ``<pre>`` or ``<textarea>``, whose white space is shown."""
+    if "<pre" in html or "<textarea" in html:
+        return html
+    return _INDENT.sub("\n", html)
+
+
 def _placeholder() -> str:
     return Markup(CSRF_PLACEHOLDER)  # noqa: S704 - a constant of ours
 
@@ -56,17 +70,17 @@ def part_html(
     (and kept); rendered live when ``version`` is None. ``fill=False`` leaves the CSRF
     placeholder in (for a part inside a kept page, which fills them all)."""
     if session.get("_flashes") or version is None:
-        return render(generate_csrf)
+        return compact(render(generate_csrf))
     key = part_cache_key(org_id, part, version)
     try:
         connection = get_redis(app)
         kept = connection.get(key)
     except REDIS_ERRORS:
-        return render(generate_csrf)
+        return compact(render(generate_csrf))
     if isinstance(kept, bytes):
         html = kept.decode()
     else:
-        html = render(_placeholder)
+        html = compact(render(_placeholder))
         with contextlib.suppress(*REDIS_ERRORS):
             connection.set(key, html, ex=TTL_SECONDS)
     if fill and CSRF_PLACEHOLDER in html:

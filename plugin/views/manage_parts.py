@@ -94,6 +94,12 @@ def _row(org: Organisation) -> tuple[Any, ...]:
     return tuple(getattr(org, column.name) for column in table.columns)
 
 
+def _shown_time(moment: Any) -> str:
+    """A time as the parts show it (to the minute: "now + an hour" changes the part once a
+    minute, not at every request)."""
+    return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else ""
+
+
 # --- Contexts of the parts ---------------------------------------------------------------------
 
 
@@ -200,7 +206,7 @@ def status_version(org: Organisation) -> str:
         _row(org),
         stores,
         redis_reads(org)[1],  # what "working now" and the Xero pause are read from
-        next_sync(org),
+        _shown_time(next_sync(org)),
     )
 
 
@@ -254,7 +260,7 @@ def page_version(org: Organisation) -> str | None:
         _row(org),
         stores,
         redis_reads(org)[1],
-        next_sync(org),
+        _shown_time(next_sync(org)),
         figures,
         outbox_served(current_app),
     )

@@ -25,6 +25,7 @@ from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import OrgStatus
 from plugin.models import User
+from plugin.models import utcnow
 from tests.common.manage import HTMX
 from tests.common.manage import add_entries
 from tests.common.manage import ready_org
@@ -40,7 +41,7 @@ URLS = {
 @pytest.fixture
 def member(app, client, make_member, db_session, sign_in):
     """A signed-in member of a set-up organisation with held, failed and posted entries."""
-    user, org = ready_org(make_member, db_session)
+    user, org = ready_org(make_member, db_session, last_synced_at=utcnow())  # next sync fixed
     add_entries(db_session, org, 3, "held")
     add_entries(db_session, org, 2, "failed", reason_code="xero_rejected", reason="Refused.")
     add_entries(
@@ -295,3 +296,15 @@ def test_without_redis_the_parts_are_rendered_live(client, member, monkeypatch, 
         assert _get(client, org, name) == body
     assert _get(client, org, "page")
     assert not _kept_keys(redis_client)
+
+
+def test_a_status_whose_next_sync_follows_the_clock_is_still_kept(
+    client, make_member, db_session, redis_client, sign_in
+):
+    """Never synced: the next sync is "now + the interval", a new instant at every request;
+    the part is kept under the minute it shows, so polls reuse it."""
+    user, org = ready_org(make_member, db_session)
+    sign_in(client, user)
+    for _ in range(5):
+        _get(client, org, "status")
+    assert 1 <= len([k for k in _kept_keys(redis_client, org.id) if b":status:" in k]) <= 2

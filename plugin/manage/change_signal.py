@@ -5,7 +5,8 @@ soon as what it shows changed, whoever changed it (a job, another tab, another m
 
 Each part's fingerprint is read from rows the database keeps anyway:
 
-- ``status``: the organisation row (status, set-up step, last sync), its Amazon stores, the
+- ``status``: the organisation row (status, set-up step, last sync), its Amazon stores (what
+  the page shows of each), the
   ledger's count rows (``ledger_count``: every state change adds one, and every change of a
   column the entries list shows adds a ``0``, migration 0021), and how many of the
   organisation's jobs have ended (``plugin.infra.job_ends``, bumped by the worker);
@@ -30,8 +31,10 @@ from typing import Any
 import redis
 from flask import Flask
 from sqlalchemy import Integer
+from sqlalchemy import String
 from sqlalchemy import bindparam
 from sqlalchemy import case
+from sqlalchemy import cast
 from sqlalchemy import func
 from sqlalchemy import select as select_columns
 from sqlalchemy import true
@@ -69,6 +72,14 @@ def _aggregates_statement() -> Any:
     methods = col(PaymentMethod.organisation_id) == org_id
     corrections = col(Correction.organisation_id) == org_id
     acknowledged = func.sum(case((col(PaymentMethod.acknowledged), 1), else_=0))
+    store = AmazonConnection
+    shown = [cast(col(store.id), String), col(store.store), col(store.region)]
+    shown += [func.coalesce(column, "") for column in (col(store.name), col(store.status))]
+    shown.append(func.coalesce(col(store.status_reason), ""))
+    row_text = shown[0]
+    for part in shown[1:]:
+        row_text = row_text + "|" + part
+    shown_stores = func.aggregate_strings(row_text, ";")  # what the page shows of each store
     in_state = [
         func.sum(case((col(Correction.state) == state, 1), else_=0))
         for state in (CorrectionState.PENDING, CorrectionState.SENT, CorrectionState.HELD)
@@ -84,7 +95,7 @@ def _aggregates_statement() -> Any:
 
     tables = [
         select(func.max(LedgerCount.id), func.count()).where(count_rows),
-        select(func.count(), func.max(AmazonConnection.updated_at)).where(stores),
+        select(func.count(), func.max(AmazonConnection.updated_at), shown_stores).where(stores),
         select(func.count(), func.max(PaymentMethod.id), acknowledged).where(methods),
         select(func.count(), func.max(Correction.id), *in_state).where(corrections),
     ]
@@ -97,7 +108,8 @@ def _aggregates_statement() -> Any:
 
 def aggregates(session: Session, org_id: int) -> tuple[Any, ...]:
     """The organisation's rows the fingerprints read, in one statement (one round trip):
-    ledger count rows (newest id, how many), store connections (how many, last change),
+    ledger count rows (newest id, how many), store connections (how many, last change, what
+    the page shows of each),
     payment methods (how many, newest, how many acknowledged), corrections (how many, newest,
     how many pending, sent and held: what a review note says), the newest import run (its id,
     state and counts)."""
@@ -119,8 +131,8 @@ def fingerprints(
     read it already (``jobs_ended``'s text)."""
     org_id = int(org.id or 0)
     values = aggregates(session, org_id)
-    ledger_version, stores, methods = values[:2], values[2:4], values[4:7]
-    corrections, run = values[7:12], values[12:]
+    ledger_version, stores, methods = values[:2], values[2:5], values[5:8]
+    corrections, run = values[8:13], values[13:]
     if ended is None:
         ended = jobs_ended(connection, org_id) if connection is not None else ""
     organisation = (org.status, org.onboarding_step, org.last_synced_at, org.updated_at)

@@ -195,16 +195,13 @@ def _kept(
 
 
 def status_version(org: Organisation) -> str:
-    """What the status part shows, as cheaply read: the fingerprints, the organisation's row
-    and stores, the job state in Redis and the next sync."""
-    fingerprints = signal(org)
-    org_id = int(org.id or 0)
-    stores = [repr(c) for c in org_status.connections_of(get_session(), org_id)]
+    """What the status part shows, as cheaply read: the fingerprints (the stores among them),
+    the organisation's row, the job state in Redis and the next sync."""
+    fingerprints = signal(org)  # "status" covers the stores
     return part_cache.version_of(
         fingerprints["status"],
         fingerprints["import"],  # the last import's end is the last sync's time
         _row(org),
-        stores,
         redis_reads(org)[1],  # what "working now" and the Xero pause are read from
         _shown_time(next_sync(org)),
     )
@@ -252,13 +249,11 @@ def page_version(org: Organisation) -> str | None:
     running_imports = figures[5] or figures[6]  # queued, running (``page_version._summary``)
     if running_imports:
         return None
-    stores = [repr(c) for c in org_status.connections_of(get_session(), int(org.id or 0))]
     return part_cache.version_of(
         int(current_user.id),
         current_user.name,
-        sorted(signal(org).items()),
+        sorted(signal(org).items()),  # "status" covers the stores
         _row(org),
-        stores,
         redis_reads(org)[1],
         _shown_time(next_sync(org)),
         figures,

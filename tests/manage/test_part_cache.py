@@ -20,6 +20,8 @@ from sqlmodel import select
 from plugin.infra.queues import get_queue
 from plugin.ledger.correction_model import Correction
 from plugin.manage import part_cache
+from plugin.models import AmazonConnection
+from plugin.models import ConnectionStatus
 from plugin.models import LedgerEntry
 from plugin.models import Membership
 from plugin.models import Organisation
@@ -160,6 +162,17 @@ def _disconnected(db_session, org) -> None:
     db_session.commit()
 
 
+def _store_needs_reconnecting(db_session, org) -> None:
+    """Amazon refused the store's tokens (its row only changes)."""
+    store = db_session.exec(
+        select(AmazonConnection).where(AmazonConnection.organisation_id == org.id)
+    ).first()
+    store.status = ConnectionStatus.NEEDS_RECONNECT
+    store.status_reason = "Amazon Business refused the connection."
+    db_session.add(store)
+    db_session.commit()
+
+
 def _xero_document_recorded(db_session, org) -> None:
     """A lost answer looked up in Xero: the document id recorded, the state unchanged."""
     entry = _entries(db_session, org, "posted")[0]
@@ -176,6 +189,7 @@ WRITES = {  # name: (done before the part is kept, the write, the parts that sho
     "a new purchase": (None, _new_purchase, ("page", "entries", "status")),
     "organisation needs reconnecting": (None, _disconnected, ("page", "entries", "status")),
     "Xero document recorded": (None, _xero_document_recorded, ("posted",)),
+    "a store needs reconnecting": (None, _store_needs_reconnecting, ("page", "status")),
 }
 
 

@@ -200,3 +200,9 @@ def bank_feed_cache_key(org_id: int, account: str) -> str:
 def jobs_ended_key(org_id: int) -> str:
     """How many jobs of the organisation have ended (``plugin.manage.change_signal``)."""
     return f"jobs-ended:{org_id}"
+
+
+def part_cache_key(org_id: int, part: str, version: str) -> str:
+    """A rendered part of Manage Integrations, as it was at one version of what it shows
+    (``plugin.manage.part_cache``); the organisation's id is part of every such key."""
+    return f"manage-part:{org_id}:{part}:{version}"

@@ -46,7 +46,9 @@ from plugin.posting.dates import xero_zone
 from plugin.xero.links import document_name
 from plugin.xero.links import document_url
 
-PAGE_SIZE = 25
+PAGE_SIZE = 20
+"""Rows per page: a screen's worth, as the review page (issue 17 point 2: the Manage page stays
+under 40 KB whatever the ledger's size)."""
 ATTENTION = "attention"  # held and failed together: the default filter
 NOT_WAITING = (
     EntryState.HELD,

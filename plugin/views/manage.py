@@ -51,12 +51,8 @@ from plugin.infra.forms import valid_or_400
 from plugin.infra.htmx import is_htmx_request
 from plugin.infra.htmx import render
 from plugin.infra.placed_flash import flash_at
-from plugin.ledger.posting_run_model import CAUSE_LABELS
 from plugin.manage import actions
-from plugin.manage import change_signal
-from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
-from plugin.manage import status as org_status
 from plugin.manage.forms import MANUAL_IMPORT_WORDING
 from plugin.manage.forms import EntryFilterForm
 from plugin.manage.forms import NotifyForm
@@ -64,15 +60,10 @@ from plugin.manage.forms import RetryForm
 from plugin.manage.forms import SyncEnabledForm
 from plugin.manage.org_actions import refusal_for
 from plugin.models import Organisation
-from plugin.models import utcnow
-from plugin.notify.outbox import outbox_served
 from plugin.onboarding.forms import DateRangeForm
-from plugin.onboarding.steps import next_step_url
 from plugin.security import set_security_headers
+from plugin.views import manage_parts as parts
 from plugin.views.amazon import consent_form_targets
-from plugin.work.imports import EARLIEST_IMPORT_DATE
-from plugin.work.imports import range_rule
-from plugin.work.posting_runs import posting_history
 from plugin.work.readiness import ready_to_post
 
 bp = Blueprint("manage", __name__, url_prefix="/orgs/<int:org_id>/manage")
@@ -97,90 +88,6 @@ def _actor() -> str:
     return f"user:{current_user.id}"
 
 
-# --- Contexts of the fragments -----------------------------------------------------------------
-
-
-def _status_context(org: Organisation) -> dict[str, Any]:
-    interval = int(current_app.config.get("SYNC_INTERVAL_MINUTES") or 60)
-    return {
-        "org": org,
-        "summary": org_status.summary(get_session(), current_app, org),
-        "next_sync": org_status.next_sync_estimate(org, interval, utcnow()),
-        "setup_url": next_step_url(org),
-    }
-
-
-def _entries_context(org: Organisation, wanted: entry_list.EntryFilter) -> dict[str, Any]:
-    session = get_session()
-    org_id = int(org.id or 0)
-    short_code = entry_list.xero_short_code(current_app, org)
-    return {
-        "org": org,
-        "wanted": wanted,
-        "entries_page": entry_list.list_entries(session, org_id, wanted, short_code),
-        "groups": entry_list.reason_groups(session, org_id),
-        "anything_imported": entry_list.has_entries(session, org_id),
-        "state_labels": entry_list.STATE_LABELS,
-        "in_review": entry_list.in_review(session, org_id),
-        "posting_blocked": ready_to_post(org),  # "nothing waiting" would then be untrue
-    }
-
-
-def _import_context(
-    org: Organisation, error: str = "", form: dict[str, str] | None = None, message: str = ""
-) -> dict[str, Any]:
-    session = get_session()
-    org_id = int(org.id or 0)
-    run = manual_import.latest_manual_import(session, org_id)
-    confirmed = run is not None and manual_import.posting_confirmed(session, org_id, run.id or 0)
-    today = utcnow().date()
-    return {
-        "org": org,
-        "run": run,
-        "active": manual_import.run_active(run),
-        "progress": manual_import.progress_while_active(current_app, run),
-        "confirmed": confirmed,
-        "import_error": error,
-        "import_message": message,
-        "form": form or {},
-        "today": today.isoformat(),
-        "earliest": EARLIEST_IMPORT_DATE.isoformat(),
-        "range_rule": range_rule(),
-    }
-
-
-def _history_context(org: Organisation) -> dict[str, Any]:
-    session, org_id = get_session(), int(org.id or 0)
-    return {
-        "org": org,
-        "history": manual_import.import_history(session, org_id),
-        "postings": posting_history(session, org_id),
-        "posting_causes": CAUSE_LABELS,
-    }
-
-
-def _notify_context(org: Organisation) -> dict[str, Any]:
-    membership = actions.membership_of(get_session(), int(org.id or 0), int(current_user.id))
-    return {"org": org, "membership": membership}
-
-
-def _page_context(org: Organisation, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    overrides = dict(overrides or {})
-    context: dict[str, Any] = {}
-    context.update(_status_context(org))
-    context.update(_entries_context(org, overrides.pop("wanted", entry_list.EntryFilter())))
-    context.update(_import_context(org))
-    context.update(_history_context(org))
-    context.update(_notify_context(org))
-    context["connections"] = context["summary"].connections
-    context["signal"] = change_signal.page_fingerprints(get_session(), current_app, org)
-    context["outbox_enabled"] = outbox_served(current_app)
-    context["mapping_url"] = f"/orgs/{org.id}/mapping?from=manage"
-    context["payment_methods_url"] = f"/orgs/{org.id}/mapping/payment-methods?from=manage"
-    context.update(overrides)
-    return context
-
-
 def _answer(
     org: Organisation,
     fragment: str,
@@ -192,9 +99,17 @@ def _answer(
     if is_htmx_request():
         response = render(PAGE, fragment, status=status, **fragment_context)
     else:
-        response = render(PAGE, fragment, status=status, **_page_context(org, fragment_context))
+        context = parts.page_context(org, fragment_context)
+        response = render(PAGE, fragment, status=status, **context)
     if trigger:
         response.headers["HX-Trigger"] = CHANGED
+    return response
+
+
+def _kept_fragment(html: str) -> Response:
+    """A part as ``plugin.views.manage_parts`` keeps it, answered as ``render`` would."""
+    response = Response(html, mimetype="text/html")
+    response.headers["Vary"] = "HX-Request"
     return response
 
 
@@ -210,7 +125,8 @@ def _back(org: Organisation, anchor: str = "") -> BaseResponse:
 def page() -> Response:
     """Manage Integrations: everything about the organisation's connection, on one page."""
     org = current_organisation()
-    response = render(PAGE, PAGE, **_page_context(org))
+    response = Response(parts.page_html(org), mimetype="text/html")
+    response.headers["Vary"] = "HX-Request"
     # Its "Reconnect" / "Connect again" buttons end on Amazon's consent page.
     return set_security_headers(response, form_targets=consent_form_targets())
 
@@ -220,7 +136,9 @@ def page() -> Response:
 def status() -> Response:
     """Connections, counts and sync (polled by the page)."""
     org = current_organisation()
-    return _answer(org, "partials/manage/_status.html", _status_context(org))
+    if is_htmx_request():
+        return _kept_fragment(parts.status_html(org))
+    return _answer(org, "partials/manage/_status.html", parts.status_context(org))
 
 
 @bp.post("/sync")
@@ -241,7 +159,7 @@ def sync_now() -> BaseResponse:
     if not is_htmx_request():
         flash_at(message, category, "status")
         return _back(org)
-    context = {**_status_context(org), "status_message": message, "status_category": category}
+    context = {**parts.status_context(org), "status_message": message, "status_category": category}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
 
 
@@ -255,7 +173,7 @@ def sync_enabled() -> BaseResponse:
     if not is_htmx_request():
         flash_at(message, "success", "status")
         return _back(org)
-    context = {**_status_context(org), "status_message": message, "status_category": "success"}
+    context = {**parts.status_context(org), "status_message": message, "status_category": "success"}
     return _answer(org, "partials/manage/_status.html", context, trigger=True)
 
 
@@ -265,7 +183,9 @@ def entries() -> Response:
     """Entries by state and cause, a page at a time, by purchase date (newest first)."""
     org = current_organisation()
     wanted = valid_or_400(EntryFilterForm()).entry_filter(org.timezone)
-    return _answer(org, "partials/manage/_entries.html", _entries_context(org, wanted))
+    if is_htmx_request():
+        return _kept_fragment(parts.entries_html(org, wanted))
+    return _answer(org, "partials/manage/_entries.html", parts.entries_context(org, wanted))
 
 
 @bp.post("/entries/retry")
@@ -297,7 +217,7 @@ def retry() -> BaseResponse:
     if not is_htmx_request():
         flash_at(message, "success", "entries")
         return _back(org, "entries")
-    context = {**_entries_context(org, form.entry_filter()), "entries_message": message}
+    context = {**parts.entries_context(org, form.entry_filter()), "entries_message": message}
     return _answer(org, "partials/manage/_entries.html", context, trigger=True)
 
 
@@ -306,7 +226,7 @@ def retry() -> BaseResponse:
 def import_status() -> Response:
     """The manual import form, and the progress or result of the latest manual import."""
     org = current_organisation()
-    context = _import_context(org)
+    context = parts.import_context(org)
     response = _answer(org, "partials/manage/_import.html", context)
     if request.args.get("polling") and not context["active"]:
         response.headers["HX-Trigger"] = CHANGED  # it just finished: refresh status, history
@@ -322,13 +242,13 @@ def start_import() -> BaseResponse:
     try:
         run = manual_import.start_manual_import(get_session(), current_app, org, dates, _actor())
     except manual_import.ImportFormError as exc:
-        context = _import_context(org, error=str(exc), form=dates.entered())
+        context = parts.import_context(org, error=str(exc), form=dates.entered())
         return _answer(org, "partials/manage/_import.html", context, status=400)
     message = manual_import.queued_message(run)
     if not is_htmx_request():
         flash_at(message, "success", "import")
         return _back(org, "import")
-    context = _import_context(org, message=message)
+    context = parts.import_context(org, message=message)
     return _answer(org, "partials/manage/_import.html", context, trigger=True)
 
 
@@ -351,7 +271,7 @@ def post_import(run_id: int) -> BaseResponse:
     if not is_htmx_request():
         flash_at(error or message, "error" if error else "success", "import")
         return _back(org, "import")
-    context = _import_context(org, error=error, message=message)
+    context = parts.import_context(org, error=error, message=message)
     status = 409 if error else 200
     return _answer(org, "partials/manage/_import.html", context, status=status, trigger=not error)
 
@@ -361,7 +281,7 @@ def post_import(run_id: int) -> BaseResponse:
 def history() -> Response:
     """The organisation's latest imports."""
     org = current_organisation()
-    return _answer(org, "partials/manage/_history.html", _history_context(org))
+    return _answer(org, "partials/manage/_history.html", parts.history_context(org))
 
 
 @bp.post("/notify")
@@ -378,7 +298,7 @@ def notify() -> BaseResponse:
     if not is_htmx_request():
         flash_at(message, "success", "notify")
         return _back(org, "notifications")
-    context = {**_notify_context(org), "notify_message": message}
+    context = {**parts.notify_context(org), "notify_message": message}
     return _answer(org, "partials/manage/_notify.html", context)
 
 

@@ -341,17 +341,17 @@ def test_entries_are_paginated_by_keyset(client, member, db_session):
     add_entries(db_session, org, 60)
     first = text(client.get(f"/orgs/{org.id}/manage/entries", headers=HTMX))
     ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', first)]
-    assert len(ids) == PAGE_SIZE == 25
+    assert len(ids) == PAGE_SIZE == 20
     assert ids == sorted(ids, reverse=True)
     older = re.search(r'href="([^"]*before=(\d+)[^"]*)"', first)
     assert int(older.group(2)) == ids[-1]
     second = text(client.get(older.group(1).replace("&amp;", "&"), headers=HTMX))
     second_ids = [int(i) for i in re.findall(r'<tr id="entry-(\d+)"', second)]
-    assert len(second_ids) == 25
+    assert len(second_ids) == 20
     assert max(second_ids) < min(ids)
     assert "Newest" in second
     third = text(client.get(f"/orgs/{org.id}/manage/entries?before={second_ids[-1]}", headers=HTMX))
-    assert len(re.findall(r'<tr id="entry-', third)) == 10
+    assert len(re.findall(r'<tr id="entry-', third)) == 60 - 2 * PAGE_SIZE
     assert "Older" not in third
 
 

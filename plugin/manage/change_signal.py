@@ -72,6 +72,10 @@ def _aggregates_statement() -> Any:
     methods = col(PaymentMethod.organisation_id) == org_id
     corrections = col(Correction.organisation_id) == org_id
     acknowledged = func.sum(case((col(PaymentMethod.acknowledged), 1), else_=0))
+    # What the page shows of a new method: its name (a label can change with no new row).
+    method_labels = func.aggregate_strings(
+        cast(col(PaymentMethod.id), String) + ":" + col(PaymentMethod.label), ";"
+    )
     store = AmazonConnection
     shown = [cast(col(store.id), String), col(store.store), col(store.region)]
     shown += [func.coalesce(column, "") for column in (col(store.name), col(store.status))]
@@ -96,7 +100,9 @@ def _aggregates_statement() -> Any:
     tables = [
         select(func.max(LedgerCount.id), func.count()).where(count_rows),
         select(func.count(), func.max(AmazonConnection.updated_at), shown_stores).where(stores),
-        select(func.count(), func.max(PaymentMethod.id), acknowledged).where(methods),
+        select(func.count(), func.max(PaymentMethod.id), acknowledged, method_labels).where(
+            methods
+        ),
         select(func.count(), func.max(Correction.id), *in_state).where(corrections),
     ]
     figures = [table.subquery() for table in tables]
@@ -109,10 +115,9 @@ def _aggregates_statement() -> Any:
 def aggregates(session: Session, org_id: int) -> tuple[Any, ...]:
     """The organisation's rows the fingerprints read, in one statement (one round trip):
     ledger count rows (newest id, how many), store connections (how many, last change, what
-    the page shows of each),
-    payment methods (how many, newest, how many acknowledged), corrections (how many, newest,
-    how many pending, sent and held: what a review note says), the newest import run (its id,
-    state and counts)."""
+    the page shows of each), payment methods (how many, newest, how many acknowledged, their
+    names), corrections (how many, newest, how many pending, sent and held: what a review note
+    says), the newest import run (its id, state and counts)."""
     return tuple(session.execute(_aggregates_statement(), {"org_id": org_id}).one())
 
 
@@ -131,8 +136,8 @@ def fingerprints(
     read it already (``jobs_ended``'s text)."""
     org_id = int(org.id or 0)
     values = aggregates(session, org_id)
-    ledger_version, stores, methods = values[:2], values[2:5], values[5:8]
-    corrections, run = values[8:13], values[13:]
+    ledger_version, stores, methods = values[:2], values[2:5], values[5:9]
+    corrections, run = values[9:14], values[14:]
     if ended is None:
         ended = jobs_ended(connection, org_id) if connection is not None else ""
     organisation = (org.status, org.onboarding_step, org.last_synced_at, org.updated_at)

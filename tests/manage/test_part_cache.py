@@ -26,6 +26,7 @@ from plugin.models import LedgerEntry
 from plugin.models import Membership
 from plugin.models import Organisation
 from plugin.models import OrgStatus
+from plugin.models import PaymentMethod
 from plugin.models import User
 from plugin.models import utcnow
 from tests.common.manage import HTMX
@@ -181,6 +182,23 @@ def _xero_document_recorded(db_session, org) -> None:
     db_session.commit()
 
 
+def _new_method_seen(db_session, org) -> None:
+    db_session.add(
+        PaymentMethod(
+            organisation_id=org.id, key="Visa:7777", label="Visa ending 7777", acknowledged=False
+        )
+    )
+    db_session.commit()
+
+
+def _new_method_renamed(db_session, org) -> None:
+    """A new payment method's name changes (its row only: no new method, none acknowledged)."""
+    method = db_session.exec(select(PaymentMethod).where(PaymentMethod.key == "Visa:7777")).one()
+    method.label = "Company Visa (Dana)"
+    db_session.add(method)
+    db_session.commit()
+
+
 WRITES = {  # name: (done before the part is kept, the write, the parts that show it)
     "state change": (None, _state_change, ("page", "entries", "status")),
     "reason changed by a re-check": (None, _reason_recheck, ("page", "entries")),
@@ -190,6 +208,7 @@ WRITES = {  # name: (done before the part is kept, the write, the parts that sho
     "organisation needs reconnecting": (None, _disconnected, ("page", "entries", "status")),
     "Xero document recorded": (None, _xero_document_recorded, ("posted",)),
     "a store needs reconnecting": (None, _store_needs_reconnecting, ("page", "status")),
+    "a new payment method renamed": (_new_method_seen, _new_method_renamed, ("page", "status")),
 }
 
 

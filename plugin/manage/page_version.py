@@ -30,6 +30,8 @@ from plugin.models import ImportRun
 from plugin.models import Membership
 from plugin.models import RunState
 
+LEADING_FIGURES = 5  # count, newest id, latest start, latest end, error lengths; then per state
+
 
 def _summary(table: Any, org_id: Any, counts: tuple[str, ...]) -> Any:
     """One row of figures over the organisation's runs (one scan of them)."""
@@ -68,3 +70,13 @@ def _statement() -> Any:
 def page_figures(session: Session, org_id: int, user_id: int) -> tuple[Any, ...]:
     """The figures above for one organisation and member (one round trip)."""
     return tuple(session.execute(_statement(), {"org_id": org_id, "user_id": user_id}).one())
+
+
+def imports_under_way(figures: tuple[Any, ...]) -> bool:
+    """Whether ``page_figures`` counts an import queued or running (the first summary is the
+    import runs', its per-state counts after its leading figures, in ``RunState``'s order)."""
+    states = list(RunState)
+    return any(
+        figures[LEADING_FIGURES + states.index(state)]
+        for state in (RunState.QUEUED, RunState.RUNNING)
+    )

@@ -37,6 +37,7 @@ from plugin.manage import entries as entry_list
 from plugin.manage import manual_import
 from plugin.manage import part_cache
 from plugin.manage import status as org_status
+from plugin.manage.page_version import imports_under_way
 from plugin.manage.page_version import page_figures as page_version_figures
 from plugin.models import Organisation
 from plugin.models import utcnow
@@ -207,13 +208,16 @@ def status_version(org: Organisation) -> str:
     )
 
 
-def status_html(org: Organisation, fill: bool = True) -> Markup:
-    """The status part, kept or rendered."""
+def status_html(
+    org: Organisation, fill: bool = True, context: dict[str, Any] | None = None
+) -> Markup:
+    """The status part, kept or rendered (``context``: its context when the caller has it
+    already, so a page rendered afresh computes the status once)."""
     return _kept(
         org,
         "status",
         status_version(org),
-        lambda **extra: render_template(STATUS, **status_context(org), **extra),
+        lambda **extra: render_template(STATUS, **(context or status_context(org)), **extra),
         fill,
     )
 
@@ -246,8 +250,7 @@ def page_version(org: Organisation) -> str | None:
     """What the whole page shows, as cheaply read (None while an import runs: its progress
     changes by the second, so the page is rendered live)."""
     figures = page_version_figures(get_session(), int(org.id or 0), int(current_user.id))
-    running_imports = figures[5] or figures[6]  # queued, running (``page_version._summary``)
-    if running_imports:
+    if imports_under_way(figures):
         return None
     return part_cache.version_of(
         int(current_user.id),
@@ -282,7 +285,7 @@ def page_context(
     context: dict[str, Any] = {}
     context.update(status_context(org))
     if not overrides:
-        context["status_html"] = status_html(org, fill)
+        context["status_html"] = status_html(org, fill, dict(context))
         context["entries_html"] = entries_html(org, wanted, fill)
         context["wanted"] = wanted
     else:

@@ -22,6 +22,7 @@ from plugin.ledger.correction_model import Correction
 from plugin.manage import part_cache
 from plugin.models import AmazonConnection
 from plugin.models import ConnectionStatus
+from plugin.models import ImportRun
 from plugin.models import LedgerEntry
 from plugin.models import Membership
 from plugin.models import Organisation
@@ -341,3 +342,31 @@ def test_a_status_whose_next_sync_follows_the_clock_is_still_kept(
     for _ in range(5):
         _get(client, org, "status")
     assert 1 <= len([k for k in _kept_keys(redis_client, org.id) if b":status:" in k]) <= 2
+
+
+@pytest.mark.parametrize("state", ["queued", "running"])
+def test_the_page_is_rendered_live_while_an_import_is_under_way(
+    client, member, db_session, redis_client, state
+):
+    """Its progress changes by the second: the page is never kept while an import is queued or
+    running (its parts still are), and is kept again once it has ended."""
+    _user, org = member
+    run = ImportRun(
+        organisation_id=org.id,
+        trigger="manual",
+        range_start=utcnow(),
+        range_end=utcnow(),
+        state=state,
+    )
+    db_session.add(run)
+    db_session.commit()
+    _get(client, org, "page")
+    kept = {key.decode().split(":")[2] for key in _kept_keys(redis_client, org.id)}
+    assert "page" not in kept, kept
+    assert "status" in kept, kept
+    run.state = "succeeded"
+    db_session.add(run)
+    db_session.commit()
+    _get(client, org, "page")
+    kept = {key.decode().split(":")[2] for key in _kept_keys(redis_client, org.id)}
+    assert "page" in kept, kept
